@@ -1,0 +1,290 @@
+//! The command line: flags are parsed once, turned into a validated scenario
+//! with overrides applied, and handed to the runner and the output layer.
+
+use crate::error::{Error, InputError};
+use crate::model::Scenario;
+use crate::montecarlo;
+use crate::output::{self, files, table};
+use crate::placement::Strategy;
+use crate::scenario;
+use crate::summary::summarize;
+use crate::time::{format_cpu, format_duration, format_size, parse_duration};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "clustersim",
+    version,
+    about = "Discrete-event failure simulator for small hyperconverged Kubernetes clusters"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the replications of a scenario and write its results.
+    Run(RunArgs),
+    /// Check a scenario and print what it contains, with warnings.
+    Validate {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Number of replications (overrides the file).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Seed of all randomness (overrides the file).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated time per replication, such as "10y" (overrides the file).
+    #[arg(long)]
+    pub horizon: Option<String>,
+    /// Placement strategy to run; repeat for several (overrides the file).
+    #[arg(long = "strategy")]
+    pub strategies: Vec<String>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output folder (default: output/<scenario file name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Overwrite a folder that holds results of another scenario.
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Also write events.csv, every event of the first replication of each strategy.
+    #[arg(long)]
+    pub trace: bool,
+}
+
+/// Runs the command line; `main` turns the error into an exit code.
+pub fn main_with(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate { scenario } => validate(&scenario),
+    }
+}
+
+fn flag_error(flag: &str, message: impl Into<String>) -> Error {
+    Error::Input(InputError {
+        file: "command line".into(),
+        location: None,
+        key: Some(flag.into()),
+        message: message.into(),
+    })
+}
+
+/// Applies the command-line overrides to a validated scenario.
+fn apply_overrides(scenario: &mut Scenario, args: &RunArgs) -> Result<(), Error> {
+    if let Some(r) = args.replications {
+        if r == 0 || r > scenario::MAX_REPLICATIONS {
+            return Err(flag_error("--replications", format!("must be between 1 and {}", scenario::MAX_REPLICATIONS)));
+        }
+        scenario.replications = r;
+    }
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    if let Some(h) = &args.horizon {
+        let ms = parse_duration(h).map_err(|e| flag_error("--horizon", e))?;
+        if ms == 0 {
+            return Err(flag_error("--horizon", "the horizon must be longer than zero"));
+        }
+        scenario.horizon_ms = ms;
+    }
+    if !args.strategies.is_empty() {
+        let mut list = Vec::new();
+        for name in &args.strategies {
+            let s = Strategy::parse(name).ok_or_else(|| {
+                flag_error("--strategy", format!("unknown strategy `{name}`: use one of {}", Strategy::names()))
+            })?;
+            if !list.contains(&s) {
+                list.push(s);
+            }
+        }
+        scenario.strategies = list;
+    }
+    if args.threads == Some(0) {
+        return Err(flag_error("--threads", "must be at least 1"));
+    }
+    Ok(())
+}
+
+/// Warnings that depend on the final run settings, not on the file alone.
+fn run_warnings(scenario: &Scenario) -> Vec<String> {
+    let mut warnings = scenario.warnings.clone();
+    if scenario.replications < 30 {
+        warnings.push(format!(
+            "only {} replications: confidence intervals will be wide (30 or more is usual)",
+            scenario.replications
+        ));
+    }
+    warnings
+}
+
+/// The default output folder: `output/<file stem>`.
+fn default_out(scenario_path: &Path) -> PathBuf {
+    let stem = scenario_path.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    Path::new("output").join(stem)
+}
+
+fn run(args: RunArgs) -> Result<(), Error> {
+    let mut scenario = scenario::load(&args.scenario)?;
+    apply_overrides(&mut scenario, &args)?;
+    scenario.warnings = run_warnings(&scenario);
+    let out_dir = args.out.clone().unwrap_or_else(|| default_out(&args.scenario));
+    let previous = output::prepare_dir(&out_dir, &scenario.name, args.force)?;
+    let mut stdout = std::io::stdout().lock();
+    let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
+    if !args.quiet {
+        writeln!(
+            stdout,
+            "clustersim {} · {} · seed {} · {} replications of {} · strategies: {}",
+            env!("CARGO_PKG_VERSION"),
+            scenario.name,
+            scenario.seed,
+            scenario.replications,
+            format_duration(scenario.horizon_ms),
+            scenario.strategies.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+        )
+        .map_err(io_out)?;
+        for w in &scenario.warnings {
+            writeln!(stdout, "warning: {w}").map_err(io_out)?;
+        }
+        stdout.flush().map_err(io_out)?;
+    }
+
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::with_draw_target(Some(u64::from(scenario.replications)), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} replications, {elapsed} elapsed, about {eta} left")
+                .map_err(|e| Error::Internal(e.to_string()))?,
+        );
+        bar
+    };
+    let results = montecarlo::run(&scenario, args.threads, &|| bar.inc(1)).map_err(Error::Internal)?;
+    bar.finish_and_clear();
+    let summary = summarize(&scenario, &results);
+
+    let mut written: Vec<&str> = vec!["summary.csv", "apps.csv", "replications.csv"];
+    output::write_atomic(&out_dir, "summary.csv", &files::summary_csv(&summary)?)?;
+    output::write_atomic(&out_dir, "apps.csv", &files::apps_csv(&summary)?)?;
+    output::write_atomic(&out_dir, "replications.csv", &files::replications_csv(&scenario, &results)?)?;
+    if args.trace {
+        let traces = montecarlo::trace(&scenario, 0);
+        output::write_atomic(&out_dir, "events.csv", &files::events_csv(&scenario, &traces)?)?;
+        written.push("events.csv");
+    }
+    written.push(output::MANIFEST);
+    output::write_atomic(&out_dir, output::MANIFEST, &files::summary_json(&scenario, &summary, &written)?)?;
+    output::remove_stale(&out_dir, &previous, &written)?;
+
+    if !args.quiet {
+        write!(stdout, "\n{}", table::render(&summary)).map_err(io_out)?;
+        writeln!(stdout, "\nresults written to {}", out_dir.display()).map_err(io_out)?;
+    }
+    Ok(())
+}
+
+fn validate(path: &Path) -> Result<(), Error> {
+    let scenario = scenario::load(path)?;
+    let mut out = String::new();
+    let s = &scenario;
+    out += &format!("scenario `{}` ({}) is valid\n", s.name, s.source);
+    out += &format!(
+        "horizon {}, {} replications, seed {}, strategies: {}\n",
+        format_duration(s.horizon_ms),
+        s.replications,
+        s.seed,
+        s.strategies.iter().map(|x| x.name()).collect::<Vec<_>>().join(", ")
+    );
+    let k = &s.kube;
+    out += &format!(
+        "kubernetes: grace period {}, lease renewal {}, eviction toleration {}, eviction rate {}/s (secondary {}/s), unhealthy zone threshold {}, large cluster size {}\n",
+        format_duration(k.node_monitor_grace_period_ms),
+        format_duration(k.lease_renew_interval_ms),
+        format_duration(k.eviction_toleration_ms),
+        k.eviction_rate_per_s,
+        k.secondary_eviction_rate_per_s,
+        k.unhealthy_zone_threshold,
+        k.large_cluster_size_threshold
+    );
+    out += &format!("{} nodes:\n", s.nodes.len());
+    for n in &s.nodes {
+        out += &format!(
+            "  {}: cpu {}, memory {}, devices [{}], failure {}, repair {}\n",
+            n.name,
+            format_cpu(n.cpu_m),
+            format_size(n.memory_bytes),
+            n.devices.join(", "),
+            n.failure.describe(),
+            n.repair.describe()
+        );
+    }
+    out += &format!("{} apps:\n", s.apps.len());
+    for a in &s.apps {
+        let eligible = s.nodes.iter().enumerate().filter(|(i, n)| a.fits_statically(*i, n)).count();
+        out += &format!(
+            "  {}: {}, {} replica(s), min available {}, cpu {}, memory {}, startup {}, anti-affinity {}{}{}, runs on {} of {} nodes\n",
+            a.name,
+            a.class.name(),
+            a.replicas,
+            a.min_available,
+            format_cpu(a.cpu_m),
+            format_size(a.memory_bytes),
+            a.startup.describe(),
+            a.anti_affinity.name(),
+            a.node.map_or(String::new(), |n| format!(", pinned to {}", s.nodes[n].name)),
+            if a.requires.is_empty() { String::new() } else { format!(", requires [{}]", a.requires.join(", ")) },
+            eligible,
+            s.nodes.len()
+        );
+    }
+    if !s.events.is_empty() {
+        out += &format!("{} scripted events:\n", s.events.len());
+        for e in &s.events {
+            let crate::model::Target::Node(n) = e.target;
+            out += &format!(
+                "  at {}: node {} fails for {}\n",
+                format_duration(e.at_ms),
+                s.nodes[n].name,
+                e.duration_ms.map_or("a repair time drawn from its distribution".into(), format_duration)
+            );
+        }
+    }
+    let mut warnings = run_warnings(s);
+    for &strategy in &s.strategies {
+        let unplaced = crate::engine::unplaced_at_start(s, strategy);
+        if !unplaced.is_empty() {
+            warnings.push(format!(
+                "with strategy {}, these apps cannot all be placed at start and begin down: {}",
+                strategy.name(),
+                unplaced.iter().map(|&a| s.apps[a].name.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    for w in &warnings {
+        out += &format!("warning: {w}\n");
+    }
+    if warnings.is_empty() {
+        out += "no warnings\n";
+    }
+    std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .map_err(|source| Error::Io { path: PathBuf::from("<stdout>"), source })
+}

@@ -1,0 +1,39 @@
+//! The closed set of events the engine handles.
+
+use crate::model::NodeId;
+
+/// Index of a pod slot: one per replica of each app, for the whole run. A
+/// replacement pod reuses the slot of the pod it replaces.
+pub type PodId = usize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The node crashes (power loss, kernel panic: no graceful shutdown).
+    /// `outage_ms` is the fixed length of a scripted outage; `None` draws the
+    /// repair time from the node's repair distribution.
+    NodeFail { node: NodeId, outage_ms: Option<u64> },
+    /// The node is back and its kubelet reports Ready.
+    NodeRepair { node: NodeId },
+    /// The node controller sees no lease renewal for the grace period.
+    NodeNotReady { node: NodeId },
+    /// The zone's eviction rate limiter has a token again.
+    TaintPass { zone: usize },
+    /// The taint's toleration has run out: the node's pods are evicted.
+    EvictPods { node: NodeId },
+    /// The pod has started and passes its readiness probe.
+    PodReady { pod: PodId },
+}
+
+impl Event {
+    /// The name used in traces.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::NodeFail { .. } => "node-fail",
+            Event::NodeRepair { .. } => "node-repair",
+            Event::NodeNotReady { .. } => "node-not-ready",
+            Event::TaintPass { .. } => "taint-pass",
+            Event::EvictPods { .. } => "evict-pods",
+            Event::PodReady { .. } => "pod-ready",
+        }
+    }
+}

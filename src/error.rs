@@ -1,0 +1,106 @@
+//! Errors a user can cause, and the ones they cannot.
+//!
+//! [`InputError`] is fatal for the run and maps to exit code 2: it names the
+//! file, and where it can the line, column and key, and says what would be
+//! right. [`Error::Io`] (writing results failed) and [`Error::Internal`] map to
+//! exit code 1.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Bad input: a malformed or invalid scenario, a bad flag value, an output
+/// folder that must not be overwritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub file: String,
+    /// 1-based line and column, when the error has a place in the file.
+    pub location: Option<(usize, usize)>,
+    /// The key at fault, such as `apps.replicas`.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
+        InputError { file: file.into(), location: None, key: None, message: message.into() }
+    }
+
+    /// An error at byte `offset` of `source`.
+    pub fn at(file: &str, source: &str, offset: usize, key: Option<String>, message: impl Into<String>) -> Self {
+        InputError { file: file.to_string(), location: Some(line_col(source, offset)), key, message: message.into() }
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `source`.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..source.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some((line, column)) = self.location {
+            write!(f, ":{line}:{column}")?;
+        }
+        write!(f, ": ")?;
+        if let Some(key) = &self.key {
+            write!(f, "`{key}`: ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+#[derive(Debug)]
+pub enum Error {
+    Input(InputError),
+    Io { path: PathBuf, source: std::io::Error },
+    Internal(String),
+}
+
+impl Error {
+    /// The process exit code: 2 for bad input, 1 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Input(_) => 2,
+            Error::Io { .. } | Error::Internal(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Error::Input(e) => write!(f, "{e}"),
+            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Internal(message) => write!(f, "internal error: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<InputError> for Error {
+    fn from(e: InputError) -> Self {
+        Error::Input(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        let src = "a = 1\nbb = 2\n";
+        assert_eq!(line_col(src, 0), (1, 1));
+        assert_eq!(line_col(src, 6), (2, 1));
+        assert_eq!(line_col(src, 11), (2, 6));
+        assert_eq!(line_col(src, 999), (3, 1));
+    }
+}

@@ -1,0 +1,16 @@
+//! clustersim: a discrete-event failure simulator for small hyperconverged
+//! Kubernetes clusters. See ARCHITECTURE.md for the map.
+
+pub mod cli;
+pub mod dist;
+pub mod engine;
+pub mod error;
+pub mod metrics;
+pub mod model;
+pub mod montecarlo;
+pub mod output;
+pub mod placement;
+pub mod rng;
+pub mod scenario;
+pub mod summary;
+pub mod time;

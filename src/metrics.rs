@@ -1,0 +1,69 @@
+//! What one replication measures, and why an app was down.
+
+use crate::time::Millis;
+
+/// Why an app was down, attributed from the state of its pods that are not
+/// Ready (the most upstream reason wins when several pods are out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cause {
+    /// A pod is on a node that has failed and Kubernetes has not yet evicted
+    /// it: the detection delay plus the eviction toleration, or the whole
+    /// outage for a pod that is restarted in place when its node returns.
+    Detection,
+    /// A pod is Pending because every node it may run on (by pin, devices,
+    /// size) is down or NotReady.
+    NoNode,
+    /// A pod is Pending because the Ready nodes it may run on lack free CPU or
+    /// memory, or already hold a replica under required anti-affinity.
+    Capacity,
+    /// A pod is scheduled and starting (image pull, start, readiness).
+    Startup,
+}
+
+impl Cause {
+    pub const ALL: [Cause; 4] = [Cause::Detection, Cause::NoNode, Cause::Capacity, Cause::Startup];
+    pub const COUNT: usize = Cause::ALL.len();
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Detection => "detection",
+            Cause::NoNode => "no-node",
+            Cause::Capacity => "capacity",
+            Cause::Startup => "startup",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One app in one replication under one strategy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppOutcome {
+    pub downtime_ms: Millis,
+    pub outages: u32,
+    /// Downtime split by [`Cause`], indexed by [`Cause::index`].
+    pub cause_ms: [Millis; Cause::COUNT],
+    pub longest_outage_ms: Millis,
+}
+
+/// Everything one replication under one strategy measured, apps in scenario
+/// order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplicationOutcome {
+    pub apps: Vec<AppOutcome>,
+    pub events: u64,
+}
+
+/// One line of an `events.csv` trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceRecord {
+    pub time_ms: Millis,
+    pub kind: &'static str,
+    pub node: Option<usize>,
+    pub app: Option<usize>,
+    /// `app-replica`, the pod slot, when the event concerns one pod.
+    pub pod: Option<(usize, u32)>,
+    pub detail: String,
+}

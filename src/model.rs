@@ -1,0 +1,171 @@
+//! The validated model of a scenario: what the engine runs.
+//!
+//! Every value here is known to be valid (see `scenario::load`): references
+//! are indices, quantities carry their unit in their name, and the
+//! constraints the engine relies on hold (every app fits on some node, an HA
+//! app under required anti-affinity has enough eligible nodes, failure
+//! distributions have a positive mean).
+
+use crate::dist::Dist;
+use crate::placement::Strategy;
+use crate::time::Millis;
+
+pub type NodeId = usize;
+pub type AppId = usize;
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The scenario's `name`, as written.
+    pub name: String,
+    /// The file it came from, as the user named it.
+    pub source: String,
+    pub horizon_ms: Millis,
+    pub replications: u32,
+    pub seed: u64,
+    pub strategies: Vec<Strategy>,
+    pub kube: Kubernetes,
+    pub nodes: Vec<Node>,
+    pub apps: Vec<App>,
+    pub events: Vec<ScriptedEvent>,
+    /// Legal but probably unintended things, for `validate` and the reports.
+    pub warnings: Vec<String>,
+}
+
+/// Control-plane timings, defaulting to upstream Kubernetes (domain.md §1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kubernetes {
+    /// `--node-monitor-grace-period`: 40 s up to 1.31, 50 s from 1.32.
+    pub node_monitor_grace_period_ms: Millis,
+    /// The kubelet renews its node Lease this often (10 s).
+    pub lease_renew_interval_ms: Millis,
+    /// DefaultTolerationSeconds for the unreachable / not-ready taints (300 s).
+    pub eviction_toleration_ms: Millis,
+    /// `--node-eviction-rate`, nodes tainted per second in a healthy zone (0.1).
+    pub eviction_rate_per_s: f64,
+    /// `--secondary-node-eviction-rate`, for a partially disrupted large zone (0.01).
+    pub secondary_eviction_rate_per_s: f64,
+    /// `--unhealthy-zone-threshold`, the NotReady fraction of PartialDisruption (0.55).
+    pub unhealthy_zone_threshold: f64,
+    /// `--large-cluster-size-threshold` (50): at or below it a partially
+    /// disrupted zone stops evicting.
+    pub large_cluster_size_threshold: u32,
+}
+
+impl Default for Kubernetes {
+    fn default() -> Self {
+        Kubernetes {
+            node_monitor_grace_period_ms: 40_000,
+            lease_renew_interval_ms: 10_000,
+            eviction_toleration_ms: 300_000,
+            eviction_rate_per_s: 0.1,
+            secondary_eviction_rate_per_s: 0.01,
+            unhealthy_zone_threshold: 0.55,
+            large_cluster_size_threshold: 50,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    pub cpu_m: u64,
+    pub memory_bytes: u64,
+    pub devices: Vec<String>,
+    pub failure: Dist,
+    pub repair: Dist,
+    /// Index of the node's zone for the zone disruption rule. Every node is in
+    /// zone 0 until failure domains of kind `zone` exist.
+    pub zone: usize,
+}
+
+/// The three availability classes of the seed document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    Flexible,
+    NodeBound,
+    Ha,
+}
+
+impl Class {
+    pub const ALL: [Class; 3] = [Class::Flexible, Class::NodeBound, Class::Ha];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Flexible => "flexible",
+            Class::NodeBound => "node-bound",
+            Class::Ha => "ha",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.name() == text)
+    }
+}
+
+/// Pod anti-affinity between the replicas of one app, on the hostname topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AntiAffinity {
+    /// `requiredDuringSchedulingIgnoredDuringExecution`: never two on a node.
+    Required,
+    /// `preferredDuring...`, and the scheduler's default hostname spreading:
+    /// avoid sharing a node when another fits.
+    Preferred,
+    None,
+}
+
+impl AntiAffinity {
+    pub const ALL: [AntiAffinity; 3] = [AntiAffinity::Required, AntiAffinity::Preferred, AntiAffinity::None];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AntiAffinity::Required => "required",
+            AntiAffinity::Preferred => "preferred",
+            AntiAffinity::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub name: String,
+    pub class: Class,
+    /// Requests per pod.
+    pub cpu_m: u64,
+    pub memory_bytes: u64,
+    /// From scheduling to Ready (image pull, start, readiness probe).
+    pub startup: Dist,
+    pub replicas: u32,
+    /// The app is up while at least this many of its pods are Ready.
+    pub min_available: u32,
+    pub anti_affinity: AntiAffinity,
+    /// Pinned by node name (nodeSelector on `kubernetes.io/hostname`).
+    pub node: Option<NodeId>,
+    /// Devices every node that runs it must have.
+    pub requires: Vec<String>,
+}
+
+impl App {
+    /// Whether `node` satisfies the app's static constraints (pin, devices,
+    /// size); liveness and anti-affinity are the scheduler's business.
+    pub fn fits_statically(&self, id: NodeId, node: &Node) -> bool {
+        self.node.is_none_or(|pin| pin == id)
+            && self.requires.iter().all(|d| node.devices.contains(d))
+            && self.cpu_m <= node.cpu_m
+            && self.memory_bytes <= node.memory_bytes
+    }
+}
+
+/// What a scripted event fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Node(NodeId),
+}
+
+#[derive(Debug, Clone)]
+pub struct ScriptedEvent {
+    pub at_ms: Millis,
+    pub target: Target,
+    /// Fixed outage length; `None` draws the repair from the node's repair
+    /// distribution.
+    pub duration_ms: Option<Millis>,
+}

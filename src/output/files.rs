@@ -1,0 +1,185 @@
+//! The result files: summary.csv, apps.csv, replications.csv, events.csv and
+//! summary.json. Numbers are written with a fixed number of decimals so the
+//! same results give the same bytes.
+
+use crate::error::Error;
+use crate::metrics::{Cause, TraceRecord};
+use crate::model::Scenario;
+use crate::montecarlo::RunResults;
+use crate::placement::Strategy;
+use crate::summary::{Row, Summary};
+use crate::time::{Millis, format_duration};
+use serde_json::{Value, json};
+
+fn csv_bytes(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Error> {
+    let internal = |e: csv::Error| Error::Internal(format!("csv: {e}"));
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header).map_err(internal)?;
+    for row in rows {
+        writer.write_record(&row).map_err(internal)?;
+    }
+    writer.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))
+}
+
+fn fixed(x: f64, decimals: usize) -> String {
+    format!("{x:.decimals$}")
+}
+
+/// Seconds with millisecond precision, exactly.
+fn seconds(ms: Millis) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+fn row_header(first: &str) -> Vec<String> {
+    let mut header: Vec<String> = [
+        "strategy",
+        first,
+        "class",
+        "apps",
+        "replications",
+        "availability",
+        "availability_ci_low",
+        "availability_ci_high",
+        "downtime_min_per_year",
+        "downtime_min_per_year_p50",
+        "downtime_min_per_year_p95",
+        "downtime_min_per_year_p99",
+        "outages_per_year",
+        "mean_outage_min",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    header.extend(Cause::ALL.iter().map(|c| format!("{}_min_per_year", c.name().replace('-', "_"))));
+    header
+}
+
+fn row_fields(row: &Row) -> Vec<String> {
+    let ci = |f: fn((f64, f64)) -> f64| row.availability_ci.map_or(String::new(), |ci| fixed(f(ci), 9));
+    let mut fields = vec![
+        row.strategy.name().to_string(),
+        row.label.clone(),
+        row.class.clone(),
+        row.apps.to_string(),
+        row.replications.to_string(),
+        fixed(row.availability, 9),
+        ci(|c| c.0),
+        ci(|c| c.1),
+        fixed(row.downtime_min_per_year, 4),
+        fixed(row.downtime_p50, 4),
+        fixed(row.downtime_p95, 4),
+        fixed(row.downtime_p99, 4),
+        fixed(row.outages_per_year, 6),
+        row.mean_outage_min.map_or(String::new(), |m| fixed(m, 4)),
+    ];
+    fields.extend(row.cause_min_per_year.iter().map(|&m| fixed(m, 4)));
+    fields
+}
+
+/// `summary.csv`: one row per strategy and class (and `all`).
+pub fn summary_csv(summary: &Summary) -> Result<Vec<u8>, Error> {
+    let mut header = row_header("class");
+    header.remove(2); // the class column is the label here
+    csv_bytes(
+        &header,
+        summary.classes.iter().map(|r| {
+            let mut f = row_fields(r);
+            f.remove(2);
+            f
+        }),
+    )
+}
+
+/// `apps.csv`: one row per strategy and app.
+pub fn apps_csv(summary: &Summary) -> Result<Vec<u8>, Error> {
+    csv_bytes(&row_header("app"), summary.apps.iter().map(row_fields))
+}
+
+/// `replications.csv`: one row per strategy, replication and app, so runs
+/// can be merged and reanalysed.
+pub fn replications_csv(scenario: &Scenario, results: &RunResults) -> Result<Vec<u8>, Error> {
+    let mut header: Vec<String> =
+        ["strategy", "replication", "app", "downtime_s", "outages"].iter().map(|s| s.to_string()).collect();
+    header.extend(Cause::ALL.iter().map(|c| format!("{}_s", c.name().replace('-', "_"))));
+    let rows = results.strategies.iter().zip(&results.outcomes).flat_map(|(strategy, outcomes)| {
+        outcomes.iter().enumerate().flat_map(move |(r, outcome)| {
+            outcome.apps.iter().zip(&scenario.apps).map(move |(app, spec)| {
+                let mut fields = vec![
+                    strategy.name().to_string(),
+                    r.to_string(),
+                    spec.name.clone(),
+                    seconds(app.downtime_ms),
+                    app.outages.to_string(),
+                ];
+                fields.extend(app.cause_ms.iter().map(|&ms| seconds(ms)));
+                fields
+            })
+        })
+    });
+    csv_bytes(&header, rows)
+}
+
+/// `events.csv`: the trace of one replication per strategy.
+pub fn events_csv(scenario: &Scenario, traces: &[(Strategy, Vec<TraceRecord>)]) -> Result<Vec<u8>, Error> {
+    let header: Vec<String> =
+        ["strategy", "time_ms", "time", "kind", "node", "app", "pod", "detail"].iter().map(|s| s.to_string()).collect();
+    let rows = traces.iter().flat_map(|(strategy, records)| {
+        records.iter().map(move |r| {
+            vec![
+                strategy.name().to_string(),
+                r.time_ms.to_string(),
+                format_duration(r.time_ms),
+                r.kind.to_string(),
+                r.node.map_or(String::new(), |n| scenario.nodes[n].name.clone()),
+                r.app.map_or(String::new(), |a| scenario.apps[a].name.clone()),
+                r.pod.map_or(String::new(), |(a, replica)| format!("{}-{replica}", scenario.apps[a].name)),
+                r.detail.clone(),
+            ]
+        })
+    });
+    csv_bytes(&header, rows)
+}
+
+fn row_json(row: &Row) -> Value {
+    let causes: serde_json::Map<String, Value> =
+        Cause::ALL.iter().map(|c| (c.name().to_string(), json!(row.cause_min_per_year[c.index()]))).collect();
+    json!({
+        "strategy": row.strategy.name(),
+        "label": row.label,
+        "class": row.class,
+        "apps": row.apps,
+        "replications": row.replications,
+        "availability": row.availability,
+        "availability_ci_low": row.availability_ci.map(|c| c.0),
+        "availability_ci_high": row.availability_ci.map(|c| c.1),
+        "downtime_min_per_year": row.downtime_min_per_year,
+        "downtime_min_per_year_p50": row.downtime_p50,
+        "downtime_min_per_year_p95": row.downtime_p95,
+        "downtime_min_per_year_p99": row.downtime_p99,
+        "outages_per_year": row.outages_per_year,
+        "mean_outage_min": row.mean_outage_min,
+        "downtime_min_per_year_by_cause": causes,
+    })
+}
+
+/// `summary.json`: the summary and app rows with the run's identity, and the
+/// list of files the run wrote (the folder's manifest).
+pub fn summary_json(scenario: &Scenario, summary: &Summary, files: &[&str]) -> Result<Vec<u8>, Error> {
+    let value = json!({
+        "scenario": scenario.name,
+        "scenario_file": scenario.source,
+        "version": env!("CARGO_PKG_VERSION"),
+        "seed": scenario.seed,
+        "horizon": format_duration(scenario.horizon_ms),
+        "horizon_ms": scenario.horizon_ms,
+        "replications": scenario.replications,
+        "strategies": scenario.strategies.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        "warnings": scenario.warnings,
+        "classes": summary.classes.iter().map(row_json).collect::<Vec<_>>(),
+        "apps": summary.apps.iter().map(row_json).collect::<Vec<_>>(),
+        "files": files,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&value).map_err(|e| Error::Internal(format!("json: {e}")))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}

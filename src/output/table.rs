@@ -1,0 +1,70 @@
+//! The terminal table of a run: per strategy, the classes and then the apps.
+
+use crate::summary::{Row, Summary};
+
+/// Availability as a percentage with enough decimals to tell the nines apart.
+fn percent(a: f64) -> String {
+    format!("{:.4}%", a * 100.0)
+}
+
+fn line(row: &Row, indent: &str) -> Vec<String> {
+    vec![
+        row.strategy.name().to_string(),
+        format!("{indent}{}", row.label),
+        percent(row.availability),
+        row.availability_ci.map_or("-".to_string(), |(lo, hi)| format!("{} .. {}", percent(lo), percent(hi))),
+        format!("{:.1}", row.downtime_min_per_year),
+        format!("{:.1}", row.downtime_p95),
+        format!("{:.2}", row.outages_per_year),
+        row.mean_outage_min.map_or("-".to_string(), |m| format!("{m:.1}")),
+    ]
+}
+
+/// Renders the summary as an aligned plain-text table.
+pub fn render(summary: &Summary) -> String {
+    let header: Vec<String> = [
+        "strategy",
+        "class / app",
+        "availability",
+        "95% CI",
+        "down min/yr",
+        "p95 min/yr",
+        "outages/yr",
+        "mean outage min",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut rows = vec![header];
+    let strategies: Vec<_> = {
+        let mut s: Vec<_> = summary.classes.iter().map(|r| r.strategy).collect();
+        s.dedup();
+        s
+    };
+    for strategy in strategies {
+        rows.extend(summary.classes.iter().filter(|r| r.strategy == strategy).map(|r| line(r, "")));
+        rows.extend(summary.apps.iter().filter(|r| r.strategy == strategy).map(|r| line(r, "  ")));
+    }
+    let widths: Vec<usize> =
+        (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    let mut previous_strategy = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        if i > 1 && row[0] != previous_strategy {
+            out.push('\n');
+        }
+        previous_strategy = row[0].clone();
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(
+                |(c, cell)| {
+                    if c < 2 { format!("{cell:<w$}", w = widths[c]) } else { format!("{cell:>w$}", w = widths[c]) }
+                },
+            )
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}

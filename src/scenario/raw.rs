@@ -1,0 +1,282 @@
+//! Serde types that mirror the scenario file one to one.
+//!
+//! Every table refuses unknown keys. Quantities with units (durations, sizes,
+//! CPU, distributions) are parsed while deserializing, so a malformed value is
+//! reported by the TOML layer with its exact line and column. Fields that need
+//! checks across the file (references, counts) are wrapped in [`Spanned`] so
+//! that validation can point at them too.
+
+use crate::dist::Dist;
+use crate::time::{Millis, cpu_millis, parse_cpu_str, parse_duration, parse_size};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor, value::MapAccessDeserializer};
+use std::fmt;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Option<Spanned<String>>,
+    pub horizon: Option<Spanned<Duration>>,
+    pub replications: Option<Spanned<i64>>,
+    pub seed: Option<Spanned<i64>>,
+    pub strategies: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub kubernetes: RawKubernetes,
+    #[serde(default)]
+    pub node_defaults: RawNodeDefaults,
+    #[serde(default)]
+    pub nodes: Vec<RawNode>,
+    #[serde(default)]
+    pub apps: Vec<RawApp>,
+    #[serde(default)]
+    pub events: Vec<RawEvent>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKubernetes {
+    pub node_monitor_grace_period: Option<Duration>,
+    pub lease_renew_interval: Option<Spanned<Duration>>,
+    pub eviction_toleration: Option<Duration>,
+    pub eviction_rate: Option<Spanned<f64>>,
+    pub secondary_eviction_rate: Option<Spanned<f64>>,
+    pub unhealthy_zone_threshold: Option<Spanned<f64>>,
+    pub large_cluster_size_threshold: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNodeDefaults {
+    pub cpu: Option<Spanned<Cpu>>,
+    pub memory: Option<Spanned<Size>>,
+    pub devices: Option<Vec<String>>,
+    pub failure: Option<Spanned<Dist>>,
+    pub repair: Option<Spanned<Dist>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNode {
+    pub name: Spanned<String>,
+    pub count: Option<Spanned<i64>>,
+    pub cpu: Option<Spanned<Cpu>>,
+    pub memory: Option<Spanned<Size>>,
+    pub devices: Option<Vec<Spanned<String>>>,
+    pub failure: Option<Spanned<Dist>>,
+    pub repair: Option<Spanned<Dist>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApp {
+    pub name: Spanned<String>,
+    pub class: Spanned<String>,
+    pub cpu: Option<Spanned<Cpu>>,
+    pub memory: Option<Spanned<Size>>,
+    pub startup: Option<Spanned<Dist>>,
+    pub replicas: Option<Spanned<i64>>,
+    pub min_available: Option<Spanned<i64>>,
+    pub anti_affinity: Option<Spanned<String>>,
+    pub node: Option<Spanned<String>>,
+    pub requires: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    pub at: Spanned<Duration>,
+    pub fail: Spanned<String>,
+    pub duration: Option<Spanned<Duration>>,
+}
+
+/// A duration written with its unit (`"40s"`), in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Duration(pub Millis);
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration string with a unit, such as \"40s\" or \"12h\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Duration, E> {
+                parse_duration(s).map(Duration).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Duration, E> {
+                Err(E::custom(format!("a duration needs a unit: write \"{n}s\" (or ms, m, h, d, w, y) in quotes")))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Duration, E> {
+                Err(E::custom(format!("a duration needs a unit: write \"{n}h\" (or ms, s, m, d, w, y) in quotes")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A byte size (`"32Gi"`, or an integer count of bytes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Size(pub u64);
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Size;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a size such as \"32Gi\" or \"512Mi\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Size, E> {
+                parse_size(s).map(Size).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Size, E> {
+                u64::try_from(n).map(Size).map_err(|_| E::custom(format!("size {n} is negative")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A CPU amount in millicores, written as cores (`2`, `0.5`) or `"500m"`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cpu(pub u64);
+
+impl<'de> Deserialize<'de> for Cpu {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Cpu;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a CPU amount: cores (2, 0.5) or millicores (\"500m\")")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Cpu, E> {
+                parse_cpu_str(s).map(Cpu).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Cpu, E> {
+                cpu_millis(n as f64).map(Cpu).map_err(E::custom)
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Cpu, E> {
+                cpu_millis(n).map(Cpu).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The table form of a distribution: `{ dist = "weibull", shape = 0.8, scale = "8000h" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDistTable {
+    dist: String,
+    mean: Option<Duration>,
+    shape: Option<f64>,
+    scale: Option<Duration>,
+    median: Option<Duration>,
+    sigma: Option<f64>,
+    value: Option<Duration>,
+    min: Option<Duration>,
+    max: Option<Duration>,
+}
+
+const DIST_NAMES: &str =
+    "exponential {mean}, weibull {shape, scale}, lognormal {median, sigma}, fixed {value}, uniform {min, max}, never";
+
+impl RawDistTable {
+    fn into_dist(self) -> Result<Dist, String> {
+        let kind = self.dist.as_str();
+        let need = |field: Option<Duration>, name: &str| {
+            field.map(|d| d.0).ok_or_else(|| format!("distribution `{kind}` needs `{name}`"))
+        };
+        let need_f =
+            |field: Option<f64>, name: &str| field.ok_or_else(|| format!("distribution `{kind}` needs `{name}`"));
+        let allowed: &[&str] = match kind {
+            "exponential" => &["mean"],
+            "weibull" => &["shape", "scale"],
+            "lognormal" => &["median", "sigma"],
+            "fixed" => &["value"],
+            "uniform" => &["min", "max"],
+            "never" => &[],
+            _ => return Err(format!("unknown distribution `{kind}`: use one of {DIST_NAMES}")),
+        };
+        let present = [
+            ("mean", self.mean.is_some()),
+            ("shape", self.shape.is_some()),
+            ("scale", self.scale.is_some()),
+            ("median", self.median.is_some()),
+            ("sigma", self.sigma.is_some()),
+            ("value", self.value.is_some()),
+            ("min", self.min.is_some()),
+            ("max", self.max.is_some()),
+        ];
+        if let Some((extra, _)) = present.iter().find(|(name, set)| *set && !allowed.contains(name)) {
+            return Err(format!(
+                "distribution `{kind}` takes no `{extra}` (it takes: {})",
+                if allowed.is_empty() { "nothing".to_string() } else { allowed.join(", ") }
+            ));
+        }
+        let positive = |ms: Millis, name: &str| {
+            if ms == 0 {
+                Err(format!("`{name}` of distribution `{kind}` must be greater than zero"))
+            } else {
+                Ok(ms as f64)
+            }
+        };
+        let positive_f = |x: f64, name: &str| {
+            if x.is_finite() && x > 0.0 && x < 1e6 {
+                Ok(x)
+            } else {
+                Err(format!(
+                    "`{name}` of distribution `{kind}` must be a number greater than zero (and below 10^6), not {x}"
+                ))
+            }
+        };
+        Ok(match kind {
+            "exponential" => Dist::Exponential { mean_ms: positive(need(self.mean, "mean")?, "mean")? },
+            "weibull" => Dist::Weibull {
+                shape: positive_f(need_f(self.shape, "shape")?, "shape")?,
+                scale_ms: positive(need(self.scale, "scale")?, "scale")?,
+            },
+            "lognormal" => {
+                let sigma = need_f(self.sigma, "sigma")?;
+                if !(sigma.is_finite() && (0.0..=10.0).contains(&sigma)) {
+                    return Err(format!("`sigma` of distribution `lognormal` must be between 0 and 10, not {sigma}"));
+                }
+                Dist::Lognormal { median_ms: positive(need(self.median, "median")?, "median")?, sigma }
+            }
+            "fixed" => Dist::Fixed(need(self.value, "value")?),
+            "uniform" => {
+                let (min_ms, max_ms) = (need(self.min, "min")?, need(self.max, "max")?);
+                if min_ms > max_ms {
+                    return Err(format!("uniform `min` ({min_ms} ms) is greater than `max` ({max_ms} ms)"));
+                }
+                Dist::Uniform { min_ms, max_ms }
+            }
+            _ => Dist::Never,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Dist {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Dist;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a duration such as \"45s\", \"never\", or a table: {DIST_NAMES}")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Dist, E> {
+                if s == "never" {
+                    return Ok(Dist::Never);
+                }
+                parse_duration(s).map(Dist::Fixed).map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Dist, A::Error> {
+                let table = RawDistTable::deserialize(MapAccessDeserializer::new(map))?;
+                table.into_dist().map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

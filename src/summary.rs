@@ -1,0 +1,178 @@
+//! From per-replication outcomes to the figures a planner reads: mean
+//! availability with a 95% Student-t confidence interval, downtime per year
+//! (mean and percentiles across replications), outages per year, mean outage
+//! length, and downtime by cause.
+
+use crate::metrics::{Cause, ReplicationOutcome};
+use crate::model::{Class, Scenario};
+use crate::montecarlo::RunResults;
+use crate::placement::Strategy;
+use crate::time::{MS_PER_MIN, MS_PER_YEAR};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// What the rows of a summary group: a class, every app, or one app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Group {
+    Class(Class),
+    All,
+    App(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub strategy: Strategy,
+    /// `flexible`, `node-bound`, `ha`, `all`, or the app's name.
+    pub label: String,
+    /// The class of the group (of the app for an app row; empty for `all`).
+    pub class: String,
+    pub apps: usize,
+    pub replications: usize,
+    pub availability: f64,
+    /// The 95% interval; `None` with fewer than two replications.
+    pub availability_ci: Option<(f64, f64)>,
+    pub downtime_min_per_year: f64,
+    pub downtime_p50: f64,
+    pub downtime_p95: f64,
+    pub downtime_p99: f64,
+    pub outages_per_year: f64,
+    /// `None` when no outage happened.
+    pub mean_outage_min: Option<f64>,
+    pub cause_min_per_year: [f64; Cause::COUNT],
+}
+
+/// The class rows (classes with apps only, then `all`) and the app rows of
+/// every strategy, in scenario order.
+pub struct Summary {
+    pub classes: Vec<Row>,
+    pub apps: Vec<Row>,
+}
+
+pub fn summarize(scenario: &Scenario, results: &RunResults) -> Summary {
+    let mut classes = Vec::new();
+    let mut apps = Vec::new();
+    for (s, &strategy) in results.strategies.iter().enumerate() {
+        let outcomes = &results.outcomes[s];
+        for class in Class::ALL {
+            let members: Vec<usize> = (0..scenario.apps.len()).filter(|&a| scenario.apps[a].class == class).collect();
+            if !members.is_empty() {
+                classes.push(row(scenario, strategy, outcomes, &members, class.name(), class.name()));
+            }
+        }
+        let everyone: Vec<usize> = (0..scenario.apps.len()).collect();
+        classes.push(row(scenario, strategy, outcomes, &everyone, "all", ""));
+        for (a, app) in scenario.apps.iter().enumerate() {
+            apps.push(row(scenario, strategy, outcomes, &[a], &app.name, app.class.name()));
+        }
+    }
+    Summary { classes, apps }
+}
+
+fn row(
+    scenario: &Scenario,
+    strategy: Strategy,
+    outcomes: &[ReplicationOutcome],
+    members: &[usize],
+    label: &str,
+    class: &str,
+) -> Row {
+    let horizon_ms = scenario.horizon_ms as f64;
+    let years = horizon_ms / MS_PER_YEAR as f64;
+    let n_apps = members.len() as f64;
+    // Per replication: the group's mean downtime fraction and minutes per year.
+    let mut fraction = Vec::with_capacity(outcomes.len());
+    let mut minutes = Vec::with_capacity(outcomes.len());
+    let mut outages = 0u64;
+    let mut downtime_total_ms = 0u64;
+    let mut causes = [0u64; Cause::COUNT];
+    for outcome in outcomes {
+        let mut down = 0u64;
+        for &a in members {
+            let app = &outcome.apps[a];
+            down += app.downtime_ms;
+            outages += u64::from(app.outages);
+            for (total, c) in causes.iter_mut().zip(app.cause_ms) {
+                *total += c;
+            }
+        }
+        downtime_total_ms += down;
+        let mean_down = down as f64 / n_apps;
+        fraction.push(mean_down / horizon_ms);
+        minutes.push(mean_down / MS_PER_MIN as f64 / years);
+    }
+    let reps = outcomes.len() as f64;
+    let per_app_year = |total: f64| total / reps / n_apps / years;
+    let mean_unavailability = mean(&fraction);
+    let availability_ci = t_interval(&fraction).map(|(lo, hi)| (1.0 - hi, 1.0 - lo));
+    minutes.sort_by(f64::total_cmp);
+    Row {
+        strategy,
+        label: label.to_string(),
+        class: class.to_string(),
+        apps: members.len(),
+        replications: outcomes.len(),
+        availability: 1.0 - mean_unavailability,
+        availability_ci,
+        downtime_min_per_year: mean(&minutes),
+        downtime_p50: percentile(&minutes, 0.50),
+        downtime_p95: percentile(&minutes, 0.95),
+        downtime_p99: percentile(&minutes, 0.99),
+        outages_per_year: per_app_year(outages as f64),
+        mean_outage_min: (outages > 0).then(|| downtime_total_ms as f64 / outages as f64 / MS_PER_MIN as f64),
+        cause_min_per_year: causes.map(|c| per_app_year(c as f64 / MS_PER_MIN as f64)),
+    }
+}
+
+pub fn mean(xs: &[f64]) -> f64 {
+    if xs.is_empty() { 0.0 } else { xs.iter().sum::<f64>() / xs.len() as f64 }
+}
+
+/// The 95% Student-t confidence interval of the mean of `xs`; `None` for
+/// fewer than two values.
+pub fn t_interval(xs: &[f64]) -> Option<(f64, f64)> {
+    let n = xs.len();
+    if n < 2 {
+        return None;
+    }
+    let m = mean(xs);
+    let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).ok()?.inverse_cdf(0.975);
+    let half = t * (var / n as f64).sqrt();
+    Some((m - half, m + half))
+}
+
+/// Linear interpolation between closest ranks (type 7) of sorted values.
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => 0.0,
+        1 => sorted[0],
+        n => {
+            let pos = q * (n - 1) as f64;
+            let lo = pos.floor() as usize;
+            let hi = (lo + 1).min(n - 1);
+            sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn t_interval_matches_tables() {
+        // n = 10: t(0.975, 9) = 2.262; sd of 1..10 is 3.0277.
+        let xs: Vec<f64> = (1..=10).map(f64::from).collect();
+        let (lo, hi) = t_interval(&xs).unwrap();
+        let half = 2.262_157 * 3.027_650_354 / 10f64.sqrt();
+        assert!((lo - (5.5 - half)).abs() < 1e-5 && (hi - (5.5 + half)).abs() < 1e-5, "{lo} {hi}");
+        assert_eq!(t_interval(&[1.0]), None);
+    }
+
+    #[test]
+    fn percentiles_interpolate() {
+        let xs = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(percentile(&xs, 0.5), 3.0);
+        assert_eq!(percentile(&xs, 0.95), 4.8);
+        assert_eq!(percentile(&[7.0], 0.99), 7.0);
+    }
+}
