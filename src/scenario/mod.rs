@@ -317,27 +317,36 @@ impl Validator<'_> {
         let mut apps = Vec::with_capacity(raw.len());
         let mut pods = 0usize;
         for app in raw {
-            let name = app.name.get_ref().clone();
-            if name.trim().is_empty() {
+            let base = app.name.get_ref();
+            if base.trim().is_empty() {
                 return Err(self.err(app.name.span(), "apps.name", "the app name is empty"));
             }
-            if !seen.insert(name.clone()) {
-                return Err(self.err(
-                    app.name.span(),
-                    "apps.name",
-                    format!("two apps are named `{name}`: app names must be unique"),
-                ));
+            let names: Vec<String> = match &app.count {
+                None => vec![base.clone()],
+                Some(c) => {
+                    let count = self.count(c, "apps.count", 1, MAX_PODS as i64)?;
+                    (1..=count).map(|i| format!("{base}-{i}")).collect()
+                }
+            };
+            let built = self.app(app, base, nodes)?;
+            for name in names {
+                if !seen.insert(name.clone()) {
+                    return Err(self.err(
+                        app.name.span(),
+                        "apps.name",
+                        format!("two apps are named `{name}`: app names must be unique"),
+                    ));
+                }
+                pods += built.replicas as usize;
+                if pods > MAX_PODS {
+                    return Err(self.err(
+                        app.name.span(),
+                        "apps.replicas",
+                        format!("more than {MAX_PODS} pods in all: the limit is {MAX_PODS}"),
+                    ));
+                }
+                apps.push(App { name, ..built.clone() });
             }
-            let built = self.app(app, &name, nodes)?;
-            pods += built.replicas as usize;
-            if pods > MAX_PODS {
-                return Err(self.err(
-                    app.name.span(),
-                    "apps.replicas",
-                    format!("more than {MAX_PODS} pods in all: the limit is {MAX_PODS}"),
-                ));
-            }
-            apps.push(built);
         }
         Ok(apps)
     }

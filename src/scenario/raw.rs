@@ -71,6 +71,7 @@ pub struct RawNode {
 #[serde(deny_unknown_fields)]
 pub struct RawApp {
     pub name: Spanned<String>,
+    pub count: Option<Spanned<i64>>,
     pub class: Spanned<String>,
     pub cpu: Option<Spanned<Cpu>>,
     pub memory: Option<Spanned<Size>>,
