@@ -122,7 +122,8 @@ fn apply_overrides(scenario: &mut Scenario, args: &RunArgs) -> Result<(), Error>
     Ok(())
 }
 
-/// Warnings that depend on the final run settings, not on the file alone.
+/// Warnings that depend on the final run settings (after the command-line
+/// overrides), not on the file alone.
 fn run_warnings(scenario: &Scenario) -> Vec<String> {
     let mut warnings = scenario.warnings.clone();
     if scenario.replications < 30 {
@@ -130,6 +131,24 @@ fn run_warnings(scenario: &Scenario) -> Vec<String> {
             "only {} replications: confidence intervals will be wide (30 or more is usual)",
             scenario.replications
         ));
+    }
+    for event in scenario.events.iter().filter(|e| e.at_ms > scenario.horizon_ms) {
+        let crate::model::Target::Node(n) = event.target;
+        warnings.push(format!(
+            "the scripted failure of node `{}` at {} is after the horizon: it never happens",
+            scenario.nodes[n].name,
+            format_duration(event.at_ms)
+        ));
+    }
+    for &strategy in &scenario.strategies {
+        let unplaced = crate::engine::unplaced_at_start(scenario, strategy);
+        if !unplaced.is_empty() {
+            warnings.push(format!(
+                "with strategy {}, these apps cannot all be placed at start and begin down: {}",
+                strategy.name(),
+                unplaced.iter().map(|&a| scenario.apps[a].name.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
     }
     warnings
 }
@@ -266,17 +285,7 @@ fn validate(path: &Path) -> Result<(), Error> {
             );
         }
     }
-    let mut warnings = run_warnings(s);
-    for &strategy in &s.strategies {
-        let unplaced = crate::engine::unplaced_at_start(s, strategy);
-        if !unplaced.is_empty() {
-            warnings.push(format!(
-                "with strategy {}, these apps cannot all be placed at start and begin down: {}",
-                strategy.name(),
-                unplaced.iter().map(|&a| s.apps[a].name.as_str()).collect::<Vec<_>>().join(", ")
-            ));
-        }
-    }
+    let warnings = run_warnings(s);
     for w in &warnings {
         out += &format!("warning: {w}\n");
     }

@@ -131,7 +131,11 @@ pub fn format_size(bytes: u64) -> String {
     for &(unit, factor) in UNITS {
         if bytes >= factor {
             let value = bytes as f64 / factor as f64;
-            return if bytes.is_multiple_of(factor) { format!("{}{unit}", bytes / factor) } else { format!("{value:.2}{unit}") };
+            return if bytes.is_multiple_of(factor) {
+                format!("{}{unit}", bytes / factor)
+            } else {
+                format!("{value:.2}{unit}")
+            };
         }
     }
     format!("{bytes}")

@@ -20,6 +20,11 @@ fn line(row: &Row, indent: &str) -> Vec<String> {
     ]
 }
 
+/// Above this many apps, the table shows only the apps with the most
+/// downtime under each strategy; apps.csv has them all.
+pub const MAX_APP_ROWS: usize = 40;
+const WORST_APP_ROWS: usize = 10;
+
 /// Renders the summary as an aligned plain-text table.
 pub fn render(summary: &Summary) -> String {
     let header: Vec<String> = [
@@ -43,10 +48,25 @@ pub fn render(summary: &Summary) -> String {
     };
     for strategy in strategies {
         rows.extend(summary.classes.iter().filter(|r| r.strategy == strategy).map(|r| line(r, "")));
-        rows.extend(summary.apps.iter().filter(|r| r.strategy == strategy).map(|r| line(r, "  ")));
+        let mut apps: Vec<&Row> = summary.apps.iter().filter(|r| r.strategy == strategy).collect();
+        if apps.len() > MAX_APP_ROWS {
+            let hidden = apps.len() - WORST_APP_ROWS;
+            apps.sort_by(|a, b| b.downtime_min_per_year.total_cmp(&a.downtime_min_per_year));
+            apps.truncate(WORST_APP_ROWS);
+            rows.extend(apps.iter().map(|r| line(r, "  ")));
+            rows.push(vec![
+                strategy.name().to_string(),
+                format!("  ... and {hidden} apps with less downtime, in apps.csv"),
+            ]);
+        } else {
+            rows.extend(apps.iter().map(|r| line(r, "  ")));
+        }
     }
-    let widths: Vec<usize> =
-        (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    // Note rows (two cells) are printed as they are and do not widen columns.
+    let full = rows[0].len();
+    let widths: Vec<usize> = (0..full)
+        .map(|c| rows.iter().filter(|r| r.len() == full).map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     let mut previous_strategy = String::new();
     for (i, row) in rows.iter().enumerate() {

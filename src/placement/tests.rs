@@ -1,1 +1,129 @@
+//! Property tests of the strategies: on any cluster state, every strategy
+//! picks only a feasible node (schedulable, with room, with the devices and
+//! the pin, apart from siblings under required anti-affinity), finds one
+//! whenever one exists, and is deterministic for a given random stream.
 
+use super::*;
+use crate::dist::Dist;
+use crate::model::{App, Class, Node};
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+fn node(i: usize, cpu_m: u64, memory_bytes: u64, device: bool) -> Node {
+    Node {
+        name: format!("n{i}"),
+        cpu_m,
+        memory_bytes,
+        devices: if device { vec!["usb".into()] } else { vec![] },
+        failure: Dist::Never,
+        repair: Dist::Never,
+        zone: 0,
+    }
+}
+
+fn app(cpu_m: u64, memory_bytes: u64, anti: AntiAffinity, pin: Option<usize>, device: bool) -> App {
+    App {
+        name: "a".into(),
+        class: Class::Ha,
+        cpu_m,
+        memory_bytes,
+        startup: Dist::Fixed(0),
+        replicas: 3,
+        min_available: 1,
+        anti_affinity: anti,
+        node: pin,
+        requires: if device { vec!["usb".into()] } else { vec![] },
+    }
+}
+
+prop_compose! {
+    fn cluster()(specs in prop::collection::vec((1u64..16, 1u64..64, any::<bool>(), any::<bool>(), 0u64..100, 0u64..100), 1..12))
+        -> (Vec<Node>, Vec<NodeLoad>) {
+        let nodes = specs.iter().enumerate().map(|(i, s)| node(i, s.0 * 1000, s.1 << 30, s.2)).collect::<Vec<_>>();
+        let load = specs.iter().zip(&nodes).map(|(s, n)| NodeLoad {
+            schedulable: s.3,
+            cpu_used_m: n.cpu_m * s.4 / 100,
+            memory_used_bytes: n.memory_bytes * s.5 / 100,
+        }).collect();
+        (nodes, load)
+    }
+}
+
+fn anti_affinity() -> impl proptest::strategy::Strategy<Value = AntiAffinity> {
+    prop::sample::select(AntiAffinity::ALL.to_vec())
+}
+
+proptest! {
+    #[test]
+    fn strategies_pick_only_feasible_nodes_and_find_one_when_it_exists(
+        (nodes, load) in cluster(),
+        cpu in 0u64..8000,
+        mem_gi in 0u64..32,
+        anti in anti_affinity(),
+        pin in prop::option::of(0usize..12),
+        device in any::<bool>(),
+        siblings in prop::collection::vec(0usize..12, 0..3),
+        seed in any::<u64>(),
+    ) {
+        let pin = pin.filter(|&p| p < nodes.len());
+        let siblings: Vec<usize> = siblings.into_iter().filter(|&s| s < nodes.len()).collect();
+        let app = app(cpu, mem_gi << 30, anti, pin, device);
+        let view = ClusterView { nodes: &nodes, load: &load };
+        let pod = PodRequest { app_id: 0, app: &app, siblings_on: &siblings };
+        let any_feasible = (0..nodes.len()).any(|n| feasible(&view, &pod, n));
+        for strategy in super::Strategy::ALL {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let chosen = strategy.placement().select_node(&view, &pod, &mut rng);
+            prop_assert_eq!(chosen.is_some(), any_feasible, "{:?}", strategy);
+            if let Some(n) = chosen {
+                prop_assert!(load[n].schedulable, "{:?} chose an unschedulable node", strategy);
+                prop_assert!(load[n].cpu_used_m + app.cpu_m <= nodes[n].cpu_m, "{:?} over CPU", strategy);
+                prop_assert!(load[n].memory_used_bytes + app.memory_bytes <= nodes[n].memory_bytes, "{:?} over memory", strategy);
+                prop_assert!(pin.is_none_or(|p| p == n));
+                prop_assert!(!device || nodes[n].devices.contains(&"usb".to_string()));
+                prop_assert!(anti != AntiAffinity::Required || !siblings.contains(&n), "{:?} broke anti-affinity", strategy);
+                if anti == AntiAffinity::Preferred {
+                    let count = |m: usize| siblings.iter().filter(|&&s| s == m).count();
+                    let fewest = (0..nodes.len()).filter(|&m| feasible(&view, &pod, m)).map(count).min().unwrap();
+                    prop_assert_eq!(count(n), fewest, "{:?} ignored preferred anti-affinity", strategy);
+                }
+            }
+            let mut again = ChaCha8Rng::seed_from_u64(seed);
+            prop_assert_eq!(strategy.placement().select_node(&view, &pod, &mut again), chosen);
+        }
+    }
+}
+
+#[test]
+fn spread_takes_the_emptiest_node_and_binpack_the_fullest() {
+    let nodes: Vec<Node> = (0..3).map(|i| node(i, 4000, 8 << 30, false)).collect();
+    let load = [
+        NodeLoad { schedulable: true, cpu_used_m: 1000, memory_used_bytes: 1 << 30 },
+        NodeLoad { schedulable: true, cpu_used_m: 3000, memory_used_bytes: 6 << 30 },
+        NodeLoad { schedulable: true, cpu_used_m: 0, memory_used_bytes: 0 },
+    ];
+    let view = ClusterView { nodes: &nodes, load: &load };
+    let app = app(500, 1 << 30, AntiAffinity::None, None, false);
+    let pod = PodRequest { app_id: 0, app: &app, siblings_on: &[] };
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    assert_eq!(super::Strategy::Spread.placement().select_node(&view, &pod, &mut rng), Some(2));
+    assert_eq!(super::Strategy::Binpack.placement().select_node(&view, &pod, &mut rng), Some(1));
+    assert_eq!(super::Strategy::FirstFit.placement().select_node(&view, &pod, &mut rng), Some(0));
+}
+
+#[test]
+fn random_ties_cover_every_feasible_node() {
+    let nodes: Vec<Node> = (0..4).map(|i| node(i, 4000, 8 << 30, false)).collect();
+    let load = vec![NodeLoad { schedulable: true, ..NodeLoad::default() }; 4];
+    let view = ClusterView { nodes: &nodes, load: &load };
+    let app = app(0, 0, AntiAffinity::None, None, false);
+    let pod = PodRequest { app_id: 0, app: &app, siblings_on: &[] };
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut counts = [0u32; 4];
+    for _ in 0..4000 {
+        counts[super::Strategy::Random.placement().select_node(&view, &pod, &mut rng).unwrap()] += 1;
+    }
+    // Each count is binomial(4000, 1/4): mean 1000, sd 27.4; 5 sd either side.
+    assert!(counts.iter().all(|&c| (863..=1137).contains(&c)), "{counts:?}");
+}

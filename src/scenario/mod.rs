@@ -14,7 +14,7 @@ use crate::dist::Dist;
 use crate::error::InputError;
 use crate::model::{AntiAffinity, App, Class, Kubernetes, Node, Scenario, ScriptedEvent, Target};
 use crate::placement::Strategy;
-use crate::time::{MS_PER_YEAR, Millis};
+use crate::time::{MS_PER_YEAR, Millis, format_cpu, format_size};
 use raw::{RawApp, RawNode, RawScenario};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -52,7 +52,8 @@ fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> InputError {
     let message = e.message().trim().to_string();
     match e.span() {
         Some(span) => {
-            let key = key_before(text, span.start);
+            let key = key_before(text, span.start)
+                .or_else(|| key_of_line(text, span.start).filter(|key| !message.contains(&format!("`{key}`"))));
             InputError::at(file, text, span.start, key, message)
         }
         None => InputError::new(file, message),
@@ -68,6 +69,17 @@ fn key_before(text: &str, offset: usize) -> Option<String> {
         before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')).map_or(0, |i| i + 1);
     let key = &before[start..];
     (!key.is_empty()).then(|| key.to_string())
+}
+
+/// The key that starts the line holding `offset`, for syntax errors the TOML
+/// layer reports inside a `key = value` line (an unclosed string, a missing
+/// `=`, a duplicate key) without naming the key.
+fn key_of_line(text: &str, offset: usize) -> Option<String> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("").trim_start();
+    let end =
+        line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')).unwrap_or(line.len());
+    (end > 0).then(|| line[..end].to_string())
 }
 
 struct Validator<'a> {
@@ -118,7 +130,7 @@ impl Validator<'_> {
         let kube = self.kubernetes(&raw)?;
         let nodes = self.nodes(&raw)?;
         let apps = self.apps(&raw.apps, &nodes)?;
-        let events = self.events(&raw, &nodes, horizon_ms)?;
+        let events = self.events(&raw, &nodes)?;
         Ok(Scenario {
             name,
             source: self.file.to_string(),
@@ -216,7 +228,7 @@ impl Validator<'_> {
             self.warnings.push("kubernetes.eviction_rate is 0: no pod is ever evicted from a failed node".into());
         }
         if kube.lease_renew_interval_ms > kube.node_monitor_grace_period_ms {
-            self.warnings.push("kubernetes.lease_renew_interval is longer than node_monitor_grace_period: healthy nodes would flap NotReady".into());
+            self.warnings.push("kubernetes.lease_renew_interval is longer than node_monitor_grace_period: a crashed node could be marked NotReady before the crash, which no real cluster does".into());
         }
         Ok(kube)
     }
@@ -447,12 +459,30 @@ impl Validator<'_> {
         };
         let eligible = nodes.iter().enumerate().filter(|(i, n)| built.fits_statically(*i, n)).count();
         if eligible == 0 {
-            let (span, key) = match (&app.cpu, &app.memory) {
-                (Some(c), _) if nodes.iter().all(|n| c.get_ref().0 > n.cpu_m) => (c.span(), "apps.cpu"),
-                (_, Some(m)) if nodes.iter().all(|n| m.get_ref().0 > n.memory_bytes) => (m.span(), "apps.memory"),
-                _ => (app.name.span(), "apps.node"),
+            let largest_cpu = nodes.iter().map(|n| n.cpu_m).max().unwrap_or(0);
+            let largest_memory = nodes.iter().map(|n| n.memory_bytes).max().unwrap_or(0);
+            let (span, key, why) = match (&app.cpu, &app.memory) {
+                (Some(c), _) if c.get_ref().0 > largest_cpu => (
+                    c.span(),
+                    "apps.cpu",
+                    format!(
+                        "it requests {} CPU and the largest node has {}: lower `cpu` or declare a larger node",
+                        format_cpu(c.get_ref().0),
+                        format_cpu(largest_cpu)
+                    ),
+                ),
+                (_, Some(m)) if m.get_ref().0 > largest_memory => (
+                    m.span(),
+                    "apps.memory",
+                    format!(
+                        "it requests {} of memory and the largest node has {}: lower `memory` or declare a larger node",
+                        format_size(m.get_ref().0),
+                        format_size(largest_memory)
+                    ),
+                ),
+                _ => (app.name.span(), "apps.node", "no node has its pin, devices and room together".to_string()),
             };
-            return Err(self.err(span, key, format!("no node can run app `{name}`: it is larger than every node, or no node has its pin, devices and room together")));
+            return Err(self.err(span, key, format!("no node can run app `{name}`: {why}")));
         }
         if class == Class::Ha && anti_affinity == AntiAffinity::Required && (replicas as usize) > eligible {
             let span = app.replicas.as_ref().map_or(app.name.span(), |r| r.span());
@@ -481,12 +511,7 @@ impl Validator<'_> {
         Ok(built)
     }
 
-    fn events(
-        &mut self,
-        raw: &RawScenario,
-        nodes: &[Node],
-        horizon_ms: Millis,
-    ) -> Result<Vec<ScriptedEvent>, InputError> {
+    fn events(&mut self, raw: &RawScenario, nodes: &[Node]) -> Result<Vec<ScriptedEvent>, InputError> {
         let mut events = Vec::new();
         for event in &raw.events {
             let fail = event.fail.get_ref();
@@ -505,12 +530,6 @@ impl Validator<'_> {
                 }
             };
             let at_ms = event.at.get_ref().0;
-            if at_ms > horizon_ms {
-                self.warnings.push(format!(
-                    "the scripted failure of `{fail}` at {} is after the horizon: it never happens",
-                    crate::time::format_duration(at_ms)
-                ));
-            }
             let duration_ms = event.duration.as_ref().map(|d| d.get_ref().0);
             events.push(ScriptedEvent { at_ms, target, duration_ms });
         }

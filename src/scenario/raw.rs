@@ -236,7 +236,17 @@ impl RawDistTable {
         Ok(match kind {
             "exponential" => Dist::Exponential { mean_ms: positive(need(self.mean, "mean")?, "mean")? },
             "weibull" => Dist::Weibull {
-                shape: positive_f(need_f(self.shape, "shape")?, "shape")?,
+                shape: {
+                    // Below 0.1 the mean is over 3.6 million times the scale
+                    // (Gamma(11)); field data has shapes from about 0.5 to 5.
+                    let shape = positive_f(need_f(self.shape, "shape")?, "shape")?;
+                    if !(0.1..=50.0).contains(&shape) {
+                        return Err(format!(
+                            "`shape` of distribution `weibull` must be between 0.1 and 50, not {shape}"
+                        ));
+                    }
+                    shape
+                },
                 scale_ms: positive(need(self.scale, "scale")?, "scale")?,
             },
             "lognormal" => {

@@ -1,1 +1,522 @@
-// Filled by the bad-input tests.
+//! Bad scenarios are refused with exit code 2, nothing on stdout, and one
+//! line on stderr that names the file, the line, the key at fault and what
+//! was wrong; never a panic.
+//!
+//! Every case starts from [`BASE`], a small valid scenario, and breaks exactly
+//! one thing in it. The expected line is found in the broken text itself, so
+//! the cases keep working when the base grows.
+
+use crate::common::{run_in, write};
+use std::path::Path;
+use std::process::Output;
+use tempfile::TempDir;
+
+/// A small valid scenario: two nodes, one flexible app.
+const BASE: &str = r#"name = "base"
+horizon = "1y"
+replications = 10
+seed = 7
+strategies = ["spread"]
+
+[node_defaults]
+cpu = 4
+memory = "8Gi"
+failure = { dist = "exponential", mean = "8000h" }
+repair = "12h"
+
+[[nodes]]
+name = "a"
+
+[[nodes]]
+name = "b"
+
+[[apps]]
+name = "web"
+class = "flexible"
+cpu = 1
+memory = "1Gi"
+"#;
+
+/// `BASE` with the single occurrence of `old` replaced by `new`.
+fn edit(old: &str, new: &str) -> String {
+    assert_eq!(BASE.matches(old).count(), 1, "`{old}` must occur exactly once in the base scenario");
+    BASE.replacen(old, new, 1)
+}
+
+/// `BASE` with `extra` appended (new tables, or keys of the last `[[apps]]`).
+fn append(extra: &str) -> String {
+    format!("{BASE}{extra}")
+}
+
+/// The 1-based line of the single line of `toml` that contains `needle`.
+fn line_of(toml: &str, needle: &str) -> usize {
+    let lines: Vec<usize> =
+        toml.lines().enumerate().filter(|(_, line)| line.contains(needle)).map(|(i, _)| i + 1).collect();
+    assert_eq!(lines.len(), 1, "`{needle}` must be on exactly one line of:\n{toml}");
+    lines[0]
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts the shape every refusal shares and returns stderr.
+fn refused(out: &Output, path: &str) -> String {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "exit code, stderr:\n{stderr}");
+    assert!(stdout.is_empty(), "stdout must be empty, got:\n{stdout}");
+    assert!(!stderr.contains("panicked"), "a panic:\n{stderr}");
+    assert!(stderr.starts_with("error: "), "stderr:\n{stderr}");
+    assert!(stderr.contains(path), "stderr must name `{path}`:\n{stderr}");
+    stderr
+}
+
+/// Writes `toml` to a temporary file, runs `clustersim validate` on it and
+/// returns the file's path and stderr, after the checks every refusal shares.
+fn validate(toml: &str) -> (String, String) {
+    let dir = TempDir::new().expect("temp dir");
+    let path = write(dir.path(), "scenario.toml", toml).display().to_string();
+    let out = run_in(dir.path(), &["validate", &path]);
+    let stderr = refused(&out, &path);
+    (path, stderr)
+}
+
+/// `toml` is refused at `line`, naming `key`, with a message containing `words`.
+fn rejected(toml: &str, line: usize, key: &str, words: &str) {
+    let (path, stderr) = validate(toml);
+    assert!(stderr.contains(&format!("{path}:{line}:")), "expected line {line}:\n{stderr}\nin:\n{toml}");
+    assert!(stderr.contains(key), "expected key `{key}`:\n{stderr}");
+    assert!(stderr.contains(words), "expected `{words}`:\n{stderr}");
+}
+
+/// `toml` is refused at the line that contains `needle`.
+fn rejected_at(toml: &str, needle: &str, key: &str, words: &str) {
+    rejected(toml, line_of(toml, needle), key, words);
+}
+
+/// `toml` is refused with a message containing `words`, at no line in particular.
+fn rejected_file(toml: &str, words: &str) {
+    let (_, stderr) = validate(toml);
+    assert!(stderr.contains(words), "expected `{words}`:\n{stderr}");
+}
+
+#[test]
+fn the_base_scenario_is_valid() {
+    let dir = TempDir::new().expect("temp dir");
+    let path = write(dir.path(), "scenario.toml", BASE);
+    let out = run_in(dir.path(), &["validate", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{}", text(&out.stderr));
+    assert!(text(&out.stderr).is_empty());
+}
+
+// ---- names and references ----
+
+#[test]
+fn two_nodes_with_one_name() {
+    let toml = append("\n[[nodes]]\nname = \"a\" # again\n");
+    rejected_at(&toml, "# again", "nodes.name", "two nodes are named `a`");
+}
+
+#[test]
+fn a_counted_node_collides_with_a_later_plain_node() {
+    let toml = append("\n[[nodes]]\nname = \"worker\"\ncount = 2\n\n[[nodes]]\nname = \"worker-1\"\n");
+    rejected_at(&toml, "\"worker-1\"", "nodes.name", "two nodes are named `worker-1`");
+}
+
+#[test]
+fn a_plain_node_collides_with_a_later_counted_node() {
+    let toml = append("\n[[nodes]]\nname = \"worker-2\"\n\n[[nodes]]\nname = \"worker\"\ncount = 2\n");
+    rejected_at(&toml, "\"worker\"", "nodes.name", "two nodes are named `worker-2`");
+}
+
+#[test]
+fn two_apps_with_one_name() {
+    let toml = append("\n[[apps]]\nname = \"web\" # again\nclass = \"flexible\"\n");
+    rejected_at(&toml, "# again", "apps.name", "two apps are named `web`");
+}
+
+#[test]
+fn a_counted_app_collides_with_a_plain_app() {
+    let toml = append(
+        "\n[[apps]]\nname = \"web-1\"\nclass = \"flexible\"\n\n[[apps]]\nname = \"web\" # counted\ncount = 2\nclass = \"flexible\"\n",
+    );
+    rejected_at(&toml, "# counted", "apps.name", "two apps are named `web-1`");
+}
+
+#[test]
+fn an_app_requires_a_device_no_node_has() {
+    let toml = append("requires = [\"gpu\"]\n");
+    rejected_at(&toml, "requires", "apps.requires", "requires device `gpu`, which no node has");
+}
+
+#[test]
+fn an_app_is_pinned_to_an_unknown_node() {
+    let toml = append("node = \"nope\"\n");
+    rejected_at(&toml, "\"nope\"", "apps.node", "pinned to node `nope`, which the scenario does not declare");
+}
+
+// ---- replicas ----
+
+const HA: &str = "\n[[apps]]\nname = \"db\"\nclass = \"ha\"\n";
+
+#[test]
+fn more_ha_replicas_than_nodes_under_required_anti_affinity() {
+    let toml = append(&format!("{HA}replicas = 3\nanti_affinity = \"required\"\n"));
+    rejected_at(
+        &toml,
+        "replicas = 3",
+        "apps.replicas",
+        "wants 3 replicas under required anti-affinity but only 2 nodes",
+    );
+}
+
+#[test]
+fn min_available_above_replicas() {
+    let toml = append(&format!("{HA}replicas = 2\nmin_available = 3\n"));
+    rejected_at(&toml, "min_available", "apps.min_available", "must be between 1 and 2, not 3");
+}
+
+#[test]
+fn min_available_zero() {
+    let toml = append(&format!("{HA}replicas = 2\nmin_available = 0\n"));
+    rejected_at(&toml, "min_available", "apps.min_available", "must be between 1 and 2, not 0");
+}
+
+#[test]
+fn replicas_on_a_flexible_app() {
+    let toml = append("replicas = 2\n");
+    rejected_at(&toml, "replicas = 2", "apps.replicas", "`replicas` must be 1");
+}
+
+#[test]
+fn replicas_on_a_node_bound_app() {
+    let toml = append("\n[[apps]]\nname = \"pinned\"\nclass = \"node-bound\"\nnode = \"a\"\nreplicas = 0\n");
+    rejected_at(&toml, "replicas = 0", "apps.replicas", "`replicas` must be 1");
+}
+
+#[test]
+fn an_ha_app_without_replicas() {
+    let toml = append(HA);
+    rejected_at(&toml, "\"ha\"", "apps.replicas", "needs `replicas`");
+}
+
+// ---- distributions ----
+
+const FAILURE: &str = "failure = { dist = \"exponential\", mean = \"8000h\" }";
+
+/// `BASE` with the default failure distribution replaced by `failure`.
+fn failure(dist: &str) -> String {
+    edit(FAILURE, &format!("failure = {dist}"))
+}
+
+#[test]
+fn an_exponential_mean_of_zero() {
+    let toml = failure("{ dist = \"exponential\", mean = \"0s\" }");
+    rejected_at(&toml, "failure", "failure", "`mean` of distribution `exponential` must be greater than zero");
+}
+
+#[test]
+fn a_negative_duration_in_a_distribution() {
+    let toml = failure("{ dist = \"exponential\", mean = \"-5h\" }");
+    rejected_at(&toml, "failure", "mean", "duration `-5h` is negative");
+}
+
+#[test]
+fn a_negative_repair_time() {
+    let toml = edit("repair = \"12h\"", "repair = \"-5h\"");
+    rejected_at(&toml, "repair", "repair", "duration `-5h` is negative");
+}
+
+#[test]
+fn a_weibull_shape_of_zero() {
+    let toml = failure("{ dist = \"weibull\", shape = 0, scale = \"8000h\" }");
+    rejected_at(&toml, "failure", "failure", "`shape` of distribution `weibull` must be a number greater than zero");
+}
+
+#[test]
+fn a_negative_weibull_shape() {
+    let toml = failure("{ dist = \"weibull\", shape = -0.8, scale = \"8000h\" }");
+    rejected_at(&toml, "failure", "failure", "`shape` of distribution `weibull` must be a number greater than zero");
+}
+
+#[test]
+fn a_weibull_shape_so_small_its_mean_is_absurd() {
+    let toml = failure("{ dist = \"weibull\", shape = 0.001, scale = \"8000h\" }");
+    rejected_at(&toml, "failure", "failure", "`shape` of distribution `weibull` must be between 0.1 and 50");
+}
+
+#[test]
+fn a_lognormal_median_of_zero() {
+    let toml = edit("repair = \"12h\"", "repair = { dist = \"lognormal\", median = \"0s\", sigma = 1.0 }");
+    rejected_at(&toml, "repair", "repair", "`median` of distribution `lognormal` must be greater than zero");
+}
+
+#[test]
+fn a_uniform_min_above_max() {
+    let toml = edit("repair = \"12h\"", "repair = { dist = \"uniform\", min = \"2h\", max = \"1h\" }");
+    rejected_at(&toml, "repair", "repair", "uniform `min` (7200000 ms) is greater than `max` (3600000 ms)");
+}
+
+#[test]
+fn a_fixed_failure_time_of_zero() {
+    let toml = failure("\"0s\"");
+    rejected_at(&toml, "failure", "failure", "would fail continuously");
+}
+
+#[test]
+fn a_fixed_failure_time_of_zero_on_one_node() {
+    let toml = edit("name = \"b\"\n", "name = \"b\"\nfailure = { dist = \"fixed\", value = \"0s\" }\n");
+    rejected_at(&toml, "\"fixed\"", "failure", "node `b` would fail continuously");
+}
+
+#[test]
+fn a_startup_of_never() {
+    let toml = append("startup = \"never\"\n");
+    rejected_at(&toml, "startup", "apps.startup", "would never start");
+}
+
+#[test]
+fn an_unknown_distribution() {
+    let toml = failure("{ dist = \"gamma\", mean = \"8000h\" }");
+    rejected_at(&toml, "failure", "failure", "unknown distribution `gamma`: use one of exponential");
+}
+
+#[test]
+fn a_parameter_that_does_not_belong_to_the_distribution() {
+    let toml = failure("{ dist = \"weibull\", shape = 0.8, scale = \"8000h\", mean = \"1h\" }");
+    rejected_at(&toml, "failure", "failure", "distribution `weibull` takes no `mean` (it takes: shape, scale)");
+}
+
+#[test]
+fn a_missing_distribution_parameter() {
+    let toml = failure("{ dist = \"weibull\", shape = 0.8 }");
+    rejected_at(&toml, "failure", "failure", "distribution `weibull` needs `scale`");
+}
+
+// ---- sizes ----
+
+#[test]
+fn an_app_with_more_cpu_than_every_node() {
+    let toml = edit("cpu = 1\n", "cpu = 6\n");
+    rejected_at(&toml, "cpu = 6", "apps.cpu", "it requests 6 CPU and the largest node has 4: lower `cpu`");
+}
+
+#[test]
+fn an_app_with_more_memory_than_every_node() {
+    let toml = edit("memory = \"1Gi\"", "memory = \"9Gi\"");
+    rejected_at(&toml, "9Gi", "apps.memory", "it requests 9Gi of memory and the largest node has 8Gi: lower `memory`");
+}
+
+// ---- unknown keys ----
+
+#[test]
+fn an_unknown_top_level_key() {
+    let toml = edit("seed = 7\n", "seed = 7\ncolour = \"red\"\n");
+    rejected_at(&toml, "colour", "colour", "unknown field `colour`");
+}
+
+#[test]
+fn an_unknown_kubernetes_key() {
+    let toml = append("\n[kubernetes]\ngrace_period = \"40s\"\n");
+    rejected_at(&toml, "grace_period", "grace_period", "unknown field `grace_period`");
+}
+
+#[test]
+fn an_unknown_node_key() {
+    let toml = edit("name = \"b\"\n", "name = \"b\"\nrack = \"r1\"\n");
+    rejected_at(&toml, "rack", "rack", "unknown field `rack`");
+}
+
+#[test]
+fn an_unknown_app_key() {
+    let toml = append("image = \"nginx\"\n");
+    rejected_at(&toml, "image", "image", "unknown field `image`");
+}
+
+#[test]
+fn an_unknown_distribution_key() {
+    let toml = failure("{ dist = \"exponential\", mean = \"8000h\", rate = 2 }");
+    rejected_at(&toml, "failure", "`failure`", "unknown field `rate`");
+}
+
+#[test]
+fn an_unknown_event_key() {
+    let toml = append("\n[[events]]\nat = \"1h\"\nfail = \"node:a\"\nreason = \"test\"\n");
+    rejected_at(&toml, "reason", "reason", "unknown field `reason`");
+}
+
+// ---- quantities ----
+
+#[test]
+fn a_duration_without_a_unit_as_a_number() {
+    let toml = edit("horizon = \"1y\"", "horizon = 10");
+    rejected_at(&toml, "horizon", "horizon", "a duration needs a unit");
+}
+
+#[test]
+fn a_duration_without_a_unit_as_a_string() {
+    let toml = edit("horizon = \"1y\"", "horizon = \"10\"");
+    rejected_at(&toml, "horizon", "horizon", "has no unit");
+}
+
+#[test]
+fn a_duration_with_an_unknown_unit() {
+    let toml = edit("horizon = \"1y\"", "horizon = \"10 fortnights\"");
+    rejected_at(&toml, "horizon", "horizon", "`fortnights` in `10 fortnights` is not a duration unit");
+}
+
+#[test]
+fn a_bad_size() {
+    let toml = edit("memory = \"8Gi\"", "memory = \"32Qi\"");
+    rejected_at(&toml, "32Qi", "memory", "`Qi` in `32Qi` is not a size unit");
+}
+
+#[test]
+fn a_bad_cpu() {
+    let toml = edit("cpu = 4\n", "cpu = \"2x\"\n");
+    rejected_at(&toml, "2x", "cpu", "`x` in `2x` is not a CPU unit");
+}
+
+// ---- names from fixed lists ----
+
+#[test]
+fn an_unknown_strategy() {
+    let toml = edit("strategies = [\"spread\"]", "strategies = [\"spread\", \"fastest\"]");
+    rejected_at(&toml, "strategies", "strategies", "unknown strategy `fastest`: use one of spread");
+}
+
+#[test]
+fn an_empty_strategy_list() {
+    let toml = edit("strategies = [\"spread\"]", "strategies = []");
+    rejected_at(&toml, "strategies", "strategies", "name at least one of: spread");
+}
+
+#[test]
+fn a_duplicated_strategy() {
+    let toml = edit("strategies = [\"spread\"]", "strategies = [\"spread\", \"binpack\", \"spread\"]");
+    rejected_at(&toml, "strategies", "strategies", "strategy `spread` is listed twice");
+}
+
+#[test]
+fn an_unknown_class() {
+    let toml = edit("class = \"flexible\"", "class = \"stateless\"");
+    rejected_at(
+        &toml,
+        "stateless",
+        "apps.class",
+        "unknown class `stateless` for app `web`: use flexible, node-bound or ha",
+    );
+}
+
+#[test]
+fn an_unknown_anti_affinity() {
+    let toml = append("anti_affinity = \"sometimes\"\n");
+    rejected_at(&toml, "anti_affinity", "apps.anti_affinity", "unknown anti-affinity `sometimes`: use required");
+}
+
+// ---- scripted events and run settings ----
+
+#[test]
+fn an_event_with_a_target_of_unknown_kind() {
+    let toml = append("\n[[events]]\nat = \"1h\"\nfail = \"rack:1\"\n");
+    rejected_at(&toml, "rack:1", "events.fail", "`rack:1` is not a failure target: write \"node:NAME\"");
+}
+
+#[test]
+fn an_event_on_an_unknown_node() {
+    let toml = append("\n[[events]]\nat = \"1h\"\nfail = \"node:nope\"\n");
+    rejected_at(&toml, "node:nope", "events.fail", "no node is named `nope`");
+}
+
+#[test]
+fn zero_replications() {
+    let toml = edit("replications = 10", "replications = 0");
+    rejected_at(&toml, "replications", "replications", "`replications` must be at least 1");
+}
+
+#[test]
+fn a_horizon_of_zero() {
+    let toml = edit("horizon = \"1y\"", "horizon = \"0s\"");
+    rejected_at(&toml, "horizon", "horizon", "the horizon must be longer than zero");
+}
+
+#[test]
+fn a_negative_eviction_rate() {
+    let toml = append("\n[kubernetes]\neviction_rate = -0.1\n");
+    rejected_at(&toml, "eviction_rate", "kubernetes.eviction_rate", "must be between 0 and 1000");
+}
+
+#[test]
+fn an_unhealthy_zone_threshold_above_one() {
+    let toml = append("\n[kubernetes]\nunhealthy_zone_threshold = 1.5\n");
+    rejected_at(&toml, "threshold", "kubernetes.unhealthy_zone_threshold", "must be between 0 and 1");
+}
+
+// ---- missing sections ----
+
+#[test]
+fn no_nodes() {
+    let start = BASE.find("[[nodes]]").unwrap();
+    let end = BASE.find("[[apps]]").unwrap();
+    let toml = format!("{}{}", &BASE[..start], &BASE[end..]);
+    rejected_file(&toml, "the scenario has no [[nodes]]");
+}
+
+#[test]
+fn no_apps() {
+    let toml = &BASE[..BASE.find("[[apps]]").unwrap()];
+    rejected_file(toml, "the scenario has no [[apps]]");
+}
+
+// ---- malformed TOML ----
+
+#[test]
+fn an_unclosed_string() {
+    let toml = edit("name = \"base\"", "name = \"base");
+    rejected_at(&toml, "\"base", "`name`", "invalid basic string");
+}
+
+#[test]
+fn a_missing_equals_sign() {
+    let toml = edit("seed = 7", "seed 7");
+    rejected_at(&toml, "seed 7", "`seed`", "expected `=`");
+}
+
+#[test]
+fn a_key_written_twice() {
+    let toml = edit("seed = 7\n", "seed = 7\nseed = 8\n");
+    rejected_at(&toml, "seed = 8", "`seed`", "duplicate key");
+}
+
+// ---- unreadable paths ----
+
+#[test]
+fn a_scenario_that_does_not_exist() {
+    let dir = TempDir::new().expect("temp dir");
+    let path = dir.path().join("missing.toml").display().to_string();
+    let stderr = refused(&run_in(dir.path(), &["validate", &path]), &path);
+    assert!(stderr.contains("cannot read the scenario"), "{stderr}");
+}
+
+#[test]
+fn a_folder_passed_as_the_scenario() {
+    let dir = TempDir::new().expect("temp dir");
+    let path = dir.path().display().to_string();
+    let stderr = refused(&run_in(dir.path(), &["validate", &path]), &path);
+    assert!(stderr.contains("cannot read the scenario"), "{stderr}");
+}
+
+// ---- run ----
+
+#[test]
+fn run_refuses_a_bad_scenario_and_writes_nothing() {
+    let dir = TempDir::new().expect("temp dir");
+    let toml = edit("replications = 10", "replications = 0");
+    let path = write(dir.path(), "scenario.toml", &toml).display().to_string();
+    let out_dir = dir.path().join("results");
+    let out = run_in(dir.path(), &["run", &path, "--out", out_dir.to_str().unwrap()]);
+    let stderr = refused(&out, &path);
+    assert!(stderr.contains(&format!("{path}:{}:", line_of(&toml, "replications"))), "{stderr}");
+    assert!(!Path::new(&out_dir).exists(), "run created {}", out_dir.display());
+    assert!(!dir.path().join("output").exists(), "run created the default output folder");
+}

@@ -1,4 +1,8 @@
 //! The integration tests: one binary, one file per behaviour.
 
 mod bad_input;
+mod cli;
 mod common;
+mod engine_props;
+mod failover;
+mod physics;

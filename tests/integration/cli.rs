@@ -1,0 +1,231 @@
+//! The command line end to end: the bundled scenarios, the result files, the
+//! output folder rules, traces, and determinism across thread counts.
+
+use crate::common::{repo, run_in, write};
+use std::fs;
+use std::path::Path;
+
+fn homelab() -> String {
+    repo().join("scenarios/truecharts-homelab.toml").display().to_string()
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const RESULT_FILES: [&str; 4] = ["summary.csv", "apps.csv", "replications.csv", "summary.json"];
+
+#[test]
+fn every_bundled_scenario_validates_and_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(repo().join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let file = path.display().to_string();
+        let out = run_in(tmp.path(), &["validate", &file]);
+        assert_eq!(out.status.code(), Some(0), "validate {file}: {}", stderr(&out));
+        assert!(stdout(&out).contains("is valid"), "{}", stdout(&out));
+
+        let out = run_in(tmp.path(), &["run", &file, "--replications", "20", "--horizon", "1y"]);
+        assert_eq!(out.status.code(), Some(0), "run {file}: {}", stderr(&out));
+        let folder = tmp.path().join("output").join(path.file_stem().unwrap());
+        for name in RESULT_FILES {
+            assert!(folder.join(name).is_file(), "{file}: no {name}");
+        }
+        let scenario = clustersim::scenario::load(&path).unwrap();
+        let printed = stdout(&out);
+        assert!(printed.contains(&format!("seed {}", scenario.seed)), "the seed is printed");
+        for strategy in &scenario.strategies {
+            assert!(printed.contains(strategy.name()), "{file}: no row for {}", strategy.name());
+        }
+    }
+}
+
+#[test]
+fn homelab_prints_every_class_and_app_and_writes_consistent_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_in(tmp.path(), &["run", &homelab(), "--replications", "40", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout(&out);
+    let scenario = clustersim::scenario::load(Path::new(&homelab())).unwrap();
+    for app in &scenario.apps {
+        assert!(printed.contains(&app.name), "app {} missing from the table", app.name);
+    }
+    for class in ["flexible", "node-bound", "ha"] {
+        assert!(printed.contains(class));
+    }
+    let dir = tmp.path().join("res");
+    let summary = String::from_utf8(read(&dir.join("summary.csv"))).unwrap();
+    assert!(summary.starts_with(
+        "strategy,class,apps,replications,availability,availability_ci_low,availability_ci_high,downtime_min_per_year,downtime_min_per_year_p50,downtime_min_per_year_p95,downtime_min_per_year_p99,outages_per_year,mean_outage_min"
+    ));
+    // 3 strategies x (3 classes + all) rows, plus the header.
+    assert_eq!(summary.lines().count(), 1 + 3 * 4);
+    let apps = String::from_utf8(read(&dir.join("apps.csv"))).unwrap();
+    assert_eq!(apps.lines().count(), 1 + 3 * scenario.apps.len());
+    let reps = String::from_utf8(read(&dir.join("replications.csv"))).unwrap();
+    assert!(reps.starts_with("strategy,replication,app,downtime_s,outages"));
+    assert_eq!(reps.lines().count(), 1 + 3 * 40 * scenario.apps.len());
+    let json: serde_json::Value = serde_json::from_slice(&read(&dir.join("summary.json"))).unwrap();
+    assert_eq!(json["seed"], 42);
+    assert_eq!(json["replications"], 40);
+    assert_eq!(json["scenario"], "TrueCharts homelab");
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["apps"].as_array().unwrap().len(), 3 * scenario.apps.len());
+    // The mean downtime in apps.csv is the mean of replications.csv.
+    let plex_s: f64 = reps
+        .lines()
+        .filter(|l| l.starts_with("spread,") && l.split(',').nth(2) == Some("plex"))
+        .map(|l| l.split(',').nth(3).unwrap().parse::<f64>().unwrap())
+        .sum::<f64>()
+        / 40.0;
+    let years = scenario.horizon_ms as f64 / clustersim::time::MS_PER_YEAR as f64;
+    let plex_row = apps.lines().find(|l| l.starts_with("spread,plex,")).unwrap();
+    let minutes: f64 = plex_row.split(',').nth(8).unwrap().parse().unwrap();
+    assert!((minutes - plex_s / 60.0 / years).abs() < 1e-3, "{minutes} vs {}", plex_s / 60.0 / years);
+}
+
+#[test]
+fn same_seed_gives_identical_files_with_one_and_two_threads_and_another_seed_differs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |out: &str, threads: &str, seed: &str| {
+        let out = run_in(
+            tmp.path(),
+            &["run", &homelab(), "--replications", "60", "--threads", threads, "--seed", seed, "--out", out, "--trace"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    args("one", "1", "5");
+    args("two", "2", "5");
+    args("other", "2", "6");
+    let files = RESULT_FILES.iter().chain(["events.csv"].iter());
+    for name in files {
+        let one = read(&tmp.path().join("one").join(name));
+        let two = read(&tmp.path().join("two").join(name));
+        assert!(one == two, "{name} differs between 1 and 2 threads");
+    }
+    let one = read(&tmp.path().join("one/replications.csv"));
+    let other = read(&tmp.path().join("other/replications.csv"));
+    assert_ne!(one, other, "another seed gives the same replications");
+}
+
+#[test]
+fn strategies_in_one_run_see_the_same_node_failures() {
+    // Common random numbers: a node-bound app does not depend on placement,
+    // so its downtime is identical under every strategy, replication by
+    // replication.
+    let scenario = clustersim::scenario::load(Path::new(&homelab())).unwrap();
+    let mut sc = scenario.clone();
+    sc.replications = 20;
+    let results = clustersim::montecarlo::run(&sc, Some(2), &|| ()).unwrap();
+    let zwave = sc.apps.iter().position(|a| a.name == "zwavejs2mqtt").unwrap();
+    for r in 0..20 {
+        let downtime: Vec<u64> = results.outcomes.iter().map(|o| o[r].apps[zwave].downtime_ms).collect();
+        assert!(downtime.windows(2).all(|w| w[0] == w[1]), "replication {r}: {downtime:?}");
+    }
+    // And replication r rerun alone gives the same outcome.
+    let alone = clustersim::engine::simulate(&sc, sc.strategies[1], 7, None);
+    assert_eq!(alone, results.outcomes[1][7]);
+}
+
+#[test]
+fn a_folder_of_another_scenario_is_kept_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_in(tmp.path(), &["run", &homelab(), "--replications", "5", "--out", "res", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).is_empty(), "--quiet prints nothing");
+    let before = read(&tmp.path().join("res/summary.json"));
+    let other = fs::read_to_string(homelab()).unwrap().replace("TrueCharts homelab", "another cluster");
+    let other = write(tmp.path(), "other.toml", &other);
+    let other = other.display().to_string();
+    let out = run_in(tmp.path(), &["run", &other, "--replications", "5", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(read(&tmp.path().join("res/summary.json")), before, "results of the first scenario untouched");
+    let out = run_in(tmp.path(), &["run", &other, "--replications", "5", "--out", "res", "--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&read(&tmp.path().join("res/summary.json"))).unwrap();
+    assert_eq!(json["scenario"], "another cluster");
+}
+
+#[test]
+fn a_rerun_replaces_its_own_files_and_leaves_the_users_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--replications", "3", "--out", "res"];
+        let h = homelab();
+        args.insert(1, &h);
+        args.extend_from_slice(extra);
+        let out = run_in(tmp.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    run(&["--trace"]);
+    let events = tmp.path().join("res/events.csv");
+    let trace = String::from_utf8(read(&events)).unwrap();
+    assert!(trace.starts_with("strategy,time_ms,time,kind,node,app,pod,detail"));
+    assert!(trace.contains("node-fail"), "the trace shows node failures");
+    write(&tmp.path().join("res"), "notes.txt", "mine");
+    run(&[]);
+    assert!(!events.exists(), "the stale trace of the previous run is removed");
+    assert_eq!(read(&tmp.path().join("res/notes.txt")), b"mine", "a user's file is kept");
+    let leftovers: Vec<_> = fs::read_dir(tmp.path().join("res"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn flags_override_the_file_and_bad_flags_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_in(
+        tmp.path(),
+        &[
+            "run",
+            &homelab(),
+            "--replications",
+            "4",
+            "--seed",
+            "9",
+            "--horizon",
+            "2y",
+            "--strategy",
+            "first-fit",
+            "--out",
+            "o",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&read(&tmp.path().join("o/summary.json"))).unwrap();
+    assert_eq!(json["replications"], 4);
+    assert_eq!(json["seed"], 9);
+    assert_eq!(json["horizon"], "2y");
+    assert_eq!(json["strategies"], serde_json::json!(["first-fit"]));
+    for (flag, value, words) in [
+        ("--horizon", "2", "unit"),
+        ("--strategy", "best", "spread, binpack, random, first-fit"),
+        ("--replications", "0", "between 1"),
+        ("--threads", "0", "at least 1"),
+    ] {
+        let out = run_in(tmp.path(), &["run", &homelab(), flag, value, "--out", "bad"]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        let err = stderr(&out);
+        assert!(err.contains(flag) && err.contains(words), "{flag} {value}: {err}");
+        assert!(!tmp.path().join("bad/summary.json").exists());
+    }
+    let out = run_in(tmp.path(), &["run"]);
+    assert_eq!(out.status.code(), Some(2), "a missing argument is bad input");
+    let out = run_in(tmp.path(), &["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -1,0 +1,94 @@
+//! Random small scenarios through the engine under every strategy, with the
+//! invariant checker on (it runs after every event in test builds: no
+//! serving pod on a down node, no node over capacity, required anti-affinity
+//! kept, loads and bindings consistent, app state agreeing with its pods).
+
+use clustersim::engine::simulate;
+use clustersim::placement::Strategy as PlacementStrategy;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+struct Spec {
+    nodes: Vec<(u32, bool)>,
+    apps: Vec<(u8, u32, u32, usize)>,
+    events: Vec<(u32, usize, u32)>,
+    failure_h: u32,
+    repair_h: u32,
+    toleration_s: u32,
+}
+
+fn spec() -> impl proptest::strategy::Strategy<Value = Spec> {
+    (
+        prop::collection::vec((2u32..9, any::<bool>()), 1..7),
+        prop::collection::vec((0u8..3, 0u32..3000, 1u32..4, 0usize..7), 1..8),
+        prop::collection::vec((1u32..8000, 0usize..7, 1u32..600), 0..6),
+        10u32..2000,
+        1u32..48,
+        0u32..600,
+    )
+        .prop_map(|(nodes, apps, events, failure_h, repair_h, toleration_s)| Spec {
+            nodes,
+            apps,
+            events,
+            failure_h,
+            repair_h,
+            toleration_s,
+        })
+}
+
+fn to_toml(spec: &Spec) -> String {
+    let mut t = format!(
+        "horizon = \"1y\"\nreplications = 1\nstrategies = [\"spread\", \"binpack\", \"random\", \"first-fit\"]\n\
+         [kubernetes]\neviction_toleration = \"{}s\"\n\
+         [node_defaults]\nmemory = \"8Gi\"\nfailure = {{ dist = \"exponential\", mean = \"{}h\" }}\n\
+         repair = {{ dist = \"lognormal\", median = \"{}h\", sigma = 1.0 }}\n",
+        spec.toleration_s, spec.failure_h, spec.repair_h
+    );
+    let n = spec.nodes.len();
+    for (i, (cpu, device)) in spec.nodes.iter().enumerate() {
+        t += &format!("[[nodes]]\nname = \"n{i}\"\ncpu = {cpu}\n");
+        if *device {
+            t += "devices = [\"usb\"]\n";
+        }
+    }
+    let min_cpu_m = spec.nodes.iter().map(|(c, _)| c * 1000).min().unwrap();
+    for (a, &(class, cpu_m, replicas, pin)) in spec.apps.iter().enumerate() {
+        let cpu_m = cpu_m.min(min_cpu_m);
+        t += &format!("[[apps]]\nname = \"a{a}\"\ncpu = \"{cpu_m}m\"\nmemory = \"256Mi\"\nstartup = \"20s\"\n");
+        match class {
+            0 => t += "class = \"flexible\"\n",
+            1 => t += &format!("class = \"node-bound\"\nnode = \"n{}\"\n", pin % n),
+            _ => {
+                let replicas = replicas.min(n as u32);
+                t += &format!(
+                    "class = \"ha\"\nreplicas = {replicas}\nmin_available = {}\nanti_affinity = \"{}\"\n",
+                    replicas.div_ceil(2),
+                    ["required", "preferred", "none"][pin % 3]
+                );
+            }
+        }
+    }
+    for &(at_h, node, duration_min) in &spec.events {
+        t += &format!("[[events]]\nat = \"{at_h}h\"\nfail = \"node:n{}\"\nduration = \"{duration_min}m\"\n", node % n);
+    }
+    t
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn random_scenarios_keep_every_invariant(spec in spec(), seed in 0u64..1000) {
+        let text = to_toml(&spec);
+        let mut sc = clustersim::scenario::parse("random.toml", &text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        sc.seed = seed;
+        for strategy in PlacementStrategy::ALL {
+            let outcome = simulate(&sc, strategy, 0, None);
+            for (a, app) in outcome.apps.iter().enumerate() {
+                prop_assert!(app.downtime_ms <= sc.horizon_ms, "app {} down longer than the horizon", a);
+                prop_assert_eq!(app.cause_ms.iter().sum::<u64>(), app.downtime_ms, "causes of app {} do not add up", a);
+                prop_assert_eq!(app.downtime_ms > 0, app.outages > 0);
+                prop_assert!(app.longest_outage_ms <= app.downtime_ms);
+            }
+        }
+    }
+}

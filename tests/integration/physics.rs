@@ -1,0 +1,168 @@
+//! Closed forms of domain.md section 8: simulated availability must fall in
+//! its 95% confidence interval around them, and the interval must be tight
+//! enough (half-width under 5% of the unavailability) to catch a model error
+//! of that size.
+
+use crate::common::scenario;
+use clustersim::model::Scenario;
+use clustersim::montecarlo;
+use clustersim::summary::{mean, t_interval};
+use clustersim::time::MS_PER_H;
+
+/// The largest half-width of the interval, relative to the expected
+/// unavailability, for the check to mean something.
+const MAX_RELATIVE_HALF_WIDTH: f64 = 0.05;
+
+/// Mean unavailability of app `app` over the replications, with its 95% CI.
+fn unavailability(sc: &Scenario, app: usize) -> (f64, f64, f64) {
+    let results = montecarlo::run(sc, None, &|| ()).expect("run");
+    let fractions: Vec<f64> =
+        results.outcomes[0].iter().map(|o| o.apps[app].downtime_ms as f64 / sc.horizon_ms as f64).collect();
+    let (lo, hi) = t_interval(&fractions).expect("two or more replications");
+    (mean(&fractions), lo, hi)
+}
+
+fn assert_closed_form(what: &str, sc: &Scenario, app: usize, expected: f64) {
+    let (m, lo, hi) = unavailability(sc, app);
+    let half = (hi - lo) / 2.0;
+    eprintln!("{what}: simulated unavailability {m:.6e} [{lo:.6e}, {hi:.6e}], closed form {expected:.6e}");
+    assert!(
+        lo <= expected && expected <= hi,
+        "{what}: closed form {expected:.6e} outside the 95% interval [{lo:.6e}, {hi:.6e}]"
+    );
+    assert!(
+        half < MAX_RELATIVE_HALF_WIDTH * expected,
+        "{what}: interval half-width {half:.3e} is too wide to mean anything at {expected:.3e}"
+    );
+}
+
+/// One node, one node-bound app with no start-up time: the app is exactly as
+/// available as its node, an alternating renewal process.
+fn single_node(failure: &str, repair: &str, replications: u32) -> Scenario {
+    scenario(&format!(
+        r#"
+        horizon = "10y"
+        replications = {replications}
+        seed = 11
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = {failure}
+        repair = {repair}
+        [[nodes]]
+        name = "n1"
+        [[apps]]
+        name = "bound"
+        class = "node-bound"
+        node = "n1"
+        startup = "0s"
+        "#
+    ))
+}
+
+#[test]
+fn node_bound_app_with_exponential_times_matches_mttf_over_mttf_plus_mttr() {
+    let sc =
+        single_node(r#"{ dist = "exponential", mean = "1000h" }"#, r#"{ dist = "exponential", mean = "10h" }"#, 400);
+    let (mttf, mttr) = (1000.0, 10.0);
+    assert_closed_form("exponential/exponential", &sc, 0, mttr / (mttf + mttr));
+}
+
+#[test]
+fn node_bound_app_with_weibull_and_lognormal_times_matches_mttf_over_mttf_plus_mttr() {
+    let failure = r#"{ dist = "weibull", shape = 0.8, scale = "1000h" }"#;
+    let repair = r#"{ dist = "lognormal", median = "10h", sigma = 1.0 }"#;
+    let sc = single_node(failure, repair, 1000);
+    let mttf = sc.nodes[0].failure.mean_ms().unwrap();
+    let mttr = sc.nodes[0].repair.mean_ms().unwrap();
+    // Weibull mean = scale * Gamma(1 + 1/shape); lognormal mean = median * e^(sigma^2/2).
+    assert!((mttf / MS_PER_H as f64 - 1000.0 * 1.133_003_7).abs() < 0.01);
+    assert!((mttr / MS_PER_H as f64 - 10.0 * 1.648_721_3).abs() < 1e-6);
+    assert_closed_form("weibull/lognormal", &sc, 0, mttr / (mttf + mttr));
+}
+
+/// Three nodes, an HA app with one replica on each under required
+/// anti-affinity: no replica can be replaced elsewhere, so the app is up
+/// while at least `min_available` nodes are: a k-of-n binomial.
+fn ha_on_three_nodes(min_available: u32) -> Scenario {
+    scenario(&format!(
+        r#"
+        horizon = "10y"
+        replications = 400
+        seed = 12
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = {{ dist = "exponential", mean = "100h" }}
+        repair = {{ dist = "exponential", mean = "20h" }}
+        [[nodes]]
+        name = "n"
+        count = 3
+        [[apps]]
+        name = "traefik"
+        class = "ha"
+        replicas = 3
+        min_available = {min_available}
+        anti_affinity = "required"
+        startup = "0s"
+        "#
+    ))
+}
+
+fn k_of_n(k: u32, n: u32, a: f64) -> f64 {
+    let choose = |n: u32, i: u32| (0..i).fold(1.0, |c, j| c * f64::from(n - j) / f64::from(j + 1));
+    (k..=n).map(|i| choose(n, i) * a.powi(i as i32) * (1.0 - a).powi((n - i) as i32)).sum()
+}
+
+#[test]
+fn ha_app_two_of_three_matches_the_binomial() {
+    let a = 100.0 / 120.0;
+    let available = k_of_n(2, 3, a);
+    assert!((available - (a.powi(3) + 3.0 * a * a * (1.0 - a))).abs() < 1e-12);
+    assert_closed_form("ha 2 of 3", &ha_on_three_nodes(2), 0, 1.0 - available);
+}
+
+#[test]
+fn ha_app_one_of_three_matches_the_binomial() {
+    let a = 100.0 / 120.0;
+    assert_closed_form("ha 1 of 3", &ha_on_three_nodes(1), 0, 1.0 - k_of_n(1, 3, a));
+}
+
+/// A flexible pod whose host fails at rate λ (exponential), always with room
+/// elsewhere, repairs (2 h) longer than the failover delay D: unavailability
+/// λD/(1+λD), with D from the Kubernetes settings: grace period minus the
+/// mean lease offset, plus toleration, plus start-up.
+#[test]
+fn flexible_app_matches_lambda_d_over_one_plus_lambda_d() {
+    let sc = scenario(
+        r#"
+        horizon = "10y"
+        replications = 200
+        seed = 13
+        [kubernetes]
+        node_monitor_grace_period = "40s"
+        lease_renew_interval = "10s"
+        eviction_toleration = "300s"
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = { dist = "exponential", mean = "200h" }
+        repair = "2h"
+        [[nodes]]
+        name = "n"
+        count = 4
+        [[apps]]
+        name = "plex"
+        class = "flexible"
+        startup = "30s"
+        "#,
+    );
+    let k = &sc.kube;
+    // The last lease renewal is uniform over the renewal interval before the
+    // crash: whole milliseconds 0 ..= interval - 1, mean (interval - 1) / 2.
+    let lease_offset_ms = (k.lease_renew_interval_ms - 1) as f64 / 2.0;
+    let d_ms = k.node_monitor_grace_period_ms as f64 - lease_offset_ms + k.eviction_toleration_ms as f64 + 30_000.0;
+    let lambda_per_ms = 1.0 / (200.0 * MS_PER_H as f64);
+    let ld = lambda_per_ms * d_ms;
+    assert_closed_form("flexible failover", &sc, 0, ld / (1.0 + ld));
+}
