@@ -64,9 +64,10 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
-    /// Also write events.csv, every event of the first replication of each strategy.
-    #[arg(long)]
-    pub trace: bool,
+    /// Also write events.csv: every event of one replication (default the
+    /// first, 0) under each strategy.
+    #[arg(long, value_name = "REPLICATION", num_args = 0..=1, default_missing_value = "0")]
+    pub trace: Option<u32>,
 }
 
 /// Runs the command line; `main` turns the error into an exit code.
@@ -115,6 +116,14 @@ fn apply_overrides(scenario: &mut Scenario, args: &RunArgs) -> Result<(), Error>
             }
         }
         scenario.strategies = list;
+    }
+    if let Some(r) = args.trace
+        && r >= scenario.replications
+    {
+        return Err(flag_error(
+            "--trace",
+            format!("replication {r} does not exist: the run has replications 0 to {}", scenario.replications - 1),
+        ));
     }
     if args.threads == Some(0) {
         return Err(flag_error("--threads", "must be at least 1"));
@@ -203,8 +212,8 @@ fn run(args: RunArgs) -> Result<(), Error> {
     output::write_atomic(&out_dir, "summary.csv", &files::summary_csv(&summary)?)?;
     output::write_atomic(&out_dir, "apps.csv", &files::apps_csv(&summary)?)?;
     output::write_atomic(&out_dir, "replications.csv", &files::replications_csv(&scenario, &results)?)?;
-    if args.trace {
-        let traces = montecarlo::trace(&scenario, 0);
+    if let Some(replication) = args.trace {
+        let traces = montecarlo::trace(&scenario, replication);
         output::write_atomic(&out_dir, "events.csv", &files::events_csv(&scenario, &traces)?)?;
         written.push("events.csv");
     }

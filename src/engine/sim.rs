@@ -5,7 +5,7 @@
 use super::event::{Event, PodId};
 use super::queue::{EventId, EventQueue};
 use crate::metrics::{AppOutcome, Cause, ReplicationOutcome, TraceRecord};
-use crate::model::{AntiAffinity, AppId, NodeId, Scenario};
+use crate::model::{AppId, NodeId, Scenario};
 use crate::placement::{ClusterView, NodeLoad, Placement, PodRequest, Strategy};
 use crate::rng::{Source, stream};
 use crate::time::{Millis, format_duration};
@@ -602,7 +602,7 @@ impl<'a, 't> Sim<'a, 't> {
         }
         for (a, app) in self.sc.apps.iter().enumerate() {
             let (first, last) = self.app_pods[a];
-            if app.anti_affinity == AntiAffinity::Required {
+            if app.anti_affinity == crate::model::AntiAffinity::Required {
                 let mut used: Vec<NodeId> = self.pods[first..last].iter().filter_map(|p| p.node).collect();
                 let before = used.len();
                 used.sort_unstable();

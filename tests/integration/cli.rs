@@ -229,3 +229,33 @@ fn flags_override_the_file_and_bad_flags_exit_2() {
     let out = run_in(tmp.path(), &["--version"]);
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn trace_takes_the_replication_to_replay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = homelab();
+    let trace_of = |replication: &str, out: &str| {
+        let out_dir = tmp.path().join(out);
+        let o = out_dir.display().to_string();
+        let res = run_in(tmp.path(), &["run", &h, "--replications", "3", "--trace", replication, "--out", &o]);
+        assert_eq!(res.status.code(), Some(0), "{}", stderr(&res));
+        read(&out_dir.join("events.csv"))
+    };
+    let first = trace_of("0", "a");
+    let third = trace_of("2", "b");
+    assert_ne!(first, third, "replications 0 and 2 have different failures");
+    // The trace of replication 2 agrees with its row in replications.csv.
+    let reps = String::from_utf8(read(&tmp.path().join("b/replications.csv"))).unwrap();
+    let plex_outages: usize = reps
+        .lines()
+        .find(|l| l.starts_with("spread,2,plex,"))
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .unwrap();
+    let trace = String::from_utf8(third).unwrap();
+    let ups =
+        trace.lines().filter(|l| l.starts_with("spread,") && l.contains(",app-up,") && l.contains(",plex,")).count();
+    assert_eq!(ups, plex_outages, "every outage of plex ends with app-up in the trace");
+    let res = run_in(tmp.path(), &["run", &h, "--replications", "3", "--trace", "3", "--out", "c"]);
+    assert_eq!(res.status.code(), Some(2));
+    assert!(stderr(&res).contains("replications 0 to 2"), "{}", stderr(&res));
+}
