@@ -142,10 +142,9 @@ fn run_warnings(scenario: &Scenario) -> Vec<String> {
         ));
     }
     for event in scenario.events.iter().filter(|e| e.at_ms > scenario.horizon_ms) {
-        let crate::model::Target::Node(n) = event.target;
         warnings.push(format!(
-            "the scripted failure of node `{}` at {} is after the horizon: it never happens",
-            scenario.nodes[n].name,
+            "the scripted failure of `{}` at {} is after the horizon: it never happens",
+            event.target.describe(&scenario.nodes),
             format_duration(event.at_ms)
         ));
     }
@@ -212,6 +211,10 @@ fn run(args: RunArgs) -> Result<(), Error> {
     output::write_atomic(&out_dir, "summary.csv", &files::summary_csv(&summary)?)?;
     output::write_atomic(&out_dir, "apps.csv", &files::apps_csv(&summary)?)?;
     output::write_atomic(&out_dir, "replications.csv", &files::replications_csv(&scenario, &results)?)?;
+    if !scenario.volumes.is_empty() {
+        output::write_atomic(&out_dir, "volumes.csv", &files::volumes_csv(&summary)?)?;
+        written.push("volumes.csv");
+    }
     if let Some(replication) = args.trace {
         let traces = montecarlo::trace(&scenario, replication);
         output::write_atomic(&out_dir, "events.csv", &files::events_csv(&scenario, &traces)?)?;
@@ -285,11 +288,10 @@ fn validate(path: &Path) -> Result<(), Error> {
     if !s.events.is_empty() {
         out += &format!("{} scripted events:\n", s.events.len());
         for e in &s.events {
-            let crate::model::Target::Node(n) = e.target;
             out += &format!(
-                "  at {}: node {} fails for {}\n",
+                "  at {}: {} fails for {}\n",
                 format_duration(e.at_ms),
-                s.nodes[n].name,
+                e.target.describe(&s.nodes),
                 e.duration_ms.map_or("a repair time drawn from its distribution".into(), format_duration)
             );
         }

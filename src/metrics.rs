@@ -11,24 +11,51 @@ pub enum Cause {
     /// outage for a pod that is restarted in place when its node returns.
     Detection,
     /// A pod is Pending because every node it may run on (by pin, devices,
-    /// size) is down or NotReady.
+    /// size, storage) is down or NotReady.
     NoNode,
+    /// A volume's pool was lost; its data is being restored from backup.
+    Restore,
+    /// A replicated ZFS volume's replica is being promoted.
+    Failover,
+    /// A volume is unavailable: its node is down, or a Gluster volume lost
+    /// client quorum or every brick with good data.
+    Storage,
+    /// A Gluster brick went away and client I/O stalls for the ping timeout.
+    IoStall,
     /// A pod is Pending because the Ready nodes it may run on lack free CPU or
     /// memory, or already hold a replica under required anti-affinity.
     Capacity,
+    /// A replacement pod waits for its ReadWriteOnce volume to be detached
+    /// from the failed node (Multi-Attach).
+    DetachWait,
     /// A pod is scheduled and starting (image pull, start, readiness).
     Startup,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 4] = [Cause::Detection, Cause::NoNode, Cause::Capacity, Cause::Startup];
+    pub const ALL: [Cause; 9] = [
+        Cause::Detection,
+        Cause::NoNode,
+        Cause::Restore,
+        Cause::Failover,
+        Cause::Storage,
+        Cause::IoStall,
+        Cause::Capacity,
+        Cause::DetachWait,
+        Cause::Startup,
+    ];
     pub const COUNT: usize = Cause::ALL.len();
 
     pub fn name(self) -> &'static str {
         match self {
             Cause::Detection => "detection",
             Cause::NoNode => "no-node",
+            Cause::Restore => "restore",
+            Cause::Failover => "failover",
+            Cause::Storage => "storage",
+            Cause::IoStall => "io-stall",
             Cause::Capacity => "capacity",
+            Cause::DetachWait => "detach-wait",
             Cause::Startup => "startup",
         }
     }
@@ -46,6 +73,22 @@ pub struct AppOutcome {
     /// Downtime split by [`Cause`], indexed by [`Cause::index`].
     pub cause_ms: [Millis; Cause::COUNT],
     pub longest_outage_ms: Millis,
+    /// Incidents that lost written data (a replica promoted, a pool restored
+    /// from backup), and the span of writes lost, summed.
+    pub data_loss_incidents: u32,
+    pub data_loss_ms: Millis,
+}
+
+/// One volume in one replication under one strategy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VolumeOutcome {
+    pub downtime_ms: Millis,
+    pub outages: u32,
+    /// Time with fewer healthy copies than configured (a Gluster brick away
+    /// or healing, a replica that is behind or down).
+    pub reduced_redundancy_ms: Millis,
+    pub data_loss_incidents: u32,
+    pub data_loss_ms: Millis,
 }
 
 /// Everything one replication under one strategy measured, apps in scenario
@@ -53,6 +96,7 @@ pub struct AppOutcome {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReplicationOutcome {
     pub apps: Vec<AppOutcome>,
+    pub volumes: Vec<VolumeOutcome>,
     pub events: u64,
 }
 

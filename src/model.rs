@@ -12,6 +12,7 @@ use crate::time::Millis;
 
 pub type NodeId = usize;
 pub type AppId = usize;
+pub type VolumeId = usize;
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -27,6 +28,7 @@ pub struct Scenario {
     pub nodes: Vec<Node>,
     pub apps: Vec<App>,
     pub events: Vec<ScriptedEvent>,
+    pub volumes: Vec<Volume>,
     /// Legal but probably unintended things, for `validate` and the reports.
     pub warnings: Vec<String>,
 }
@@ -76,6 +78,116 @@ pub struct Node {
     /// Index of the node's zone for the zone disruption rule. Every node is in
     /// zone 0 until failure domains of kind `zone` exist.
     pub zone: usize,
+    /// The ZFS pool that holds the node's datasets and bricks; `None` is a
+    /// pool that never fails.
+    pub pool: Option<Pool>,
+}
+
+/// The layout of a pool's single vdev.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Stripe,
+    Mirror,
+    Raidz1,
+    Raidz2,
+    Raidz3,
+}
+
+impl Layout {
+    pub const ALL: [Layout; 5] = [Layout::Stripe, Layout::Mirror, Layout::Raidz1, Layout::Raidz2, Layout::Raidz3];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Stripe => "stripe",
+            Layout::Mirror => "mirror",
+            Layout::Raidz1 => "raidz1",
+            Layout::Raidz2 => "raidz2",
+            Layout::Raidz3 => "raidz3",
+        }
+    }
+
+    /// The fewest disks the layout takes.
+    pub fn min_disks(self) -> u32 {
+        match self {
+            Layout::Stripe => 1,
+            Layout::Mirror => 2,
+            Layout::Raidz1 => 3,
+            Layout::Raidz2 => 4,
+            Layout::Raidz3 => 5,
+        }
+    }
+
+    /// How many failed disks the vdev survives.
+    pub fn tolerance(self, disks: u32) -> u32 {
+        match self {
+            Layout::Stripe => 0,
+            Layout::Mirror => disks - 1,
+            Layout::Raidz1 => 1,
+            Layout::Raidz2 => 2,
+            Layout::Raidz3 => 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pool {
+    pub layout: Layout,
+    pub disks: u32,
+    /// Time to failure of each disk.
+    pub disk_failure: Dist,
+    /// From a disk failure until a new disk is in (0 with a hot spare).
+    pub replace_ms: Millis,
+    /// The resilver that follows: allocated data / resilver rate.
+    pub resilver_ms: Millis,
+    /// From the loss of the pool until its data is restored from backup.
+    pub restore_ms: Millis,
+    /// Backups are taken at multiples of this; a restore loses what was
+    /// written since the last one.
+    pub backup_interval_ms: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct Volume {
+    pub name: String,
+    pub backend: Backend,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    /// A dataset in one node's pool (OpenEBS ZFS-LocalPV): its pods are pinned
+    /// to that node. `None`: bound where the first pod using it is placed.
+    ZfsLocal { node: Option<NodeId> },
+    /// A dataset on `node` replicated by periodic snapshots to `replica`.
+    ZfsReplicated { node: NodeId, replica: NodeId, interval_ms: Millis, failover_ms: Millis },
+    /// A Gluster replicated volume: `replicas` bricks on distinct nodes, the
+    /// last of them an arbiter when `arbiter`.
+    Gluster {
+        replicas: u32,
+        arbiter: bool,
+        /// Listed bricks; `None` places them with the strategy at start.
+        bricks: Option<Vec<NodeId>>,
+        heal_rate_bytes_per_s: f64,
+        write_rate_bytes_per_s: f64,
+        size_bytes: u64,
+        ping_timeout_ms: Millis,
+    },
+    /// An attachable ReadWriteOnce block volume (iSCSI, Ceph RBD, Longhorn).
+    Block {
+        /// `maxWaitForUnmountDuration`: force-detach this long after the old
+        /// pod's deletion; `None` waits until the old node returns.
+        force_detach_ms: Option<Millis>,
+    },
+}
+
+impl Backend {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::ZfsLocal { .. } => "zfs-local",
+            Backend::ZfsReplicated { .. } => "zfs-replicated",
+            Backend::Gluster { .. } => "gluster",
+            Backend::Block { .. } => "block",
+        }
+    }
 }
 
 /// The three availability classes of the seed document.
@@ -142,6 +254,8 @@ pub struct App {
     pub node: Option<NodeId>,
     /// Devices every node that runs it must have.
     pub requires: Vec<String>,
+    /// The volumes its pods mount; the app is up only while all are available.
+    pub volumes: Vec<VolumeId>,
 }
 
 impl App {
@@ -159,6 +273,18 @@ impl App {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     Node(NodeId),
+    /// Disk `.1` (0-based) of the pool of node `.0`.
+    Disk(NodeId, u32),
+}
+
+impl Target {
+    /// How the scenario file writes the target: `node:NAME` or `disk:NODE:N`.
+    pub fn describe(self, nodes: &[Node]) -> String {
+        match self {
+            Target::Node(n) => format!("node:{}", nodes[n].name),
+            Target::Disk(n, d) => format!("disk:{}:{}", nodes[n].name, d + 1),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -21,6 +21,8 @@ pub enum Source {
     NodeLease(NodeId),
     Placement,
     Startup(AppId),
+    /// Disk `.1` of the pool of node `.0`.
+    DiskFailure(NodeId, u32),
 }
 
 impl Source {
@@ -33,6 +35,7 @@ impl Source {
             Source::NodeLease(n) => (3, n),
             Source::Placement => (4, 0),
             Source::Startup(a) => (5, a),
+            Source::DiskFailure(n, d) => (6, (n << 16) | d as usize),
         };
         (tag << 48) | (index as u64 & ((1 << 48) - 1))
     }

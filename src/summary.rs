@@ -38,6 +38,24 @@ pub struct Row {
     /// `None` when no outage happened.
     pub mean_outage_min: Option<f64>,
     pub cause_min_per_year: [f64; Cause::COUNT],
+    /// Incidents that lost data, and minutes of writes lost, per app-year.
+    pub data_loss_incidents_per_year: f64,
+    pub data_loss_min_per_year: f64,
+}
+
+/// One volume under one strategy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VolumeRow {
+    pub strategy: Strategy,
+    pub volume: String,
+    pub backend: &'static str,
+    pub replications: usize,
+    pub availability: f64,
+    pub availability_ci: Option<(f64, f64)>,
+    pub downtime_min_per_year: f64,
+    pub reduced_redundancy_h_per_year: f64,
+    pub data_loss_incidents_per_year: f64,
+    pub data_loss_min_per_year: f64,
 }
 
 /// The class rows (classes with apps only, then `all`) and the app rows of
@@ -45,11 +63,13 @@ pub struct Row {
 pub struct Summary {
     pub classes: Vec<Row>,
     pub apps: Vec<Row>,
+    pub volumes: Vec<VolumeRow>,
 }
 
 pub fn summarize(scenario: &Scenario, results: &RunResults) -> Summary {
     let mut classes = Vec::new();
     let mut apps = Vec::new();
+    let mut volumes = Vec::new();
     for (s, &strategy) in results.strategies.iter().enumerate() {
         let outcomes = &results.outcomes[s];
         for class in Class::ALL {
@@ -63,8 +83,41 @@ pub fn summarize(scenario: &Scenario, results: &RunResults) -> Summary {
         for (a, app) in scenario.apps.iter().enumerate() {
             apps.push(row(scenario, strategy, outcomes, &[a], &app.name, app.class.name()));
         }
+        for (v, volume) in scenario.volumes.iter().enumerate() {
+            volumes.push(volume_row(scenario, strategy, outcomes, v, &volume.name, volume.backend.name()));
+        }
     }
-    Summary { classes, apps }
+    Summary { classes, apps, volumes }
+}
+
+fn volume_row(
+    scenario: &Scenario,
+    strategy: Strategy,
+    outcomes: &[ReplicationOutcome],
+    v: usize,
+    name: &str,
+    backend: &'static str,
+) -> VolumeRow {
+    let horizon_ms = scenario.horizon_ms as f64;
+    let years = horizon_ms / MS_PER_YEAR as f64;
+    let reps = outcomes.len() as f64;
+    let fraction: Vec<f64> = outcomes.iter().map(|o| o.volumes[v].downtime_ms as f64 / horizon_ms).collect();
+    let sum = |f: fn(&crate::metrics::VolumeOutcome) -> f64| outcomes.iter().map(|o| f(&o.volumes[v])).sum::<f64>();
+    VolumeRow {
+        strategy,
+        volume: name.to_string(),
+        backend,
+        replications: outcomes.len(),
+        availability: 1.0 - mean(&fraction),
+        availability_ci: t_interval(&fraction).map(|(lo, hi)| (1.0 - hi, 1.0 - lo)),
+        downtime_min_per_year: sum(|o| o.downtime_ms as f64) / MS_PER_MIN as f64 / reps / years,
+        reduced_redundancy_h_per_year: sum(|o| o.reduced_redundancy_ms as f64)
+            / crate::time::MS_PER_H as f64
+            / reps
+            / years,
+        data_loss_incidents_per_year: sum(|o| f64::from(o.data_loss_incidents)) / reps / years,
+        data_loss_min_per_year: sum(|o| o.data_loss_ms as f64) / MS_PER_MIN as f64 / reps / years,
+    }
 }
 
 fn row(
@@ -84,12 +137,16 @@ fn row(
     let mut outages = 0u64;
     let mut downtime_total_ms = 0u64;
     let mut causes = [0u64; Cause::COUNT];
+    let mut loss_incidents = 0u64;
+    let mut loss_ms = 0u64;
     for outcome in outcomes {
         let mut down = 0u64;
         for &a in members {
             let app = &outcome.apps[a];
             down += app.downtime_ms;
             outages += u64::from(app.outages);
+            loss_incidents += u64::from(app.data_loss_incidents);
+            loss_ms += app.data_loss_ms;
             for (total, c) in causes.iter_mut().zip(app.cause_ms) {
                 *total += c;
             }
@@ -119,6 +176,8 @@ fn row(
         outages_per_year: per_app_year(outages as f64),
         mean_outage_min: (outages > 0).then(|| downtime_total_ms as f64 / outages as f64 / MS_PER_MIN as f64),
         cause_min_per_year: causes.map(|c| per_app_year(c as f64 / MS_PER_MIN as f64)),
+        data_loss_incidents_per_year: per_app_year(loss_incidents as f64),
+        data_loss_min_per_year: per_app_year(loss_ms as f64 / MS_PER_MIN as f64),
     }
 }
 

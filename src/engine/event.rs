@@ -1,6 +1,6 @@
 //! The closed set of events the engine handles.
 
-use crate::model::NodeId;
+use crate::model::{NodeId, VolumeId};
 
 /// Index of a pod slot: one per replica of each app, for the whole run. A
 /// replacement pod reuses the slot of the pod it replaces.
@@ -22,6 +22,20 @@ pub enum Event {
     EvictPods { node: NodeId },
     /// The pod has started and passes its readiness probe.
     PodReady { pod: PodId },
+    /// A disk of the node's pool fails.
+    DiskFail { node: NodeId, disk: u32 },
+    /// A failed disk has been replaced and resilvered.
+    DiskReplaced { node: NodeId, disk: u32 },
+    /// A lost pool has been rebuilt and restored from backup.
+    PoolRestored { node: NodeId },
+    /// A replicated ZFS volume's replica has been promoted.
+    FailoverDone { volume: VolumeId },
+    /// A Gluster brick has healed.
+    HealDone { volume: VolumeId, brick: usize },
+    /// A Gluster volume's client I/O stall (ping timeout) is over.
+    StallEnd { volume: VolumeId },
+    /// A ReadWriteOnce volume is detached from its failed node.
+    Detach { volume: VolumeId },
 }
 
 impl Event {
@@ -34,6 +48,13 @@ impl Event {
             Event::TaintPass { .. } => "taint-pass",
             Event::EvictPods { .. } => "evict-pods",
             Event::PodReady { .. } => "pod-ready",
+            Event::DiskFail { .. } => "disk-fail",
+            Event::DiskReplaced { .. } => "disk-replaced",
+            Event::PoolRestored { .. } => "pool-restored",
+            Event::FailoverDone { .. } => "failover-done",
+            Event::HealDone { .. } => "heal-done",
+            Event::StallEnd { .. } => "stall-end",
+            Event::Detach { .. } => "detach",
         }
     }
 }

@@ -2,16 +2,19 @@
 //! the Kubernetes node controller (detection, zone disruption, rate-limited
 //! taints, eviction), the scheduler and the kubelet's pod start.
 
+mod storage;
+
 use super::event::{Event, PodId};
 use super::queue::{EventId, EventQueue};
 use crate::metrics::{AppOutcome, Cause, ReplicationOutcome, TraceRecord};
-use crate::model::{AppId, NodeId, Scenario};
+use crate::model::{AppId, NodeId, Scenario, VolumeId};
 use crate::placement::{ClusterView, NodeLoad, Placement, PodRequest, Strategy};
 use crate::rng::{Source, stream};
 use crate::time::{Millis, format_duration};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
+use storage::{PoolState, VolState};
 
 /// Runs replication `replication` of `scenario` under `strategy`. With
 /// `trace`, every event and every pod and app transition is appended to it.
@@ -43,6 +46,9 @@ enum Phase {
     Lost,
     /// Not bound to any node, for the reason given.
     Pending(Cause),
+    /// Bound to an up node, waiting for its ReadWriteOnce volume to be
+    /// detached from the node it was attached to.
+    Attaching(VolumeId),
 }
 
 struct Pod {
@@ -68,6 +74,7 @@ struct NodeState {
     /// The node's next failure while up, its repair while down.
     change_ev: Option<EventId>,
     pods: Vec<PodId>,
+    pool: Option<PoolState>,
 }
 
 /// The node lifecycle controller's view of one zone.
@@ -115,6 +122,14 @@ struct Sim<'a, 't> {
     lease_rng: Vec<ChaCha8Rng>,
     startup_rng: Vec<ChaCha8Rng>,
     placement_rng: ChaCha8Rng,
+    /// `disk_rng[node][disk]`.
+    disk_rng: Vec<Vec<ChaCha8Rng>>,
+    volumes: Vec<VolState>,
+    /// The volumes whose availability depends on each node (dataset, active
+    /// or standby side, brick).
+    node_volumes: Vec<Vec<VolumeId>>,
+    /// The apps that use each volume.
+    volume_apps: Vec<Vec<AppId>>,
     trace: Option<&'t mut Vec<TraceRecord>>,
     events: u64,
 }
@@ -141,7 +156,16 @@ impl<'a, 't> Sim<'a, 't> {
             sc,
             placement: strategy.placement(),
             queue: EventQueue::default(),
-            nodes: (0..n).map(|_| NodeState { up: true, ready: true, ..NodeState::default() }).collect(),
+            nodes: sc
+                .nodes
+                .iter()
+                .map(|node| NodeState {
+                    up: true,
+                    ready: true,
+                    pool: node.pool.as_ref().map(PoolState::new),
+                    ..NodeState::default()
+                })
+                .collect(),
             load: vec![NodeLoad { schedulable: true, cpu_used_m: 0, memory_used_bytes: 0 }; n],
             pods,
             app_pods,
@@ -163,6 +187,20 @@ impl<'a, 't> Sim<'a, 't> {
             lease_rng: streams(Source::NodeLease, n),
             startup_rng: streams(Source::Startup, sc.apps.len()),
             placement_rng: stream(sc.seed, rep, Source::Placement),
+            disk_rng: sc
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, node)| {
+                    let disks = node.pool.as_ref().map_or(0, |p| p.disks);
+                    (0..disks).map(|d| stream(sc.seed, rep, Source::DiskFailure(i, d))).collect()
+                })
+                .collect(),
+            volumes: sc.volumes.iter().map(VolState::new).collect(),
+            node_volumes: vec![Vec::new(); n],
+            volume_apps: (0..sc.volumes.len())
+                .map(|v| (0..sc.apps.len()).filter(|&a| sc.apps[a].volumes.contains(&v)).collect())
+                .collect(),
             trace,
             events: 0,
         }
@@ -192,17 +230,27 @@ impl<'a, 't> Sim<'a, 't> {
     fn start(&mut self) {
         for node in 0..self.nodes.len() {
             self.schedule_next_failure(node, 0);
+            self.start_pool(node, 0);
         }
         for event in &self.sc.events {
-            let crate::model::Target::Node(node) = event.target;
-            if event.at_ms <= self.sc.horizon_ms {
-                self.queue.schedule(event.at_ms, Event::NodeFail { node, outage_ms: event.duration_ms });
+            if event.at_ms > self.sc.horizon_ms {
+                continue;
             }
+            let scripted = match event.target {
+                crate::model::Target::Node(node) => Event::NodeFail { node, outage_ms: event.duration_ms },
+                crate::model::Target::Disk(node, disk) => Event::DiskFail { node, disk },
+            };
+            self.queue.schedule(event.at_ms, scripted);
         }
+        self.place_bricks();
         for pod in 0..self.pods.len() {
             if !self.try_schedule(pod, 0, true) {
                 self.pending.push(pod);
             }
+        }
+        self.index_volumes();
+        for volume in 0..self.volumes.len() {
+            self.refresh_volume(volume, 0);
         }
         for app in 0..self.apps.len() {
             self.refresh_app(app, 0);
@@ -215,8 +263,11 @@ impl<'a, 't> Sim<'a, 't> {
                 Event::NodeFail { node, .. }
                 | Event::NodeRepair { node }
                 | Event::NodeNotReady { node }
-                | Event::EvictPods { node } => Some(node),
-                Event::TaintPass { .. } | Event::PodReady { .. } => None,
+                | Event::EvictPods { node }
+                | Event::DiskFail { node, .. }
+                | Event::DiskReplaced { node, .. }
+                | Event::PoolRestored { node } => Some(node),
+                _ => None,
             };
             let pod = if let Event::PodReady { pod } = event { Some(pod) } else { None };
             self.note(now, event.kind(), node, pod, String::new());
@@ -235,6 +286,16 @@ impl<'a, 't> Sim<'a, 't> {
                 self.pods[pod].phase = Phase::Running;
                 self.refresh_app(self.pods[pod].app, now);
             }
+            Event::DiskFail { node, disk } => self.disk_fail(node, disk, now),
+            Event::DiskReplaced { node, disk } => self.disk_replaced(node, disk, now),
+            Event::PoolRestored { node } => self.pool_restored(node, now),
+            Event::FailoverDone { volume } => self.failover_done(volume, now),
+            Event::HealDone { volume, brick } => self.heal_done(volume, brick, now),
+            Event::StallEnd { volume } => {
+                self.stall_ended(volume);
+                self.refresh_volume(volume, now);
+            }
+            Event::Detach { volume } => self.detach(volume, now),
         }
     }
 
@@ -267,10 +328,11 @@ impl<'a, 't> Sim<'a, 't> {
             }
             self.pods[pod].phase = Phase::Lost;
         }
-        for &pod in &bound {
+        self.nodes[node].pods = bound;
+        self.storage_changed(node, now);
+        for &pod in &self.nodes[node].pods.clone() {
             self.refresh_app(self.pods[pod].app, now);
         }
-        self.nodes[node].pods = bound;
 
         let kube = &self.sc.kube;
         let lease_offset = if kube.lease_renew_interval_ms > 0 {
@@ -412,20 +474,31 @@ impl<'a, 't> Sim<'a, 't> {
     /// their requests are released here.
     fn evict_pods(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].evict_ev = None;
-        let evicted = std::mem::take(&mut self.nodes[node].pods);
+        let evicted = self.nodes[node].pods.clone();
         for &pod in &evicted {
-            let app = &self.sc.apps[self.pods[pod].app];
-            self.load[node].cpu_used_m -= app.cpu_m;
-            self.load[node].memory_used_bytes -= app.memory_bytes;
-            self.pods[pod].node = None;
-            self.pods[pod].phase = Phase::Pending(Cause::NoNode);
-            self.pending.push(pod);
+            self.unbind(pod);
             self.note(now, "pod-evicted", Some(node), Some(pod), String::new());
         }
+        self.after_eviction(node, now);
         self.schedule_pending(now);
         for &pod in &evicted {
             self.refresh_app(self.pods[pod].app, now);
         }
+    }
+
+    /// Deletes a bound pod: its requests are released and its replacement
+    /// (the same slot) is Pending.
+    fn unbind(&mut self, pod: PodId) {
+        let Some(node) = self.pods[pod].node.take() else { return };
+        if let Some(ev) = self.pods[pod].ready_ev.take() {
+            self.queue.cancel(ev);
+        }
+        let app = &self.sc.apps[self.pods[pod].app];
+        self.load[node].cpu_used_m -= app.cpu_m;
+        self.load[node].memory_used_bytes -= app.memory_bytes;
+        self.nodes[node].pods.retain(|&p| p != pod);
+        self.pods[pod].phase = Phase::Pending(Cause::NoNode);
+        self.pending.push(pod);
     }
 
     /// The node is back: Ready again at once, its taint and pending evictions
@@ -445,6 +518,7 @@ impl<'a, 't> Sim<'a, 't> {
             self.start_pod(pod, now);
         }
         self.schedule_next_failure(node, now);
+        self.storage_changed(node, now);
         self.process_taints(now);
         self.schedule_pending(now);
         for &pod in &bound {
@@ -480,18 +554,23 @@ impl<'a, 't> Sim<'a, 't> {
         let app = &sc.apps[app_id];
         let (first, last) = self.app_pods[app_id];
         let siblings: Vec<NodeId> = (first..last).filter(|&p| p != pod).filter_map(|p| self.pods[p].node).collect();
+        let pin = self.storage_pin(app_id);
         let view = ClusterView { nodes: &sc.nodes, load: &self.load };
-        let request = PodRequest { app_id, app, siblings_on: &siblings };
+        let request = PodRequest { app_id, app, siblings_on: &siblings, pin };
         match self.placement.select_node(&view, &request, &mut self.placement_rng) {
             Some(node) => {
                 self.load[node].cpu_used_m += app.cpu_m;
                 self.load[node].memory_used_bytes += app.memory_bytes;
                 self.nodes[node].pods.push(pod);
                 self.pods[pod].node = Some(node);
+                self.bind_storage(app_id, node);
                 if initial {
                     self.pods[pod].phase = Phase::Running;
                 } else {
-                    self.start_pod(pod, now);
+                    match self.blocking_attachment(app_id, node, now) {
+                        Some(volume) => self.pods[pod].phase = Phase::Attaching(volume),
+                        None => self.start_pod(pod, now),
+                    }
                     self.refresh_app(app_id, now);
                 }
                 self.note(now, "pod-scheduled", Some(node), Some(pod), String::new());
@@ -500,8 +579,9 @@ impl<'a, 't> Sim<'a, 't> {
             None => {
                 // Capacity if a Ready node could take the pod but for its
                 // free resources or anti-affinity; otherwise no node at all.
-                let any_ready =
-                    (0..sc.nodes.len()).any(|n| self.load[n].schedulable && app.fits_statically(n, &sc.nodes[n]));
+                let any_ready = (0..sc.nodes.len()).any(|n| {
+                    self.load[n].schedulable && app.fits_statically(n, &sc.nodes[n]) && pin.is_none_or(|p| p == n)
+                });
                 let cause = if any_ready { Cause::Capacity } else { Cause::NoNode };
                 let changed = self.pods[pod].phase != Phase::Pending(cause);
                 self.pods[pod].phase = Phase::Pending(cause);
@@ -522,17 +602,21 @@ impl<'a, 't> Sim<'a, 't> {
         let (first, last) = self.app_pods[app];
         let pods = &self.pods[first..last];
         let ready = pods.iter().filter(|p| p.phase == Phase::Running).count() as u32;
-        let up = ready >= self.sc.apps[app].min_available;
-        let cause = pods
+        let pods_up = ready >= self.sc.apps[app].min_available;
+        let pod_cause = pods
             .iter()
             .filter_map(|p| match p.phase {
                 Phase::Running => None,
                 Phase::Lost => Some(Cause::Detection),
                 Phase::Pending(cause) => Some(cause),
                 Phase::Starting => Some(Cause::Startup),
+                Phase::Attaching(_) => Some(Cause::DetachWait),
             })
             .min()
-            .unwrap_or(Cause::Startup);
+            .filter(|_| !pods_up);
+        let volume_cause = self.sc.apps[app].volumes.iter().filter_map(|&v| self.volumes[v].unavailable).min();
+        let up = pods_up && volume_cause.is_none();
+        let cause = pod_cause.into_iter().chain(volume_cause).min().unwrap_or(Cause::Startup);
         let state = &mut self.apps[app];
         match (state.down_since, up) {
             (Some(since), true) => {
@@ -569,7 +653,14 @@ impl<'a, 't> Sim<'a, 't> {
                 state.outcome.longest_outage_ms = state.outcome.longest_outage_ms.max(horizon - since);
             }
         }
-        ReplicationOutcome { apps: self.apps.into_iter().map(|s| s.outcome).collect(), events: self.events }
+        for volume in &mut self.volumes {
+            volume.close(horizon);
+        }
+        ReplicationOutcome {
+            apps: self.apps.into_iter().map(|s| s.outcome).collect(),
+            volumes: self.volumes.into_iter().map(|v| v.outcome).collect(),
+            events: self.events,
+        }
     }
 
     /// The invariants that must hold after every event (debug and test
@@ -585,7 +676,7 @@ impl<'a, 't> Sim<'a, 't> {
             match (pod.node, pod.phase) {
                 (Some(node), phase) => {
                     assert!(self.nodes[node].pods.contains(&id), "pod {id} not listed on its node {node}");
-                    let serving = matches!(phase, Phase::Running | Phase::Starting);
+                    let serving = matches!(phase, Phase::Running | Phase::Starting | Phase::Attaching(_));
                     assert_eq!(serving, self.nodes[node].up, "pod {id} phase {phase:?} on node {node}");
                     assert!(app.fits_statically(node, &self.sc.nodes[node]), "pod {id} on a node it may not use");
                     cpu[node] += app.cpu_m;
@@ -611,7 +702,8 @@ impl<'a, 't> Sim<'a, 't> {
             }
             let state = &self.apps[a];
             let ready = self.pods[first..last].iter().filter(|p| p.phase == Phase::Running).count() as u32;
-            assert_eq!(state.down_since.is_none(), ready >= app.min_available, "app {a} up/down state");
+            let volumes_up = app.volumes.iter().all(|&v| self.volumes[v].unavailable.is_none());
+            assert_eq!(state.down_since.is_none(), ready >= app.min_available && volumes_up, "app {a} up/down state");
             assert!(state.outcome.downtime_ms <= now, "app {a} downtime beyond the clock");
         }
         for (z, zone) in self.zones.iter().enumerate() {

@@ -51,6 +51,8 @@ fn row_header(first: &str) -> Vec<String> {
     .map(|s| s.to_string())
     .collect();
     header.extend(Cause::ALL.iter().map(|c| format!("{}_min_per_year", c.name().replace('-', "_"))));
+    header.push("data_loss_incidents_per_year".into());
+    header.push("data_loss_min_per_year".into());
     header
 }
 
@@ -73,7 +75,46 @@ fn row_fields(row: &Row) -> Vec<String> {
         row.mean_outage_min.map_or(String::new(), |m| fixed(m, 4)),
     ];
     fields.extend(row.cause_min_per_year.iter().map(|&m| fixed(m, 4)));
+    fields.push(fixed(row.data_loss_incidents_per_year, 6));
+    fields.push(fixed(row.data_loss_min_per_year, 4));
     fields
+}
+
+/// `volumes.csv`: one row per strategy and volume.
+pub fn volumes_csv(summary: &Summary) -> Result<Vec<u8>, Error> {
+    let header: Vec<String> = [
+        "strategy",
+        "volume",
+        "backend",
+        "replications",
+        "availability",
+        "availability_ci_low",
+        "availability_ci_high",
+        "downtime_min_per_year",
+        "reduced_redundancy_h_per_year",
+        "data_loss_incidents_per_year",
+        "data_loss_min_per_year",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows = summary.volumes.iter().map(|v| {
+        let ci = |f: fn((f64, f64)) -> f64| v.availability_ci.map_or(String::new(), |ci| fixed(f(ci), 9));
+        vec![
+            v.strategy.name().to_string(),
+            v.volume.clone(),
+            v.backend.to_string(),
+            v.replications.to_string(),
+            fixed(v.availability, 9),
+            ci(|c| c.0),
+            ci(|c| c.1),
+            fixed(v.downtime_min_per_year, 4),
+            fixed(v.reduced_redundancy_h_per_year, 4),
+            fixed(v.data_loss_incidents_per_year, 6),
+            fixed(v.data_loss_min_per_year, 4),
+        ]
+    });
+    csv_bytes(&header, rows)
 }
 
 /// `summary.csv`: one row per strategy and class (and `all`).
@@ -101,6 +142,8 @@ pub fn replications_csv(scenario: &Scenario, results: &RunResults) -> Result<Vec
     let mut header: Vec<String> =
         ["strategy", "replication", "app", "downtime_s", "outages"].iter().map(|s| s.to_string()).collect();
     header.extend(Cause::ALL.iter().map(|c| format!("{}_s", c.name().replace('-', "_"))));
+    header.push("data_loss_incidents".into());
+    header.push("data_loss_s".into());
     let rows = results.strategies.iter().zip(&results.outcomes).flat_map(|(strategy, outcomes)| {
         outcomes.iter().enumerate().flat_map(move |(r, outcome)| {
             outcome.apps.iter().zip(&scenario.apps).map(move |(app, spec)| {
@@ -112,6 +155,8 @@ pub fn replications_csv(scenario: &Scenario, results: &RunResults) -> Result<Vec
                     app.outages.to_string(),
                 ];
                 fields.extend(app.cause_ms.iter().map(|&ms| seconds(ms)));
+                fields.push(app.data_loss_incidents.to_string());
+                fields.push(seconds(app.data_loss_ms));
                 fields
             })
         })
@@ -159,6 +204,24 @@ fn row_json(row: &Row) -> Value {
         "outages_per_year": row.outages_per_year,
         "mean_outage_min": row.mean_outage_min,
         "downtime_min_per_year_by_cause": causes,
+        "data_loss_incidents_per_year": row.data_loss_incidents_per_year,
+        "data_loss_min_per_year": row.data_loss_min_per_year,
+    })
+}
+
+fn volume_json(v: &crate::summary::VolumeRow) -> Value {
+    json!({
+        "strategy": v.strategy.name(),
+        "volume": v.volume,
+        "backend": v.backend,
+        "replications": v.replications,
+        "availability": v.availability,
+        "availability_ci_low": v.availability_ci.map(|c| c.0),
+        "availability_ci_high": v.availability_ci.map(|c| c.1),
+        "downtime_min_per_year": v.downtime_min_per_year,
+        "reduced_redundancy_h_per_year": v.reduced_redundancy_h_per_year,
+        "data_loss_incidents_per_year": v.data_loss_incidents_per_year,
+        "data_loss_min_per_year": v.data_loss_min_per_year,
     })
 }
 
@@ -177,6 +240,7 @@ pub fn summary_json(scenario: &Scenario, summary: &Summary, files: &[&str]) -> R
         "warnings": scenario.warnings,
         "classes": summary.classes.iter().map(row_json).collect::<Vec<_>>(),
         "apps": summary.apps.iter().map(row_json).collect::<Vec<_>>(),
+        "volumes": summary.volumes.iter().map(volume_json).collect::<Vec<_>>(),
         "files": files,
     });
     let mut bytes = serde_json::to_vec_pretty(&value).map_err(|e| Error::Internal(format!("json: {e}")))?;

@@ -41,6 +41,9 @@ pub struct PodRequest<'a> {
     pub app: &'a App,
     /// Nodes that already hold a pod of this app (bound, whatever its phase).
     pub siblings_on: &'a [NodeId],
+    /// The node its storage ties it to now (a node-local dataset, the active
+    /// side of a replicated one), beyond the app's own pin.
+    pub pin: Option<NodeId>,
 }
 
 impl PodRequest<'_> {
@@ -104,6 +107,7 @@ pub fn feasible(view: &ClusterView, pod: &PodRequest, node: NodeId) -> bool {
     let spec = &view.nodes[node];
     load.schedulable
         && pod.app.fits_statically(node, spec)
+        && pod.pin.is_none_or(|pin| pin == node)
         && load.cpu_used_m + pod.app.cpu_m <= spec.cpu_m
         && load.memory_used_bytes + pod.app.memory_bytes <= spec.memory_bytes
         && !(pod.app.anti_affinity == AntiAffinity::Required && pod.siblings_on(node) > 0)

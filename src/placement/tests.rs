@@ -19,6 +19,7 @@ fn node(i: usize, cpu_m: u64, memory_bytes: u64, device: bool) -> Node {
         failure: Dist::Never,
         repair: Dist::Never,
         zone: 0,
+        pool: None,
     }
 }
 
@@ -34,6 +35,7 @@ fn app(cpu_m: u64, memory_bytes: u64, anti: AntiAffinity, pin: Option<usize>, de
         anti_affinity: anti,
         node: pin,
         requires: if device { vec!["usb".into()] } else { vec![] },
+        volumes: vec![],
     }
 }
 
@@ -70,7 +72,7 @@ proptest! {
         let siblings: Vec<usize> = siblings.into_iter().filter(|&s| s < nodes.len()).collect();
         let app = app(cpu, mem_gi << 30, anti, pin, device);
         let view = ClusterView { nodes: &nodes, load: &load };
-        let pod = PodRequest { app_id: 0, app: &app, siblings_on: &siblings };
+        let pod = PodRequest { app_id: 0, app: &app, siblings_on: &siblings, pin: None };
         let any_feasible = (0..nodes.len()).any(|n| feasible(&view, &pod, n));
         for strategy in super::Strategy::ALL {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -105,7 +107,7 @@ fn spread_takes_the_emptiest_node_and_binpack_the_fullest() {
     ];
     let view = ClusterView { nodes: &nodes, load: &load };
     let app = app(500, 1 << 30, AntiAffinity::None, None, false);
-    let pod = PodRequest { app_id: 0, app: &app, siblings_on: &[] };
+    let pod = PodRequest { app_id: 0, app: &app, siblings_on: &[], pin: None };
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     assert_eq!(super::Strategy::Spread.placement().select_node(&view, &pod, &mut rng), Some(2));
     assert_eq!(super::Strategy::Binpack.placement().select_node(&view, &pod, &mut rng), Some(1));
@@ -118,7 +120,7 @@ fn random_ties_cover_every_feasible_node() {
     let load = vec![NodeLoad { schedulable: true, ..NodeLoad::default() }; 4];
     let view = ClusterView { nodes: &nodes, load: &load };
     let app = app(0, 0, AntiAffinity::None, None, false);
-    let pod = PodRequest { app_id: 0, app: &app, siblings_on: &[] };
+    let pod = PodRequest { app_id: 0, app: &app, siblings_on: &[], pin: None };
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let mut counts = [0u32; 4];
     for _ in 0..4000 {

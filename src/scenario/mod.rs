@@ -12,10 +12,13 @@ pub mod raw;
 
 use crate::dist::Dist;
 use crate::error::InputError;
-use crate::model::{AntiAffinity, App, Class, Kubernetes, Node, Scenario, ScriptedEvent, Target};
+use crate::model::{
+    AntiAffinity, App, Backend, Class, Kubernetes, Layout, Node, NodeId, Pool, Scenario, ScriptedEvent, Target, Volume,
+    VolumeId,
+};
 use crate::placement::Strategy;
 use crate::time::{MS_PER_YEAR, Millis, format_cpu, format_size};
-use raw::{RawApp, RawNode, RawScenario};
+use raw::{Rate, RawApp, RawNode, RawPool, RawScenario, RawVolume};
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
@@ -28,6 +31,30 @@ pub const DEFAULT_STARTUP_MS: Millis = 5_000;
 pub const DEFAULT_HORIZON_MS: Millis = 10 * MS_PER_YEAR;
 pub const DEFAULT_REPLICATIONS: u32 = 1000;
 pub const DEFAULT_SEED: u64 = 1;
+/// Storage defaults. Disks: annualized failure rate 1.5 % (Backblaze Drive
+/// Stats 2023-2025, 1.4-1.7 %), exponential.
+pub const DEFAULT_DISK_MTTF_MS: f64 = MS_PER_YEAR as f64 / 0.015;
+/// ASSUMPTION: a home lab without a hot spare gets a new disk in a day.
+pub const DEFAULT_DISK_REPLACE_MS: Millis = 24 * crate::time::MS_PER_H;
+/// ASSUMPTION: 100 MiB/s resilver over 1 TiB allocated (no authoritative default).
+pub const DEFAULT_RESILVER_RATE_BYTES_PER_S: f64 = 100.0 * 1024.0 * 1024.0;
+pub const DEFAULT_ALLOCATED_BYTES: u64 = 1 << 40;
+/// ASSUMPTION: a day to restore a lost pool from backup, nightly backups.
+pub const DEFAULT_RESTORE_MS: Millis = 24 * crate::time::MS_PER_H;
+pub const DEFAULT_BACKUP_INTERVAL_MS: Millis = 24 * crate::time::MS_PER_H;
+/// TrueNAS periodic snapshot tasks look hourly by default (unverified).
+pub const DEFAULT_REPLICATION_INTERVAL_MS: Millis = crate::time::MS_PER_H;
+/// ASSUMPTION: five minutes to promote the replica and re-point the volume.
+pub const DEFAULT_ZFS_FAILOVER_MS: Millis = 5 * crate::time::MS_PER_MIN;
+/// Gluster `network.ping-timeout` default.
+pub const DEFAULT_PING_TIMEOUT_MS: Millis = 42_000;
+/// ASSUMPTION: one self-heal thread heals about 50 MiB/s; 2 MiB/s written;
+/// 100 GiB of data in a volume.
+pub const DEFAULT_HEAL_RATE_BYTES_PER_S: f64 = 50.0 * 1024.0 * 1024.0;
+pub const DEFAULT_WRITE_RATE_BYTES_PER_S: f64 = 2.0 * 1024.0 * 1024.0;
+pub const DEFAULT_GLUSTER_SIZE_BYTES: u64 = 100 << 30;
+/// Kubernetes `maxWaitForUnmountDuration`.
+pub const DEFAULT_FORCE_DETACH_MS: Millis = 6 * crate::time::MS_PER_MIN;
 /// Limits that keep a run within a machine (issue: limits instead of exhaustion).
 pub const MAX_NODES: usize = 100_000;
 pub const MAX_PODS: usize = 1_000_000;
@@ -129,7 +156,9 @@ impl Validator<'_> {
         };
         let kube = self.kubernetes(&raw)?;
         let nodes = self.nodes(&raw)?;
-        let apps = self.apps(&raw.apps, &nodes)?;
+        let volumes = self.volumes(&raw.volumes, &nodes)?;
+        let apps = self.apps(&raw.apps, &nodes, &volumes)?;
+        self.check_volume_users(&raw, &apps, &volumes)?;
         let events = self.events(&raw, &nodes)?;
         Ok(Scenario {
             name,
@@ -142,6 +171,7 @@ impl Validator<'_> {
             nodes,
             apps,
             events,
+            volumes,
             warnings: self.warnings,
         })
     }
@@ -308,6 +338,10 @@ impl Validator<'_> {
                 Some(list) => list.iter().map(|d| d.get_ref().clone()).collect(),
                 None => defaults.devices.clone().unwrap_or_default(),
             };
+            let pool = match node.pool.as_ref().or(defaults.pool.as_ref()) {
+                Some(p) => Some(self.pool(p)?),
+                None => None,
+            };
             nodes.push(Node {
                 name,
                 cpu_m: cpu.get_ref().0,
@@ -316,12 +350,276 @@ impl Validator<'_> {
                 failure: failure.get_ref().clone(),
                 repair: repair.get_ref().clone(),
                 zone: 0,
+                pool,
             });
         }
         Ok(nodes)
     }
 
-    fn apps(&mut self, raw: &[RawApp], nodes: &[Node]) -> Result<Vec<App>, InputError> {
+    fn pool(&self, raw: &Spanned<RawPool>) -> Result<Pool, InputError> {
+        let p = raw.get_ref();
+        let layout = Layout::ALL.into_iter().find(|l| l.name() == p.layout.get_ref()).ok_or_else(|| {
+            self.err(
+                p.layout.span(),
+                "pool.layout",
+                format!("unknown pool layout `{}`: use stripe, mirror, raidz1, raidz2 or raidz3", p.layout.get_ref()),
+            )
+        })?;
+        let disks = self.count(&p.disks, "pool.disks", 1, 1000)? as u32;
+        if disks < layout.min_disks() {
+            return Err(self.err(
+                p.disks.span(),
+                "pool.disks",
+                format!("a {} vdev needs at least {} disks, not {disks}", layout.name(), layout.min_disks()),
+            ));
+        }
+        let disk_failure = p.disk_failure.clone().unwrap_or(Dist::Exponential { mean_ms: DEFAULT_DISK_MTTF_MS });
+        if disk_failure.mean_ms() == Some(0.0) {
+            return Err(self.err(
+                raw.span(),
+                "pool.disk_failure",
+                "disks would fail continuously: the time to failure must have a mean above zero",
+            ));
+        }
+        let rate = match &p.resilver_rate {
+            Some(r) if r.get_ref().0 <= 0.0 => {
+                return Err(self.err(r.span(), "pool.resilver_rate", "the resilver rate must be more than zero"));
+            }
+            Some(r) => r.get_ref().0,
+            None => DEFAULT_RESILVER_RATE_BYTES_PER_S,
+        };
+        let allocated = p.allocated.map_or(DEFAULT_ALLOCATED_BYTES, |a| a.0);
+        let backup_interval_ms = match &p.backup_interval {
+            Some(b) if b.get_ref().0 == 0 => {
+                return Err(self.err(b.span(), "pool.backup_interval", "the backup interval must be longer than zero"));
+            }
+            Some(b) => b.get_ref().0,
+            None => DEFAULT_BACKUP_INTERVAL_MS,
+        };
+        Ok(Pool {
+            layout,
+            disks,
+            disk_failure,
+            replace_ms: p.replace.map_or(DEFAULT_DISK_REPLACE_MS, |d| d.0),
+            resilver_ms: (allocated as f64 / rate * 1000.0).round().min(crate::time::MAX_DURATION_MS as f64) as Millis,
+            restore_ms: p.restore.map_or(DEFAULT_RESTORE_MS, |d| d.0),
+            backup_interval_ms,
+        })
+    }
+
+    fn node_ref(&self, name: &Spanned<String>, nodes: &[Node], key: &str, what: &str) -> Result<NodeId, InputError> {
+        nodes.iter().position(|n| &n.name == name.get_ref()).ok_or_else(|| {
+            self.err(
+                name.span(),
+                key,
+                format!("{what} names node `{}`, which the scenario does not declare", name.get_ref()),
+            )
+        })
+    }
+
+    fn volumes(&mut self, raw: &[RawVolume], nodes: &[Node]) -> Result<Vec<Volume>, InputError> {
+        let mut seen = HashSet::new();
+        let mut volumes = Vec::with_capacity(raw.len());
+        for v in raw {
+            let name = v.name.get_ref().clone();
+            if name.trim().is_empty() {
+                return Err(self.err(v.name.span(), "volumes.name", "the volume name is empty"));
+            }
+            if !seen.insert(name.clone()) {
+                return Err(self.err(
+                    v.name.span(),
+                    "volumes.name",
+                    format!("two volumes are named `{name}`: volume names must be unique"),
+                ));
+            }
+            let backend = v.backend.get_ref().as_str();
+            let allowed: &[&str] = match backend {
+                "zfs-local" => &["node"],
+                "zfs-replicated" => &["node", "replica_node", "interval", "failover"],
+                "gluster" => &["replicas", "arbiter", "bricks", "heal_rate", "write_rate", "size", "ping_timeout"],
+                "block" => &["force_detach"],
+                _ => {
+                    return Err(self.err(
+                        v.backend.span(),
+                        "volumes.backend",
+                        format!("unknown backend `{backend}` for volume `{name}`: use zfs-local, zfs-replicated, gluster or block"),
+                    ));
+                }
+            };
+            let present = [
+                ("node", v.node.is_some()),
+                ("replica_node", v.replica_node.is_some()),
+                ("interval", v.interval.is_some()),
+                ("failover", v.failover.is_some()),
+                ("replicas", v.replicas.is_some()),
+                ("arbiter", v.arbiter.is_some()),
+                ("bricks", v.bricks.is_some()),
+                ("heal_rate", v.heal_rate.is_some()),
+                ("write_rate", v.write_rate.is_some()),
+                ("size", v.size.is_some()),
+                ("ping_timeout", v.ping_timeout.is_some()),
+                ("force_detach", v.force_detach.is_some()),
+            ];
+            if let Some((key, _)) = present.iter().find(|(k, set)| *set && !allowed.contains(k)) {
+                return Err(self.err(
+                    v.backend.span(),
+                    &format!("volumes.{key}"),
+                    format!("volume `{name}` is {backend}, which takes no `{key}` (it takes: {})", allowed.join(", ")),
+                ));
+            }
+            let built = match backend {
+                "zfs-local" => Backend::ZfsLocal {
+                    node: match &v.node {
+                        Some(n) => Some(self.node_ref(n, nodes, "volumes.node", &format!("volume `{name}`"))?),
+                        None => None,
+                    },
+                },
+                "zfs-replicated" => {
+                    let need = |key: &str| {
+                        self.err(
+                            v.name.span(),
+                            &format!("volumes.{key}"),
+                            format!("zfs-replicated volume `{name}` needs `{key}`"),
+                        )
+                    };
+                    let node_name = v.node.as_ref().ok_or_else(|| need("node"))?;
+                    let replica_name = v.replica_node.as_ref().ok_or_else(|| need("replica_node"))?;
+                    let node = self.node_ref(node_name, nodes, "volumes.node", &format!("volume `{name}`"))?;
+                    let replica =
+                        self.node_ref(replica_name, nodes, "volumes.replica_node", &format!("volume `{name}`"))?;
+                    if node == replica {
+                        return Err(self.err(
+                            replica_name.span(),
+                            "volumes.replica_node",
+                            format!(
+                                "volume `{name}` replicates to its own node `{}`: the replica must be on another node",
+                                replica_name.get_ref()
+                            ),
+                        ));
+                    }
+                    let interval_ms = match &v.interval {
+                        Some(i) if i.get_ref().0 == 0 => {
+                            return Err(self.err(
+                                i.span(),
+                                "volumes.interval",
+                                "the replication interval must be longer than zero",
+                            ));
+                        }
+                        Some(i) => i.get_ref().0,
+                        None => DEFAULT_REPLICATION_INTERVAL_MS,
+                    };
+                    let failover_ms = v.failover.map_or(DEFAULT_ZFS_FAILOVER_MS, |d| d.0);
+                    Backend::ZfsReplicated { node, replica, interval_ms, failover_ms }
+                }
+                "gluster" => self.gluster(v, &name, nodes)?,
+                _ => Backend::Block {
+                    force_detach_ms: match v.force_detach.as_ref().map(|d| d.get_ref()) {
+                        None => Some(DEFAULT_FORCE_DETACH_MS),
+                        Some(Dist::Never) => None,
+                        Some(Dist::Fixed(ms)) => Some(*ms),
+                        Some(_) => {
+                            let span = v.force_detach.as_ref().map_or(v.name.span(), |d| d.span());
+                            return Err(self.err(
+                                span,
+                                "volumes.force_detach",
+                                "`force_detach` is a duration such as \"6m\", or \"never\"",
+                            ));
+                        }
+                    },
+                },
+            };
+            volumes.push(Volume { name, backend: built });
+        }
+        Ok(volumes)
+    }
+
+    fn gluster(&mut self, v: &RawVolume, name: &str, nodes: &[Node]) -> Result<Backend, InputError> {
+        let arbiter = v.arbiter.as_ref().is_some_and(|a| *a.get_ref());
+        let replicas = match &v.replicas {
+            Some(r) => self.count(r, "volumes.replicas", 1, 64)? as u32,
+            None => 3,
+        };
+        if arbiter && replicas != 2 {
+            let span = v.replicas.as_ref().map_or(v.name.span(), |r| r.span());
+            return Err(self.err(
+                span,
+                "volumes.replicas",
+                format!("volume `{name}` has an arbiter: write replicas = 2 (two data bricks and the arbiter)"),
+            ));
+        }
+        let bricks_total = replicas + u32::from(arbiter);
+        let bricks = match &v.bricks {
+            Some(list) => {
+                let mut ids = Vec::new();
+                for b in list.get_ref() {
+                    let id = self.node_ref(b, nodes, "volumes.bricks", &format!("a brick of volume `{name}`"))?;
+                    if ids.contains(&id) {
+                        return Err(self.err(
+                            b.span(),
+                            "volumes.bricks",
+                            format!(
+                                "volume `{name}` has two bricks on node `{}`: bricks must be on distinct nodes",
+                                b.get_ref()
+                            ),
+                        ));
+                    }
+                    ids.push(id);
+                }
+                if ids.len() as u32 != bricks_total {
+                    return Err(self.err(
+                        list.span(),
+                        "volumes.bricks",
+                        format!(
+                            "volume `{name}` lists {} bricks but has {bricks_total} (replicas{})",
+                            ids.len(),
+                            if arbiter { " + arbiter" } else { "" }
+                        ),
+                    ));
+                }
+                Some(ids)
+            }
+            None => None,
+        };
+        if bricks_total as usize > nodes.len() {
+            let span = v.replicas.as_ref().map_or(v.name.span(), |r| r.span());
+            return Err(self.err(
+                span,
+                "volumes.replicas",
+                format!(
+                    "volume `{name}` needs {bricks_total} bricks on distinct nodes but the scenario has {} nodes",
+                    nodes.len()
+                ),
+            ));
+        }
+        let rate = |r: &Option<Spanned<Rate>>, key: &str, default: f64| -> Result<f64, InputError> {
+            match r {
+                Some(x) if x.get_ref().0 <= 0.0 => Err(self.err(x.span(), key, "the rate must be more than zero")),
+                Some(x) => Ok(x.get_ref().0),
+                None => Ok(default),
+            }
+        };
+        let heal = rate(&v.heal_rate, "volumes.heal_rate", DEFAULT_HEAL_RATE_BYTES_PER_S)?;
+        let write = match &v.write_rate {
+            Some(x) => x.get_ref().0,
+            None => DEFAULT_WRITE_RATE_BYTES_PER_S,
+        };
+        if replicas == 2 && !arbiter {
+            self.warnings.push(format!(
+                "gluster volume `{name}` is replica 2 without an arbiter: it is not HA (client quorum needs the first brick, so losing that node stops the volume)"
+            ));
+        }
+        Ok(Backend::Gluster {
+            replicas,
+            arbiter,
+            bricks,
+            heal_rate_bytes_per_s: heal,
+            write_rate_bytes_per_s: write,
+            size_bytes: v.size.map_or(DEFAULT_GLUSTER_SIZE_BYTES, |s| s.0),
+            ping_timeout_ms: v.ping_timeout.map_or(DEFAULT_PING_TIMEOUT_MS, |d| d.0),
+        })
+    }
+
+    fn apps(&mut self, raw: &[RawApp], nodes: &[Node], volumes: &[Volume]) -> Result<Vec<App>, InputError> {
         if raw.is_empty() {
             return Err(InputError::new(self.file, "the scenario has no [[apps]]: declare at least one app"));
         }
@@ -340,7 +638,7 @@ impl Validator<'_> {
                     (1..=count).map(|i| format!("{base}-{i}")).collect()
                 }
             };
-            let built = self.app(app, base, nodes)?;
+            let built = self.app(app, base, nodes, volumes)?;
             for name in names {
                 if !seen.insert(name.clone()) {
                     return Err(self.err(
@@ -363,7 +661,7 @@ impl Validator<'_> {
         Ok(apps)
     }
 
-    fn app(&mut self, app: &RawApp, name: &str, nodes: &[Node]) -> Result<App, InputError> {
+    fn app(&mut self, app: &RawApp, name: &str, nodes: &[Node], volumes: &[Volume]) -> Result<App, InputError> {
         let class = Class::parse(app.class.get_ref()).ok_or_else(|| {
             self.err(
                 app.class.span(),
@@ -445,6 +743,67 @@ impl Validator<'_> {
             Some(s) => s.get_ref().clone(),
             None => Dist::Fixed(DEFAULT_STARTUP_MS),
         };
+        let mut node = node;
+        let mut used = Vec::new();
+        let mut zfs: Option<(VolumeId, &Spanned<String>)> = None;
+        for v in app.volumes.iter().flatten() {
+            let id = volumes.iter().position(|x| &x.name == v.get_ref()).ok_or_else(|| {
+                self.err(
+                    v.span(),
+                    "apps.volumes",
+                    format!("app `{name}` uses volume `{}`, which no [[volumes]] declares", v.get_ref()),
+                )
+            })?;
+            if used.contains(&id) {
+                return Err(self.err(
+                    v.span(),
+                    "apps.volumes",
+                    format!("app `{name}` lists volume `{}` twice", v.get_ref()),
+                ));
+            }
+            used.push(id);
+            match &volumes[id].backend {
+                Backend::ZfsLocal { .. } | Backend::ZfsReplicated { .. } => {
+                    if let Some((other, _)) = zfs {
+                        return Err(self.err(v.span(), "apps.volumes", format!(
+                            "app `{name}` uses two ZFS volumes, `{}` and `{}`: a pod can follow one node-local dataset only",
+                            volumes[other].name, v.get_ref()
+                        )));
+                    }
+                    zfs = Some((id, v));
+                }
+                Backend::Block { .. } if replicas > 1 => {
+                    return Err(self.err(v.span(), "apps.volumes", format!(
+                        "block volume `{}` is ReadWriteOnce: it cannot serve the {replicas} replicas of app `{name}`", v.get_ref()
+                    )));
+                }
+                _ => {}
+            }
+        }
+        if let Some((id, span)) = zfs {
+            if let Backend::ZfsLocal { node: Some(at) } = volumes[id].backend {
+                if node.is_some_and(|pin| pin != at) {
+                    return Err(self.err(
+                        span.span(),
+                        "apps.volumes",
+                        format!(
+                            "app `{name}` is pinned to one node but its zfs-local volume `{}` lives on node `{}`",
+                            span.get_ref(),
+                            nodes[at].name
+                        ),
+                    ));
+                }
+                node = Some(at);
+            }
+            if class == Class::Flexible {
+                self.warnings.push(format!(
+                    "flexible app `{name}` uses {} volume `{}`: its pods can only run where that dataset is, so it behaves as node-bound{}",
+                    volumes[id].backend.name(),
+                    span.get_ref(),
+                    if matches!(volumes[id].backend, Backend::ZfsReplicated { .. }) { " until a failover" } else { "" }
+                ));
+            }
+        }
         let built = App {
             name: name.to_string(),
             class,
@@ -456,6 +815,7 @@ impl Validator<'_> {
             anti_affinity,
             node,
             requires,
+            volumes: used,
         };
         let eligible = nodes.iter().enumerate().filter(|(i, n)| built.fits_statically(*i, n)).count();
         if eligible == 0 {
@@ -491,7 +851,11 @@ impl Validator<'_> {
             )));
         }
         match class {
-            Class::NodeBound if built.node.is_none() && built.requires.is_empty() => {
+            Class::NodeBound
+                if built.node.is_none()
+                    && built.requires.is_empty()
+                    && !built.volumes.iter().any(|&v| matches!(volumes[v].backend, Backend::ZfsLocal { .. })) =>
+            {
                 return Err(self.err(app.class.span(), "apps.class", format!(
                     "node-bound app `{name}` is bound to nothing: give it `node = \"...\"` or `requires = [\"device\"]`"
                 )));
@@ -499,7 +863,7 @@ impl Validator<'_> {
             Class::NodeBound if eligible > 1 => self.warnings.push(format!(
                 "node-bound app `{name}` can run on {eligible} nodes (its devices are on several): it can move like a flexible app"
             )),
-            Class::Flexible if eligible == 1 => self.warnings.push(format!(
+            Class::Flexible if eligible == 1 && built.volumes.is_empty() => self.warnings.push(format!(
                 "flexible app `{name}` can run on one node only (pin, devices or size): it behaves as node-bound"
             )),
             Class::Ha if anti_affinity == AntiAffinity::None => self.warnings.push(format!(
@@ -509,6 +873,34 @@ impl Validator<'_> {
             _ => {}
         }
         Ok(built)
+    }
+
+    /// Block volumes serve one pod; an unused volume is probably a mistake.
+    fn check_volume_users(&mut self, raw: &RawScenario, apps: &[App], volumes: &[Volume]) -> Result<(), InputError> {
+        for (id, volume) in volumes.iter().enumerate() {
+            let pods: u32 = apps.iter().filter(|a| a.volumes.contains(&id)).map(|a| a.replicas).sum();
+            if pods == 0 {
+                self.warnings.push(format!("volume `{}` is used by no app", volume.name));
+            }
+            if matches!(volume.backend, Backend::Block { .. }) && pods > 1 {
+                let span = raw
+                    .apps
+                    .iter()
+                    .flat_map(|a| a.volumes.iter().flatten())
+                    .filter(|v| v.get_ref() == &volume.name)
+                    .nth(1)
+                    .or_else(|| {
+                        raw.apps.iter().flat_map(|a| a.volumes.iter().flatten()).find(|v| v.get_ref() == &volume.name)
+                    })
+                    .map_or(0..0, |v| v.span());
+                return Err(self.err(
+                    span,
+                    "apps.volumes",
+                    format!("block volume `{}` is ReadWriteOnce: {pods} pods use it, it can serve one", volume.name),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn events(&mut self, raw: &RawScenario, nodes: &[Node]) -> Result<Vec<ScriptedEvent>, InputError> {
@@ -525,7 +917,7 @@ impl Validator<'_> {
                     return Err(self.err(
                         event.fail.span(),
                         "events.fail",
-                        format!("`{fail}` is not a failure target: write \"node:NAME\""),
+                        format!("`{fail}` is not a failure target: write \"node:NAME\" or \"disk:NODE:N\""),
                     ));
                 }
             };

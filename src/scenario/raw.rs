@@ -31,6 +31,8 @@ pub struct RawScenario {
     pub apps: Vec<RawApp>,
     #[serde(default)]
     pub events: Vec<RawEvent>,
+    #[serde(default)]
+    pub volumes: Vec<RawVolume>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -53,6 +55,7 @@ pub struct RawNodeDefaults {
     pub devices: Option<Vec<String>>,
     pub failure: Option<Spanned<Dist>>,
     pub repair: Option<Spanned<Dist>>,
+    pub pool: Option<Spanned<RawPool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +68,7 @@ pub struct RawNode {
     pub devices: Option<Vec<Spanned<String>>>,
     pub failure: Option<Spanned<Dist>>,
     pub repair: Option<Spanned<Dist>>,
+    pub pool: Option<Spanned<RawPool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +85,7 @@ pub struct RawApp {
     pub anti_affinity: Option<Spanned<String>>,
     pub node: Option<Spanned<String>>,
     pub requires: Option<Vec<Spanned<String>>>,
+    pub volumes: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,6 +94,62 @@ pub struct RawEvent {
     pub at: Spanned<Duration>,
     pub fail: Spanned<String>,
     pub duration: Option<Spanned<Duration>>,
+}
+
+/// A ZFS pool of one vdev on a node: `pool = { layout = "mirror", disks = 2 }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPool {
+    pub layout: Spanned<String>,
+    pub disks: Spanned<i64>,
+    pub disk_failure: Option<Dist>,
+    pub replace: Option<Duration>,
+    pub resilver_rate: Option<Spanned<Rate>>,
+    pub allocated: Option<Size>,
+    pub restore: Option<Duration>,
+    pub backup_interval: Option<Spanned<Duration>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVolume {
+    pub name: Spanned<String>,
+    pub backend: Spanned<String>,
+    pub node: Option<Spanned<String>>,
+    pub replica_node: Option<Spanned<String>>,
+    pub interval: Option<Spanned<Duration>>,
+    pub failover: Option<Duration>,
+    pub replicas: Option<Spanned<i64>>,
+    pub arbiter: Option<Spanned<bool>>,
+    pub bricks: Option<Spanned<Vec<Spanned<String>>>>,
+    pub heal_rate: Option<Spanned<Rate>>,
+    pub write_rate: Option<Spanned<Rate>>,
+    pub size: Option<Size>,
+    pub ping_timeout: Option<Duration>,
+    pub force_detach: Option<Spanned<Dist>>,
+}
+
+/// A data rate such as `"100MiB/s"`, in bytes per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate(pub f64);
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Rate;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a data rate such as \"100MiB/s\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Rate, E> {
+                let size = s.strip_suffix("/s").ok_or_else(|| {
+                    E::custom(format!("`{s}` is not a rate: write a size per second, such as \"100MiB/s\""))
+                })?;
+                parse_size(size).map(|b| Rate(b as f64)).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A duration written with its unit (`"40s"`), in milliseconds.

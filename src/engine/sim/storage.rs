@@ -1,0 +1,754 @@
+//! Storage: ZFS pools and their disks, node-local and replicated ZFS
+//! datasets, Gluster replicated volumes, attachable ReadWriteOnce volumes
+//! (domain.md sections 2, 5 and 6).
+//!
+//! A volume's availability is re-derived from the state of the nodes and
+//! pools it lives on (`refresh_volume`) after every change to them, and the
+//! apps that use it are refreshed in turn. Data loss is booked when it
+//! happens: at a replica's promotion (writes since the last replicated
+//! snapshot) or at the loss of a pool with no live copy elsewhere (writes
+//! since the last backup).
+
+use super::{Event, EventId, Millis, NodeId, Phase, Sim, VolumeId};
+use crate::dist::Dist;
+use crate::metrics::{Cause, VolumeOutcome};
+use crate::model::{Backend, Pool, Volume};
+use crate::placement::{ClusterView, PodRequest};
+
+/// The state of a node's pool.
+pub struct PoolState {
+    disk_failed: Vec<bool>,
+    /// Each disk's next failure, or its replacement while failed.
+    disk_ev: Vec<Option<EventId>>,
+    lost: bool,
+}
+
+impl PoolState {
+    pub fn new(pool: &Pool) -> Self {
+        let n = pool.disks as usize;
+        PoolState { disk_failed: vec![false; n], disk_ev: vec![None; n], lost: false }
+    }
+}
+
+/// The per-replication state of one volume.
+pub struct VolState {
+    /// Why the volume is unavailable now, or `None` when it is available.
+    pub unavailable: Option<Cause>,
+    down_since: Option<Millis>,
+    reduced_since: Option<Millis>,
+    pub outcome: VolumeOutcome,
+    kind: Kind,
+}
+
+enum Kind {
+    /// Bound to a node (from the file, or where its first pod was placed).
+    Local {
+        node: Option<NodeId>,
+    },
+    Replicated {
+        active: NodeId,
+        standby: NodeId,
+        failover_ev: Option<EventId>,
+        /// The promotion must happen but the standby is not there yet.
+        awaiting: bool,
+        /// The last snapshot the standby received.
+        last_sync_ms: Millis,
+        /// Both sides up since then (`None`: replication interrupted).
+        both_up_since: Option<Millis>,
+        /// When the active side was lost (node or pool).
+        lost_at_ms: Millis,
+    },
+    Gluster {
+        bricks: Vec<NodeId>,
+        down_since: Vec<Option<Millis>>,
+        /// Bytes still to heal on each brick.
+        debt_bytes: Vec<f64>,
+        heal_start_ms: Vec<Millis>,
+        heal_ev: Vec<Option<EventId>>,
+        stall_until_ms: Millis,
+        stall_ev: Option<EventId>,
+    },
+    Block {
+        attached: Option<NodeId>,
+        detach_ev: Option<EventId>,
+    },
+}
+
+impl VolState {
+    pub fn new(volume: &Volume) -> Self {
+        let kind = match &volume.backend {
+            Backend::ZfsLocal { node } => Kind::Local { node: *node },
+            Backend::ZfsReplicated { node, replica, .. } => Kind::Replicated {
+                active: *node,
+                standby: *replica,
+                failover_ev: None,
+                awaiting: false,
+                last_sync_ms: 0,
+                both_up_since: Some(0),
+                lost_at_ms: 0,
+            },
+            Backend::Gluster { .. } => Kind::Gluster {
+                bricks: Vec::new(),
+                down_since: Vec::new(),
+                debt_bytes: Vec::new(),
+                heal_start_ms: Vec::new(),
+                heal_ev: Vec::new(),
+                stall_until_ms: 0,
+                stall_ev: None,
+            },
+            Backend::Block { .. } => Kind::Block { attached: None, detach_ev: None },
+        };
+        VolState { unavailable: None, down_since: None, reduced_since: None, outcome: VolumeOutcome::default(), kind }
+    }
+
+    /// Closes the spans still open at the horizon.
+    pub fn close(&mut self, horizon: Millis) {
+        if let Some(since) = self.down_since.take() {
+            self.outcome.downtime_ms += horizon - since;
+            self.outcome.outages += 1;
+        }
+        if let Some(since) = self.reduced_since.take() {
+            self.outcome.reduced_redundancy_ms += horizon - since;
+        }
+    }
+}
+
+/// Client quorum `auto`: more than half of the bricks up, or exactly half
+/// including the first brick.
+pub fn gluster_quorum(up: &[bool]) -> bool {
+    let count = up.iter().filter(|&&u| u).count();
+    count * 2 > up.len() || (count * 2 == up.len() && up.first() == Some(&true))
+}
+
+impl Sim<'_, '_> {
+    /// The node's datasets and bricks are reachable: the node is up and its
+    /// pool (if it declares one) is not lost.
+    fn storage_ok(&self, node: NodeId) -> bool {
+        self.nodes[node].up && self.nodes[node].pool.as_ref().is_none_or(|p| !p.lost)
+    }
+
+    fn pool_lost(&self, node: NodeId) -> bool {
+        self.nodes[node].pool.as_ref().is_some_and(|p| p.lost)
+    }
+
+    // ---- set-up ----
+
+    pub(super) fn start_pool(&mut self, node: NodeId, now: Millis) {
+        let disks = self.sc.nodes[node].pool.as_ref().map_or(0, |p| p.disks);
+        for disk in 0..disks {
+            self.schedule_disk_failure(node, disk, now);
+        }
+    }
+
+    fn schedule_disk_failure(&mut self, node: NodeId, disk: u32, now: Millis) {
+        let Some(pool) = &self.sc.nodes[node].pool else { return };
+        if let Some(dt) = pool.disk_failure.sample(&mut self.disk_rng[node][disk as usize]) {
+            let at = now.saturating_add(dt);
+            if at <= self.sc.horizon_ms {
+                let ev = self.queue.schedule(at, Event::DiskFail { node, disk });
+                if let Some(p) = self.nodes[node].pool.as_mut() {
+                    p.disk_ev[disk as usize] = Some(ev);
+                }
+            }
+        }
+    }
+
+    /// Places the bricks of Gluster volumes that do not list them, with the
+    /// strategy: a brick is a pod of no size under required anti-affinity.
+    pub(super) fn place_bricks(&mut self) {
+        let sc = self.sc;
+        for (v, volume) in sc.volumes.iter().enumerate() {
+            let Backend::Gluster { replicas, arbiter, bricks, .. } = &volume.backend else { continue };
+            let total = (*replicas + u32::from(*arbiter)) as usize;
+            let placed: Vec<NodeId> = match bricks {
+                Some(list) => list.clone(),
+                None => {
+                    let brick = crate::model::App {
+                        name: volume.name.clone(),
+                        class: crate::model::Class::Ha,
+                        cpu_m: 0,
+                        memory_bytes: 0,
+                        startup: Dist::Fixed(0),
+                        replicas: total as u32,
+                        min_available: 1,
+                        anti_affinity: crate::model::AntiAffinity::Required,
+                        node: None,
+                        requires: Vec::new(),
+                        volumes: Vec::new(),
+                    };
+                    let mut placed = Vec::new();
+                    for _ in 0..total {
+                        let view = ClusterView { nodes: &sc.nodes, load: &self.load };
+                        let request = PodRequest { app_id: usize::MAX, app: &brick, siblings_on: &placed, pin: None };
+                        // Validation guarantees enough nodes, all up at time zero.
+                        if let Some(node) = self.placement.select_node(&view, &request, &mut self.placement_rng) {
+                            placed.push(node);
+                        }
+                    }
+                    placed
+                }
+            };
+            if let Kind::Gluster { bricks, down_since, debt_bytes, heal_start_ms, heal_ev, .. } =
+                &mut self.volumes[v].kind
+            {
+                *down_since = vec![None; placed.len()];
+                *debt_bytes = vec![0.0; placed.len()];
+                *heal_start_ms = vec![0; placed.len()];
+                *heal_ev = vec![None; placed.len()];
+                *bricks = placed;
+            }
+            for &node in self.brick_nodes(v).iter() {
+                self.note(0, "brick-placed", Some(node), None, volume.name.clone());
+            }
+        }
+    }
+
+    fn brick_nodes(&self, v: VolumeId) -> Vec<NodeId> {
+        match &self.volumes[v].kind {
+            Kind::Gluster { bricks, .. } => bricks.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Builds `node_volumes` once placement at time zero has bound every
+    /// node-local volume it could.
+    pub(super) fn index_volumes(&mut self) {
+        for lists in &mut self.node_volumes {
+            lists.clear();
+        }
+        for v in 0..self.volumes.len() {
+            let nodes: Vec<NodeId> = match &self.volumes[v].kind {
+                Kind::Local { node } => node.iter().copied().collect(),
+                Kind::Replicated { active, standby, .. } => vec![*active, *standby],
+                Kind::Gluster { bricks, .. } => bricks.clone(),
+                Kind::Block { .. } => Vec::new(),
+            };
+            for node in nodes {
+                if !self.node_volumes[node].contains(&v) {
+                    self.node_volumes[node].push(v);
+                }
+            }
+        }
+    }
+
+    // ---- what the scheduler must know ----
+
+    /// The node the app's storage ties its pods to now, if any.
+    pub(super) fn storage_pin(&self, app: usize) -> Option<NodeId> {
+        self.sc.apps[app].volumes.iter().find_map(|&v| match &self.volumes[v].kind {
+            Kind::Local { node } => *node,
+            Kind::Replicated { active, .. } => Some(*active),
+            _ => None,
+        })
+    }
+
+    /// Records where a pod of `app` was bound: a node-local volume without a
+    /// node is bound there (WaitForFirstConsumer), an unattached block volume
+    /// is attached there.
+    pub(super) fn bind_storage(&mut self, app: usize, node: NodeId) {
+        for i in 0..self.sc.apps[app].volumes.len() {
+            let v = self.sc.apps[app].volumes[i];
+            match &mut self.volumes[v].kind {
+                Kind::Local { node: bound @ None } => {
+                    *bound = Some(node);
+                    if !self.node_volumes[node].contains(&v) {
+                        self.node_volumes[node].push(v);
+                    }
+                }
+                Kind::Block { attached: attached @ None, .. } => *attached = Some(node),
+                _ => {}
+            }
+        }
+    }
+
+    /// The ReadWriteOnce volume that keeps a pod just bound to `node` from
+    /// starting: still attached to another node that is down (Multi-Attach).
+    /// An attachment to an up node is released at once (its old pod is gone).
+    pub(super) fn blocking_attachment(&mut self, app: usize, node: NodeId, now: Millis) -> Option<VolumeId> {
+        let mut blocking = None;
+        for i in 0..self.sc.apps[app].volumes.len() {
+            let v = self.sc.apps[app].volumes[i];
+            let up = |n: NodeId| self.nodes[n].up;
+            if let Kind::Block { attached: Some(old), .. } = self.volumes[v].kind
+                && old != node
+            {
+                if up(old) {
+                    self.set_attached(v, Some(node));
+                } else {
+                    blocking = Some(v);
+                }
+            }
+        }
+        if let Some(v) = blocking {
+            self.note(now, "multi-attach", Some(node), None, self.sc.volumes[v].name.clone());
+        }
+        blocking
+    }
+
+    fn set_attached(&mut self, v: VolumeId, to: Option<NodeId>) {
+        if let Kind::Block { attached, detach_ev } = &mut self.volumes[v].kind {
+            *attached = to;
+            if let Some(ev) = detach_ev.take() {
+                self.queue.cancel(ev);
+            }
+        }
+    }
+
+    // ---- reacting to nodes ----
+
+    /// A node failed or returned (or its pool was lost or restored): update
+    /// every volume that depends on it.
+    pub(super) fn storage_changed(&mut self, node: NodeId, now: Millis) {
+        let ok = self.storage_ok(node);
+        for v in self.node_volumes[node].clone() {
+            self.advance_sync(v, now);
+            match &self.volumes[v].kind {
+                Kind::Replicated { active, standby, .. } => {
+                    let (active, standby) = (*active, *standby);
+                    if node == active && !ok {
+                        if let Kind::Replicated { lost_at_ms, .. } = &mut self.volumes[v].kind {
+                            *lost_at_ms = now;
+                        }
+                    } else if node == active && ok {
+                        self.cancel_failover(v, now);
+                    } else if node == standby && ok && self.awaiting(v) && !self.storage_ok(active) {
+                        self.start_failover(v, now);
+                    }
+                    let both = self.storage_ok(active) && self.storage_ok(standby);
+                    if let Kind::Replicated { both_up_since, .. } = &mut self.volumes[v].kind {
+                        match (both, *both_up_since) {
+                            (true, None) => *both_up_since = Some(now),
+                            (false, Some(_)) => *both_up_since = None,
+                            _ => {}
+                        }
+                    }
+                }
+                Kind::Gluster { bricks, .. } => {
+                    let bricks = bricks.clone();
+                    for (b, &brick_node) in bricks.iter().enumerate() {
+                        if brick_node == node {
+                            if ok { self.brick_up(v, b, now) } else { self.brick_down(v, b, now) }
+                        }
+                    }
+                }
+                Kind::Block { attached: Some(at), .. } if *at == node && ok => {
+                    // The node is back: the kubelet unmounts what its deleted
+                    // pods held, and the attachment is released.
+                    let held =
+                        self.nodes[node].pods.iter().any(|&p| self.sc.apps[self.pods[p].app].volumes.contains(&v));
+                    if !held {
+                        self.detach(v, now);
+                    }
+                }
+                _ => {}
+            }
+            self.refresh_volume(v, now);
+        }
+    }
+
+    /// After the pods of a failed node are evicted: the force-detach timer of
+    /// its ReadWriteOnce volumes starts, and the replicas of its replicated
+    /// datasets are promoted (the operator or automation acts once
+    /// Kubernetes has given up on the node).
+    pub(super) fn after_eviction(&mut self, node: NodeId, now: Millis) {
+        for v in 0..self.volumes.len() {
+            match self.volumes[v].kind {
+                Kind::Block { attached: Some(at), detach_ev: None } if at == node => {
+                    if let Backend::Block { force_detach_ms: Some(wait) } = self.sc.volumes[v].backend {
+                        let ev = self.queue.schedule(now.saturating_add(wait), Event::Detach { volume: v });
+                        if let Kind::Block { detach_ev, .. } = &mut self.volumes[v].kind {
+                            *detach_ev = Some(ev);
+                        }
+                    }
+                }
+                Kind::Replicated { active, failover_ev: None, .. } if active == node => self.request_failover(v, now),
+                _ => {}
+            }
+        }
+    }
+
+    // ---- replicated ZFS ----
+
+    fn awaiting(&self, v: VolumeId) -> bool {
+        matches!(self.volumes[v].kind, Kind::Replicated { awaiting: true, .. })
+    }
+
+    /// The replication schedule's snapshots land on the standby while both
+    /// sides are up; bring `last_sync_ms` up to `now`.
+    fn advance_sync(&mut self, v: VolumeId, now: Millis) {
+        let Backend::ZfsReplicated { interval_ms, .. } = self.sc.volumes[v].backend else { return };
+        if let Kind::Replicated { last_sync_ms, both_up_since: Some(since), .. } = &mut self.volumes[v].kind {
+            let snapshot = now / interval_ms * interval_ms;
+            if snapshot >= *since {
+                *last_sync_ms = (*last_sync_ms).max(snapshot);
+            }
+        }
+    }
+
+    /// The active side is gone for good (evicted, or its pool lost): promote
+    /// the standby now if it is there, or as soon as it is.
+    fn request_failover(&mut self, v: VolumeId, now: Millis) {
+        let Kind::Replicated { standby, .. } = self.volumes[v].kind else { return };
+        if self.storage_ok(standby) {
+            self.start_failover(v, now);
+        } else if let Kind::Replicated { awaiting, .. } = &mut self.volumes[v].kind {
+            *awaiting = true;
+        }
+    }
+
+    fn start_failover(&mut self, v: VolumeId, now: Millis) {
+        let Backend::ZfsReplicated { failover_ms, .. } = self.sc.volumes[v].backend else { return };
+        let ev = self.queue.schedule(now.saturating_add(failover_ms), Event::FailoverDone { volume: v });
+        if let Kind::Replicated { failover_ev, awaiting, .. } = &mut self.volumes[v].kind {
+            *failover_ev = Some(ev);
+            *awaiting = false;
+        }
+        self.note(now, "failover-start", None, None, self.sc.volumes[v].name.clone());
+        self.refresh_volume(v, now);
+    }
+
+    /// The active side came back before the promotion finished: its data is
+    /// intact, so the promotion is called off.
+    fn cancel_failover(&mut self, v: VolumeId, now: Millis) {
+        if let Kind::Replicated { failover_ev, awaiting, .. } = &mut self.volumes[v].kind {
+            *awaiting = false;
+            if let Some(ev) = failover_ev.take() {
+                self.queue.cancel(ev);
+                self.note(now, "failover-cancelled", None, None, self.sc.volumes[v].name.clone());
+            }
+        }
+    }
+
+    /// The standby is the active side now; the writes since its last
+    /// snapshot are lost; pods still on the old side move.
+    pub(super) fn failover_done(&mut self, v: VolumeId, now: Millis) {
+        let Kind::Replicated { active, standby, last_sync_ms, lost_at_ms, .. } = self.volumes[v].kind else { return };
+        if let Kind::Replicated { active: a, standby: s, failover_ev, both_up_since, .. } = &mut self.volumes[v].kind {
+            *a = standby;
+            *s = active;
+            *failover_ev = None;
+            *both_up_since = None;
+        }
+        self.book_data_loss(v, lost_at_ms.saturating_sub(last_sync_ms), now);
+        // Pods still bound to the old side (its pool was lost while the node
+        // stayed up) are deleted and rescheduled onto the new active side.
+        let stranded: Vec<_> = self.nodes[active]
+            .pods
+            .iter()
+            .copied()
+            .filter(|&p| self.sc.apps[self.pods[p].app].volumes.contains(&v))
+            .collect();
+        for pod in &stranded {
+            self.unbind(*pod);
+            self.note(now, "pod-moved", Some(active), Some(*pod), "replica promoted".into());
+        }
+        self.refresh_volume(v, now);
+        self.schedule_pending(now);
+        for app in self.volume_apps[v].clone() {
+            self.refresh_app(app, now);
+        }
+    }
+
+    fn book_data_loss(&mut self, v: VolumeId, lost_ms: Millis, now: Millis) {
+        let outcome = &mut self.volumes[v].outcome;
+        outcome.data_loss_incidents += 1;
+        outcome.data_loss_ms += lost_ms;
+        for app in self.volume_apps[v].clone() {
+            let o = &mut self.apps[app].outcome;
+            o.data_loss_incidents += 1;
+            o.data_loss_ms += lost_ms;
+        }
+        self.note(now, "data-loss", None, None, format!("{}: {} ms of writes", self.sc.volumes[v].name, lost_ms));
+    }
+
+    // ---- Gluster ----
+
+    fn brick_down(&mut self, v: VolumeId, b: usize, now: Millis) {
+        let Backend::Gluster { heal_rate_bytes_per_s, ping_timeout_ms, .. } = self.sc.volumes[v].backend else {
+            return;
+        };
+        if let Kind::Gluster { down_since, debt_bytes, heal_start_ms, heal_ev, stall_until_ms, stall_ev, .. } =
+            &mut self.volumes[v].kind
+        {
+            if down_since[b].is_some() {
+                return;
+            }
+            down_since[b] = Some(now);
+            if let Some(ev) = heal_ev[b].take() {
+                self.queue.cancel(ev);
+                let healed = (now - heal_start_ms[b]) as f64 / 1000.0 * heal_rate_bytes_per_s;
+                debt_bytes[b] = (debt_bytes[b] - healed).max(0.0);
+            }
+            // Clients hang on the lost brick for network.ping-timeout.
+            *stall_until_ms = now.saturating_add(ping_timeout_ms);
+            if let Some(ev) = stall_ev.take() {
+                self.queue.cancel(ev);
+            }
+            *stall_ev = Some(self.queue.schedule(*stall_until_ms, Event::StallEnd { volume: v }));
+        }
+    }
+
+    fn brick_up(&mut self, v: VolumeId, b: usize, now: Millis) {
+        let Backend::Gluster { heal_rate_bytes_per_s, write_rate_bytes_per_s, .. } = self.sc.volumes[v].backend else {
+            return;
+        };
+        if let Kind::Gluster { down_since, debt_bytes, heal_start_ms, heal_ev, .. } = &mut self.volumes[v].kind {
+            let Some(since) = down_since[b].take() else { return };
+            // What was written while the brick was away must be healed onto
+            // it (a brick whose pool was rebuilt needs everything: see
+            // `pool_restored`).
+            debt_bytes[b] += (now - since) as f64 / 1000.0 * write_rate_bytes_per_s;
+            if debt_bytes[b] > 0.0 {
+                heal_start_ms[b] = now;
+                let heal_ms = (debt_bytes[b] / heal_rate_bytes_per_s * 1000.0).ceil() as Millis;
+                heal_ev[b] =
+                    Some(self.queue.schedule(now.saturating_add(heal_ms), Event::HealDone { volume: v, brick: b }));
+            }
+        }
+    }
+
+    pub(super) fn heal_done(&mut self, v: VolumeId, b: usize, now: Millis) {
+        if let Kind::Gluster { debt_bytes, heal_ev, .. } = &mut self.volumes[v].kind {
+            heal_ev[b] = None;
+            debt_bytes[b] = 0.0;
+        }
+        self.refresh_volume(v, now);
+    }
+
+    pub(super) fn stall_ended(&mut self, v: VolumeId) {
+        if let Kind::Gluster { stall_ev, .. } = &mut self.volumes[v].kind {
+            *stall_ev = None;
+        }
+    }
+
+    // ---- block ----
+
+    /// The attachment is released: pods waiting for it start.
+    pub(super) fn detach(&mut self, v: VolumeId, now: Millis) {
+        self.set_attached(v, None);
+        self.note(now, "volume-detached", None, None, self.sc.volumes[v].name.clone());
+        let waiting: Vec<_> = (0..self.pods.len()).filter(|&p| self.pods[p].phase == Phase::Attaching(v)).collect();
+        for pod in waiting {
+            let node = self.pods[pod].node.expect("an attaching pod is bound");
+            self.set_attached(v, Some(node));
+            self.start_pod(pod, now);
+            self.refresh_app(self.pods[pod].app, now);
+        }
+    }
+
+    // ---- pools ----
+
+    pub(super) fn disk_fail(&mut self, node: NodeId, disk: u32, now: Millis) {
+        let Some(spec) = self.sc.nodes[node].pool.clone() else { return };
+        let d = disk as usize;
+        let Some(pool) = self.nodes[node].pool.as_mut() else { return };
+        if pool.lost || pool.disk_failed[d] {
+            return; // a scripted failure of a disk that is already out
+        }
+        if let Some(ev) = pool.disk_ev[d].take() {
+            self.queue.cancel(ev);
+        }
+        pool.disk_failed[d] = true;
+        let failed = pool.disk_failed.iter().filter(|&&f| f).count() as u32;
+        if failed > spec.layout.tolerance(spec.disks) {
+            self.lose_pool(node, now);
+        } else {
+            let at = now.saturating_add(spec.replace_ms).saturating_add(spec.resilver_ms);
+            let ev = self.queue.schedule(at, Event::DiskReplaced { node, disk });
+            if let Some(pool) = self.nodes[node].pool.as_mut() {
+                pool.disk_ev[d] = Some(ev);
+            }
+            self.note(now, "pool-degraded", Some(node), None, format!("{failed} disk(s) out"));
+        }
+    }
+
+    pub(super) fn disk_replaced(&mut self, node: NodeId, disk: u32, now: Millis) {
+        if let Some(pool) = self.nodes[node].pool.as_mut() {
+            pool.disk_failed[disk as usize] = false;
+            pool.disk_ev[disk as usize] = None;
+        }
+        self.schedule_disk_failure(node, disk, now);
+    }
+
+    /// A further failure in the vdev before the resilver ended: the pool and
+    /// every dataset and brick on it are gone until restored from backup.
+    fn lose_pool(&mut self, node: NodeId, now: Millis) {
+        let Some(spec) = self.sc.nodes[node].pool.clone() else { return };
+        if let Some(pool) = self.nodes[node].pool.as_mut() {
+            pool.lost = true;
+            for ev in pool.disk_ev.iter_mut() {
+                if let Some(ev) = ev.take() {
+                    self.queue.cancel(ev);
+                }
+            }
+        }
+        self.queue.schedule(now.saturating_add(spec.restore_ms), Event::PoolRestored { node });
+        self.note(now, "pool-lost", Some(node), None, String::new());
+        let since_backup = now % spec.backup_interval_ms;
+        for v in self.node_volumes[node].clone() {
+            match self.volumes[v].kind {
+                Kind::Local { .. } => self.book_data_loss(v, since_backup, now),
+                // No live copy on the standby: the backup is what is left.
+                Kind::Replicated { active, standby, .. } if active == node && !self.storage_ok(standby) => {
+                    self.book_data_loss(v, since_backup, now)
+                }
+                _ => {}
+            }
+        }
+        self.storage_changed(node, now);
+        for v in self.node_volumes[node].clone() {
+            if let Kind::Replicated { active, failover_ev: None, .. } = self.volumes[v].kind
+                && active == node
+                && self.nodes[node].up
+            {
+                self.request_failover(v, now);
+            }
+        }
+        self.refresh_apps_on(node, now);
+    }
+
+    pub(super) fn pool_restored(&mut self, node: NodeId, now: Millis) {
+        if let Some(pool) = self.nodes[node].pool.as_mut() {
+            pool.lost = false;
+            pool.disk_failed.iter_mut().for_each(|f| *f = false);
+        }
+        self.note(now, "pool-restored", Some(node), None, String::new());
+        self.start_pool(node, now);
+        // Bricks on the rebuilt pool come back empty: a full heal.
+        let size_heal: Vec<(VolumeId, usize)> = self.node_volumes[node]
+            .iter()
+            .flat_map(|&v| match &self.volumes[v].kind {
+                Kind::Gluster { bricks, .. } => {
+                    bricks.iter().enumerate().filter(|(_, n)| **n == node).map(|(b, _)| (v, b)).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
+        self.storage_changed(node, now);
+        for (v, b) in size_heal {
+            let Backend::Gluster { heal_rate_bytes_per_s, size_bytes, .. } = self.sc.volumes[v].backend else {
+                continue;
+            };
+            if let Kind::Gluster { debt_bytes, heal_start_ms, heal_ev, down_since, .. } = &mut self.volumes[v].kind
+                && down_since[b].is_none()
+            {
+                debt_bytes[b] = debt_bytes[b].max(size_bytes as f64);
+                if let Some(ev) = heal_ev[b].take() {
+                    self.queue.cancel(ev);
+                }
+                heal_start_ms[b] = now;
+                let heal_ms = (debt_bytes[b] / heal_rate_bytes_per_s * 1000.0).ceil() as Millis;
+                heal_ev[b] =
+                    Some(self.queue.schedule(now.saturating_add(heal_ms), Event::HealDone { volume: v, brick: b }));
+            }
+            self.refresh_volume(v, now);
+        }
+        self.refresh_apps_on(node, now);
+        self.schedule_pending(now);
+    }
+
+    fn refresh_apps_on(&mut self, node: NodeId, now: Millis) {
+        for v in self.node_volumes[node].clone() {
+            for app in self.volume_apps[v].clone() {
+                self.refresh_app(app, now);
+            }
+        }
+    }
+
+    // ---- availability ----
+
+    /// Re-derives the volume's availability and redundancy, books their
+    /// spans, and refreshes the apps that use it.
+    pub(super) fn refresh_volume(&mut self, v: VolumeId, now: Millis) {
+        let (unavailable, reduced) = self.volume_health(v, now);
+        let state = &mut self.volumes[v];
+        match (state.down_since, unavailable) {
+            (Some(since), None) => {
+                state.outcome.downtime_ms += now - since;
+                state.outcome.outages += 1;
+                state.down_since = None;
+            }
+            (None, Some(_)) => state.down_since = Some(now),
+            _ => {}
+        }
+        match (state.reduced_since, reduced) {
+            (Some(since), false) => {
+                state.outcome.reduced_redundancy_ms += now - since;
+                state.reduced_since = None;
+            }
+            (None, true) => state.reduced_since = Some(now),
+            _ => {}
+        }
+        let changed = state.unavailable != unavailable;
+        state.unavailable = unavailable;
+        if changed {
+            for app in self.volume_apps[v].clone() {
+                self.refresh_app(app, now);
+            }
+        }
+    }
+
+    /// Why the volume is unavailable (if it is) and whether it runs with
+    /// less redundancy than configured.
+    fn volume_health(&self, v: VolumeId, now: Millis) -> (Option<Cause>, bool) {
+        match &self.volumes[v].kind {
+            Kind::Local { node: None } => (None, false),
+            Kind::Local { node: Some(n) } => {
+                let why = if self.pool_lost(*n) {
+                    Some(Cause::Restore)
+                } else if !self.nodes[*n].up {
+                    Some(Cause::Storage)
+                } else {
+                    None
+                };
+                (why, false)
+            }
+            Kind::Replicated { active, standby, failover_ev, .. } => {
+                let why = if failover_ev.is_some() {
+                    Some(Cause::Failover)
+                } else if self.pool_lost(*active) && !self.storage_ok(*standby) {
+                    Some(Cause::Restore)
+                } else if !self.storage_ok(*active) {
+                    Some(Cause::Storage)
+                } else {
+                    None
+                };
+                (why, !(self.storage_ok(*active) && self.storage_ok(*standby)))
+            }
+            Kind::Gluster { bricks, down_since, debt_bytes, stall_until_ms, .. } => {
+                let Backend::Gluster { arbiter, .. } = self.sc.volumes[v].backend else { unreachable!() };
+                let up: Vec<bool> = down_since.iter().map(Option::is_none).collect();
+                let healthy: Vec<bool> = up.iter().zip(debt_bytes).map(|(&u, &d)| u && d <= 0.0).collect();
+                // The arbiter (last brick) holds metadata only.
+                let data_bricks = bricks.len() - usize::from(arbiter);
+                let good_copy = healthy[..data_bricks].iter().any(|&h| h);
+                let why = if !gluster_quorum(&up) || !good_copy {
+                    Some(Cause::Storage)
+                } else if now < *stall_until_ms {
+                    Some(Cause::IoStall)
+                } else {
+                    None
+                };
+                (why, healthy.iter().any(|&h| !h))
+            }
+            Kind::Block { .. } => (None, false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gluster_quorum;
+
+    #[test]
+    fn client_quorum_auto() {
+        assert!(gluster_quorum(&[true, true, false]));
+        assert!(!gluster_quorum(&[true, false, false]));
+        // Replica 2: exactly half is enough only with the first brick.
+        assert!(gluster_quorum(&[true, false]));
+        assert!(!gluster_quorum(&[false, true]));
+        assert!(gluster_quorum(&[false, true, true, true]));
+        assert!(gluster_quorum(&[true, true, false, false]));
+        assert!(!gluster_quorum(&[false, true, true, false]));
+    }
+}
