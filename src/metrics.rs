@@ -10,13 +10,13 @@ pub enum Cause {
     /// it: the detection delay plus the eviction toleration, or the whole
     /// outage for a pod that is restarted in place when its node returns.
     Detection,
-    /// A pod is Pending because every node it may run on (by pin, devices,
-    /// size, storage) is down or NotReady.
-    NoNode,
     /// A volume's pool was lost; its data is being restored from backup.
     Restore,
     /// A replicated ZFS volume's replica is being promoted.
     Failover,
+    /// A pod is Pending because every node it may run on (by pin, devices,
+    /// size, storage) is down or NotReady.
+    NoNode,
     /// A volume is unavailable: its node is down, or a Gluster volume lost
     /// client quorum or every brick with good data.
     Storage,
@@ -35,9 +35,9 @@ pub enum Cause {
 impl Cause {
     pub const ALL: [Cause; 9] = [
         Cause::Detection,
-        Cause::NoNode,
         Cause::Restore,
         Cause::Failover,
+        Cause::NoNode,
         Cause::Storage,
         Cause::IoStall,
         Cause::Capacity,

@@ -913,6 +913,24 @@ impl Validator<'_> {
                         self.err(event.fail.span(), "events.fail", format!("no node is named `{name}`"))
                     })?)
                 }
+                Some(("disk", rest)) => {
+                    let bad = |why: String| self.err(event.fail.span(), "events.fail", why);
+                    let (node_name, index) = rest
+                        .rsplit_once(':')
+                        .ok_or_else(|| bad(format!("`{fail}` is not a disk: write \"disk:NODE:N\" with N from 1")))?;
+                    let node = nodes
+                        .iter()
+                        .position(|n| n.name == node_name)
+                        .ok_or_else(|| bad(format!("no node is named `{node_name}`")))?;
+                    let pool = nodes[node]
+                        .pool
+                        .as_ref()
+                        .ok_or_else(|| bad(format!("node `{node_name}` declares no pool, so it has no disks")))?;
+                    let index: u32 = index.parse().ok().filter(|&i| i >= 1 && i <= pool.disks).ok_or_else(|| {
+                        bad(format!("node `{node_name}` has disks 1 to {}, not `{index}`", pool.disks))
+                    })?;
+                    Target::Disk(node, index - 1)
+                }
                 _ => {
                     return Err(self.err(
                         event.fail.span(),

@@ -6,3 +6,4 @@ mod common;
 mod engine_props;
 mod failover;
 mod physics;
+mod storage;

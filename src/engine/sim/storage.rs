@@ -331,18 +331,21 @@ impl Sim<'_, '_> {
                         }
                     }
                 }
-                Kind::Block { attached: Some(at), .. } if *at == node && ok => {
-                    // The node is back: the kubelet unmounts what its deleted
-                    // pods held, and the attachment is released.
-                    let held =
-                        self.nodes[node].pods.iter().any(|&p| self.sc.apps[self.pods[p].app].volumes.contains(&v));
-                    if !held {
-                        self.detach(v, now);
-                    }
-                }
                 _ => {}
             }
             self.refresh_volume(v, now);
+        }
+        if ok {
+            // The node is back: the kubelet unmounts what its deleted pods
+            // held, and their ReadWriteOnce attachments are released.
+            for v in 0..self.volumes.len() {
+                if let Kind::Block { attached: Some(at), .. } = self.volumes[v].kind
+                    && at == node
+                    && !self.nodes[node].pods.iter().any(|&p| self.sc.apps[self.pods[p].app].volumes.contains(&v))
+                {
+                    self.detach(v, now);
+                }
+            }
         }
     }
 

@@ -1,0 +1,399 @@
+//! Storage backends against closed forms and hand-computed scripted cases
+//! (domain.md sections 2, 5, 6 and 8).
+
+use crate::common::scenario;
+use clustersim::engine::simulate;
+use clustersim::metrics::{Cause, ReplicationOutcome, TraceRecord};
+use clustersim::model::Scenario;
+use clustersim::montecarlo;
+use clustersim::placement::Strategy;
+use clustersim::summary::{mean, t_interval};
+use clustersim::time::{MS_PER_H, MS_PER_MIN, MS_PER_S, Millis};
+
+/// The 95% interval of the mean unavailability of `series` (a fraction of
+/// the horizon per replication) must hold `expected`, and be tight (half
+/// width under 5% of it).
+fn assert_in_interval(what: &str, series: &[f64], expected: f64) {
+    let (lo, hi) = t_interval(series).unwrap();
+    eprintln!("{what}: simulated {:.6e} [{lo:.6e}, {hi:.6e}], closed form {expected:.6e}", mean(series));
+    assert!(lo <= expected && expected <= hi, "{what}: {expected:.6e} outside [{lo:.6e}, {hi:.6e}]");
+    assert!((hi - lo) / 2.0 < 0.05 * expected, "{what}: interval too wide");
+}
+
+fn volume_unavailability(sc: &Scenario, volume: usize) -> Vec<f64> {
+    let results = montecarlo::run(sc, None, &|| ()).unwrap();
+    results.outcomes[0].iter().map(|o| o.volumes[volume].downtime_ms as f64 / sc.horizon_ms as f64).collect()
+}
+
+fn app_unavailability(sc: &Scenario, app: usize) -> Vec<f64> {
+    let results = montecarlo::run(sc, None, &|| ()).unwrap();
+    results.outcomes[0].iter().map(|o| o.apps[app].downtime_ms as f64 / sc.horizon_ms as f64).collect()
+}
+
+/// Three nodes (exponential failures, mean 100 h; repairs mean 20 h) and a
+/// Gluster volume with no heal debt and no ping-timeout stall, so its
+/// availability is the quorum rule over independent bricks.
+fn gluster_cluster(volume: &str) -> Scenario {
+    scenario(&format!(
+        r#"
+        horizon = "10y"
+        replications = 300
+        seed = 21
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = {{ dist = "exponential", mean = "100h" }}
+        repair = {{ dist = "exponential", mean = "20h" }}
+        [[nodes]]
+        name = "n"
+        count = 3
+        [[volumes]]
+        name = "media"
+        backend = "gluster"
+        write_rate = "0B/s"
+        ping_timeout = "0s"
+        {volume}
+        [[apps]]
+        name = "plex"
+        class = "flexible"
+        volumes = ["media"]
+        "#
+    ))
+}
+
+const A: f64 = 100.0 / 120.0;
+
+#[test]
+fn gluster_replica_3_has_the_two_of_three_availability() {
+    let sc = gluster_cluster("replicas = 3");
+    let available = A.powi(3) + 3.0 * A * A * (1.0 - A);
+    assert_in_interval("gluster replica 3", &volume_unavailability(&sc, 0), 1.0 - available);
+}
+
+#[test]
+fn gluster_replica_2_with_arbiter_needs_two_of_its_three_bricks() {
+    let sc = gluster_cluster("replicas = 2\n        arbiter = true");
+    // Quorum auto is forced with an arbiter: two of the three bricks, and
+    // any two include a data brick.
+    let available = A.powi(3) + 3.0 * A * A * (1.0 - A);
+    assert_in_interval("gluster replica 2 + arbiter", &volume_unavailability(&sc, 0), 1.0 - available);
+}
+
+#[test]
+fn gluster_replica_2_without_arbiter_is_no_better_than_its_first_brick() {
+    let sc = gluster_cluster("replicas = 2");
+    assert!(sc.warnings.iter().any(|w| w.contains("not HA")), "{:?}", sc.warnings);
+    // Exactly half the bricks keep quorum only with the first brick: the
+    // volume is up exactly when the first brick's node is.
+    assert_in_interval("gluster replica 2", &volume_unavailability(&sc, 0), 1.0 - A);
+}
+
+#[test]
+fn a_flexible_app_on_zfs_local_has_the_availability_of_its_node() {
+    let sc = scenario(
+        r#"
+        horizon = "10y"
+        replications = 400
+        seed = 22
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = { dist = "exponential", mean = "1000h" }
+        repair = { dist = "exponential", mean = "10h" }
+        [[nodes]]
+        name = "n"
+        count = 3
+        [[volumes]]
+        name = "config"
+        backend = "zfs-local"
+        node = "n-2"
+        [[apps]]
+        name = "sonarr"
+        class = "flexible"
+        startup = "0s"
+        volumes = ["config"]
+        "#,
+    );
+    assert!(sc.warnings.iter().any(|w| w.contains("behaves as node-bound")), "{:?}", sc.warnings);
+    // Not the failover figure: the pod cannot leave n-2.
+    assert_in_interval("zfs-local flexible app", &app_unavailability(&sc, 0), 10.0 / 1010.0);
+}
+
+fn traced(sc: &Scenario) -> (ReplicationOutcome, Vec<TraceRecord>) {
+    let mut trace = Vec::new();
+    let outcome = simulate(sc, sc.strategies[0], 0, Some(&mut trace));
+    (outcome, trace)
+}
+
+fn first(trace: &[TraceRecord], kind: &str) -> Millis {
+    trace.iter().find(|r| r.kind == kind).unwrap_or_else(|| panic!("no {kind} in the trace")).time_ms
+}
+
+/// Three nodes that never fail on their own, one flexible app (45 s start)
+/// on `volume`, scripted failures in `events`.
+fn scripted(volume: &str, events: &str) -> Scenario {
+    scenario(&format!(
+        r#"
+        horizon = "30d"
+        replications = 1
+        strategies = ["first-fit"]
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        [[nodes]]
+        name = "n"
+        count = 3
+        [[volumes]]
+        name = "data"
+        {volume}
+        [[apps]]
+        name = "app"
+        class = "flexible"
+        startup = "45s"
+        volumes = ["data"]
+        {events}
+        "#
+    ))
+}
+
+const FAIL_AT: Millis = 100 * MS_PER_H + 17 * MS_PER_MIN;
+
+#[test]
+fn zfs_replicated_adds_exactly_the_failover_time_and_loses_the_writes_since_the_last_snapshot() {
+    let sc = scripted(
+        r#"backend = "zfs-replicated"
+        node = "n-1"
+        replica_node = "n-2"
+        interval = "1h"
+        failover = "5m""#,
+        &format!("[[events]]\nat = \"{FAIL_AT}ms\"\nfail = \"node:n-1\"\nduration = \"4h\""),
+    );
+    let (outcome, trace) = traced(&sc);
+    let not_ready = first(&trace, "node-not-ready");
+    let evicted = first(&trace, "pod-evicted");
+    assert_eq!(evicted, not_ready + 300 * MS_PER_S);
+    assert_eq!(first(&trace, "failover-start"), evicted);
+    let flexible_chain = (not_ready - FAIL_AT) + 300 * MS_PER_S + 45 * MS_PER_S;
+    let app = &outcome.apps[0];
+    assert_eq!(app.downtime_ms, flexible_chain + 5 * MS_PER_MIN, "exactly the failover time on top");
+    assert_eq!(app.cause_ms[Cause::Failover.index()], 5 * MS_PER_MIN);
+    // Hourly snapshots: the last one reached n-2 at 100 h, 17 minutes before.
+    assert_eq!(app.data_loss_incidents, 1);
+    assert_eq!(app.data_loss_ms, 17 * MS_PER_MIN);
+    assert_eq!(outcome.volumes[0].data_loss_ms, 17 * MS_PER_MIN);
+    // The replacement runs on the promoted replica and does not move back.
+    let scheduled: Vec<_> = trace.iter().filter(|r| r.kind == "pod-scheduled").map(|r| r.node).collect();
+    assert_eq!(scheduled, vec![Some(0), Some(1)]);
+    // Without the replica the volume had reduced redundancy until n-1 returned.
+    assert_eq!(outcome.volumes[0].reduced_redundancy_ms, 4 * MS_PER_H);
+}
+
+#[test]
+fn zfs_replicated_primary_back_before_eviction_needs_no_failover() {
+    let sc = scripted(
+        r#"backend = "zfs-replicated"
+        node = "n-1"
+        replica_node = "n-2""#,
+        "[[events]]\nat = \"100h\"\nfail = \"node:n-1\"\nduration = \"2m\"",
+    );
+    let (outcome, trace) = traced(&sc);
+    assert!(!trace.iter().any(|r| r.kind == "failover-start"));
+    assert_eq!(outcome.apps[0].downtime_ms, 2 * MS_PER_MIN + 45 * MS_PER_S);
+    assert_eq!(outcome.apps[0].data_loss_incidents, 0);
+}
+
+#[test]
+fn block_volume_with_force_detach_adds_six_minutes_to_the_flexible_failover() {
+    let sc = scripted(
+        "backend = \"block\"\n        force_detach = \"6m\"",
+        &format!("[[events]]\nat = \"{FAIL_AT}ms\"\nfail = \"node:n-1\"\nduration = \"4h\""),
+    );
+    let (outcome, trace) = traced(&sc);
+    let not_ready = first(&trace, "node-not-ready");
+    let flexible_chain = (not_ready - FAIL_AT) + 300 * MS_PER_S + 45 * MS_PER_S;
+    let app = &outcome.apps[0];
+    assert_eq!(app.downtime_ms, flexible_chain + 6 * MS_PER_MIN);
+    assert_eq!(app.cause_ms[Cause::DetachWait.index()], 6 * MS_PER_MIN);
+    assert_eq!(first(&trace, "volume-detached"), first(&trace, "pod-evicted") + 6 * MS_PER_MIN);
+}
+
+#[test]
+fn block_volume_without_force_detach_waits_for_the_node() {
+    let sc = scripted(
+        "backend = \"block\"\n        force_detach = \"never\"",
+        &format!("[[events]]\nat = \"{FAIL_AT}ms\"\nfail = \"node:n-1\"\nduration = \"4h\""),
+    );
+    let (outcome, trace) = traced(&sc);
+    // The replacement is bound to n-2 but Multi-Attach holds it until n-1
+    // is back and releases the attachment.
+    assert_eq!(first(&trace, "volume-detached"), FAIL_AT + 4 * MS_PER_H);
+    assert_eq!(outcome.apps[0].downtime_ms, 4 * MS_PER_H + 45 * MS_PER_S);
+}
+
+#[test]
+fn gluster_brick_loss_stalls_io_for_the_ping_timeout_then_heals() {
+    // The app is pinned to n-3 so only the brick on n-1 fails.
+    let sc = scenario(
+        r#"
+        horizon = "30d"
+        replications = 1
+        strategies = ["first-fit"]
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        [[nodes]]
+        name = "n"
+        count = 3
+        [[volumes]]
+        name = "media"
+        backend = "gluster"
+        bricks = ["n-1", "n-2", "n-3"]
+        write_rate = "2MiB/s"
+        heal_rate = "50MiB/s"
+        [[apps]]
+        name = "plex"
+        class = "flexible"
+        node = "n-3"
+        volumes = ["media"]
+        [[events]]
+        at = "100h"
+        fail = "node:n-1"
+        duration = "2h"
+        "#,
+    );
+    let (outcome, _) = traced(&sc);
+    let app = &outcome.apps[0];
+    assert_eq!(app.downtime_ms, 42 * MS_PER_S, "network.ping-timeout");
+    assert_eq!(app.cause_ms[Cause::IoStall.index()], 42 * MS_PER_S);
+    // Two hours away at 2 MiB/s healed at 50 MiB/s: 288 s of healing.
+    assert_eq!(outcome.volumes[0].reduced_redundancy_ms, 2 * MS_PER_H + 288 * MS_PER_S);
+    assert_eq!(outcome.volumes[0].downtime_ms, 42 * MS_PER_S);
+}
+
+#[test]
+fn gluster_losing_quorum_takes_the_volume_down_until_a_brick_returns() {
+    let sc = scripted(
+        "backend = \"gluster\"\n        bricks = [\"n-1\", \"n-2\", \"n-3\"]\n        ping_timeout = \"0s\"\n        write_rate = \"0B/s\"",
+        "[[events]]\nat = \"100h\"\nfail = \"node:n-1\"\nduration = \"3h\"\n\
+         [[events]]\nat = \"101h\"\nfail = \"node:n-2\"\nduration = \"1h\"",
+    );
+    let (outcome, _) = traced(&sc);
+    assert_eq!(outcome.volumes[0].downtime_ms, MS_PER_H, "one of three bricks: no quorum from 101 h to 102 h");
+}
+
+#[test]
+fn a_mirror_loses_its_pool_when_the_second_disk_fails_before_the_resilver_ends() {
+    let pool = r#"pool = { layout = "mirror", disks = 2, disk_failure = "never", replace = "24h", resilver_rate = "100MiB/s", allocated = "1TiB", restore = "8h", backup_interval = "24h" }"#;
+    let text = |second: &str| {
+        format!(
+            r#"
+            horizon = "30d"
+            replications = 1
+            strategies = ["first-fit"]
+            [node_defaults]
+            cpu = 4
+            memory = "8Gi"
+            failure = "never"
+            repair = "never"
+            {pool}
+            [[nodes]]
+            name = "n"
+            count = 2
+            [[volumes]]
+            name = "config"
+            backend = "zfs-local"
+            node = "n-1"
+            [[apps]]
+            name = "sonarr"
+            class = "flexible"
+            startup = "0s"
+            volumes = ["config"]
+            [[events]]
+            at = "100h"
+            fail = "disk:n-1:1"
+            [[events]]
+            at = "{second}"
+            fail = "disk:n-1:2"
+            "#
+        )
+    };
+    // Replace 24 h, then resilver 1 TiB at 100 MiB/s = 10485.76 s.
+    let (outcome, trace) = traced(&scenario(&text("101h")));
+    assert_eq!(first(&trace, "pool-lost"), 101 * MS_PER_H);
+    let app = &outcome.apps[0];
+    assert_eq!(app.downtime_ms, 8 * MS_PER_H, "down while restored from backup");
+    assert_eq!(app.cause_ms[Cause::Restore.index()], 8 * MS_PER_H);
+    // Nightly backups at multiples of 24 h: the last at 96 h.
+    assert_eq!(app.data_loss_ms, 5 * MS_PER_H);
+    assert_eq!(app.data_loss_incidents, 1);
+
+    let resilvered = 100 * MS_PER_H + 24 * MS_PER_H + 10_485_760;
+    let after = format!("{}ms", resilvered + 1);
+    let (outcome, trace) = traced(&scenario(&text(&after)));
+    assert!(!trace.iter().any(|r| r.kind == "pool-lost"), "the second failure came after the resilver");
+    assert_eq!(outcome.apps[0].downtime_ms, 0);
+}
+
+#[test]
+fn pods_on_zfs_replicated_follow_the_active_side_under_every_strategy() {
+    let sc = scenario(
+        r#"
+        horizon = "2y"
+        replications = 20
+        seed = 5
+        strategies = ["spread", "binpack", "random", "first-fit"]
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = { dist = "exponential", mean = "500h" }
+        repair = { dist = "lognormal", median = "6h", sigma = 1.0 }
+        pool = { layout = "mirror", disks = 2, disk_failure = { dist = "exponential", mean = "2000h" }, restore = "12h" }
+        [[nodes]]
+        name = "n"
+        count = 4
+        [[volumes]]
+        name = "db"
+        backend = "zfs-replicated"
+        node = "n-1"
+        replica_node = "n-3"
+        [[volumes]]
+        name = "media"
+        backend = "gluster"
+        [[volumes]]
+        name = "disk"
+        backend = "block"
+        [[volumes]]
+        name = "cfg"
+        backend = "zfs-local"
+        [[apps]]
+        name = "postgres"
+        class = "flexible"
+        volumes = ["db"]
+        [[apps]]
+        name = "plex"
+        class = "flexible"
+        volumes = ["media", "disk"]
+        [[apps]]
+        name = "sonarr"
+        class = "flexible"
+        volumes = ["cfg"]
+        "#,
+    );
+    // The invariant checker runs after every event; here the outcome must
+    // also be sane for every strategy.
+    for strategy in Strategy::ALL {
+        for r in 0..sc.replications {
+            let o = simulate(&sc, strategy, r, None);
+            for app in &o.apps {
+                assert_eq!(app.cause_ms.iter().sum::<u64>(), app.downtime_ms);
+            }
+            for v in &o.volumes {
+                assert!(v.downtime_ms <= sc.horizon_ms && v.reduced_redundancy_ms <= sc.horizon_ms);
+            }
+        }
+    }
+}
