@@ -515,7 +515,11 @@ impl<'a, 't> Sim<'a, 't> {
         self.load[node].schedulable = true;
         let bound = self.nodes[node].pods.clone();
         for &pod in &bound {
-            self.start_pod(pod, now);
+            // A pod that was waiting for an attachment still waits for it.
+            match self.blocking_attachment(self.pods[pod].app, node, now) {
+                Some(volume) => self.pods[pod].phase = Phase::Attaching(volume),
+                None => self.start_pod(pod, now),
+            }
         }
         self.schedule_next_failure(node, now);
         self.storage_changed(node, now);

@@ -11,28 +11,36 @@ use proptest::prelude::*;
 struct Spec {
     nodes: Vec<(u32, bool)>,
     apps: Vec<(u8, u32, u32, usize)>,
+    /// Per app: which storage (0 none, 1 gluster, 2 zfs-local, 3 block,
+    /// 4 zfs-replicated).
+    storage: Vec<u8>,
     events: Vec<(u32, usize, u32)>,
     failure_h: u32,
     repair_h: u32,
     toleration_s: u32,
+    disk_mttf_h: u32,
 }
 
 fn spec() -> impl proptest::strategy::Strategy<Value = Spec> {
     (
         prop::collection::vec((2u32..9, any::<bool>()), 1..7),
         prop::collection::vec((0u8..3, 0u32..3000, 1u32..4, 0usize..7), 1..8),
+        prop::collection::vec(0u8..5, 8),
         prop::collection::vec((1u32..8000, 0usize..7, 1u32..600), 0..6),
         10u32..2000,
         1u32..48,
         0u32..600,
+        50u32..5000,
     )
-        .prop_map(|(nodes, apps, events, failure_h, repair_h, toleration_s)| Spec {
+        .prop_map(|(nodes, apps, storage, events, failure_h, repair_h, toleration_s, disk_mttf_h)| Spec {
             nodes,
             apps,
+            storage,
             events,
             failure_h,
             repair_h,
             toleration_s,
+            disk_mttf_h,
         })
 }
 
@@ -41,8 +49,10 @@ fn to_toml(spec: &Spec) -> String {
         "horizon = \"1y\"\nreplications = 1\nstrategies = [\"spread\", \"binpack\", \"random\", \"first-fit\"]\n\
          [kubernetes]\neviction_toleration = \"{}s\"\n\
          [node_defaults]\nmemory = \"8Gi\"\nfailure = {{ dist = \"exponential\", mean = \"{}h\" }}\n\
-         repair = {{ dist = \"lognormal\", median = \"{}h\", sigma = 1.0 }}\n",
-        spec.toleration_s, spec.failure_h, spec.repair_h
+         repair = {{ dist = \"lognormal\", median = \"{}h\", sigma = 1.0 }}\n\
+         pool = {{ layout = \"mirror\", disks = 2, disk_failure = {{ dist = \"exponential\", mean = \"{}h\" }}, \
+         replace = \"12h\", restore = \"6h\" }}\n",
+        spec.toleration_s, spec.failure_h, spec.repair_h, spec.disk_mttf_h
     );
     let n = spec.nodes.len();
     for (i, (cpu, device)) in spec.nodes.iter().enumerate() {
@@ -52,12 +62,33 @@ fn to_toml(spec: &Spec) -> String {
         }
     }
     let min_cpu_m = spec.nodes.iter().map(|(c, _)| c * 1000).min().unwrap();
+    let mut volumes = format!("[[volumes]]\nname = \"shared\"\nbackend = \"gluster\"\nreplicas = {}\n", n.min(3));
     for (a, &(class, cpu_m, replicas, pin)) in spec.apps.iter().enumerate() {
         let cpu_m = cpu_m.min(min_cpu_m);
         t += &format!("[[apps]]\nname = \"a{a}\"\ncpu = \"{cpu_m}m\"\nmemory = \"256Mi\"\nstartup = \"20s\"\n");
+        // Single-pod apps take any storage; HA apps the shared volume or none.
+        let node = pin % n;
+        let own = match (class, spec.storage[a]) {
+            (_, 1) => {
+                t += "volumes = [\"shared\"]\n";
+                None
+            }
+            (2, _) | (_, 0) => None,
+            (_, 2) => Some(format!("backend = \"zfs-local\"\nnode = \"n{node}\"\n")),
+            (_, 3) => Some("backend = \"block\"\n".to_string()),
+            (_, _) if n >= 2 => Some(format!(
+                "backend = \"zfs-replicated\"\nnode = \"n{node}\"\nreplica_node = \"n{}\"\n",
+                (node + 1) % n
+            )),
+            _ => None,
+        };
+        if let Some(backend) = own {
+            volumes += &format!("[[volumes]]\nname = \"v{a}\"\n{backend}");
+            t += &format!("volumes = [\"v{a}\"]\n");
+        }
         match class {
             0 => t += "class = \"flexible\"\n",
-            1 => t += &format!("class = \"node-bound\"\nnode = \"n{}\"\n", pin % n),
+            1 => t += &format!("class = \"node-bound\"\nnode = \"n{node}\"\n"),
             _ => {
                 let replicas = replicas.min(n as u32);
                 t += &format!(
@@ -68,6 +99,7 @@ fn to_toml(spec: &Spec) -> String {
             }
         }
     }
+    t += &volumes;
     for &(at_h, node, duration_min) in &spec.events {
         t += &format!("[[events]]\nat = \"{at_h}h\"\nfail = \"node:n{}\"\nduration = \"{duration_min}m\"\n", node % n);
     }
@@ -75,7 +107,7 @@ fn to_toml(spec: &Spec) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
     #[test]
     fn random_scenarios_keep_every_invariant(spec in spec(), seed in 0u64..1000) {
         let text = to_toml(&spec);
