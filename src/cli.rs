@@ -226,6 +226,9 @@ fn run(args: RunArgs) -> Result<(), Error> {
 
     if !args.quiet {
         write!(stdout, "\n{}", table::render(&summary)).map_err(io_out)?;
+        if !summary.volumes.is_empty() {
+            write!(stdout, "\n{}", table::render_volumes(&summary.volumes)).map_err(io_out)?;
+        }
         writeln!(stdout, "\nresults written to {}", out_dir.display()).map_err(io_out)?;
     }
     Ok(())

@@ -41,6 +41,8 @@ pub struct Row {
     /// Incidents that lost data, and minutes of writes lost, per app-year.
     pub data_loss_incidents_per_year: f64,
     pub data_loss_min_per_year: f64,
+    /// Minutes of writes lost per incident; `None` without incidents.
+    pub data_loss_min_per_incident: Option<f64>,
 }
 
 /// One volume under one strategy.
@@ -178,6 +180,8 @@ fn row(
         cause_min_per_year: causes.map(|c| per_app_year(c as f64 / MS_PER_MIN as f64)),
         data_loss_incidents_per_year: per_app_year(loss_incidents as f64),
         data_loss_min_per_year: per_app_year(loss_ms as f64 / MS_PER_MIN as f64),
+        data_loss_min_per_incident: (loss_incidents > 0)
+            .then(|| loss_ms as f64 / loss_incidents as f64 / MS_PER_MIN as f64),
     }
 }
 

@@ -53,6 +53,7 @@ fn row_header(first: &str) -> Vec<String> {
     header.extend(Cause::ALL.iter().map(|c| format!("{}_min_per_year", c.name().replace('-', "_"))));
     header.push("data_loss_incidents_per_year".into());
     header.push("data_loss_min_per_year".into());
+    header.push("data_loss_min_per_incident".into());
     header
 }
 
@@ -77,6 +78,7 @@ fn row_fields(row: &Row) -> Vec<String> {
     fields.extend(row.cause_min_per_year.iter().map(|&m| fixed(m, 4)));
     fields.push(fixed(row.data_loss_incidents_per_year, 6));
     fields.push(fixed(row.data_loss_min_per_year, 4));
+    fields.push(row.data_loss_min_per_incident.map_or(String::new(), |m| fixed(m, 4)));
     fields
 }
 
@@ -206,6 +208,7 @@ fn row_json(row: &Row) -> Value {
         "downtime_min_per_year_by_cause": causes,
         "data_loss_incidents_per_year": row.data_loss_incidents_per_year,
         "data_loss_min_per_year": row.data_loss_min_per_year,
+        "data_loss_min_per_incident": row.data_loss_min_per_incident,
     })
 }
 

@@ -1,6 +1,6 @@
 //! The terminal table of a run: per strategy, the classes and then the apps.
 
-use crate::summary::{Row, Summary};
+use crate::summary::{Row, Summary, VolumeRow};
 
 /// Availability as a percentage with enough decimals to tell the nines apart.
 fn percent(a: f64) -> String {
@@ -80,6 +80,56 @@ pub fn render(summary: &Summary) -> String {
             .map(
                 |(c, cell)| {
                     if c < 2 { format!("{cell:<w$}", w = widths[c]) } else { format!("{cell:>w$}", w = widths[c]) }
+                },
+            )
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Renders the volumes of a run: availability, redundancy and data loss.
+pub fn render_volumes(volumes: &[VolumeRow]) -> String {
+    let mut rows: Vec<Vec<String>> = vec![
+        [
+            "strategy",
+            "volume",
+            "backend",
+            "availability",
+            "95% CI",
+            "down min/yr",
+            "reduced h/yr",
+            "data losses/yr",
+            "writes lost min/yr",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+    ];
+    for v in volumes {
+        rows.push(vec![
+            v.strategy.name().to_string(),
+            v.volume.clone(),
+            v.backend.to_string(),
+            percent(v.availability),
+            v.availability_ci.map_or("-".to_string(), |(lo, hi)| format!("{} .. {}", percent(lo), percent(hi))),
+            format!("{:.1}", v.downtime_min_per_year),
+            format!("{:.1}", v.reduced_redundancy_h_per_year),
+            format!("{:.3}", v.data_loss_incidents_per_year),
+            format!("{:.1}", v.data_loss_min_per_year),
+        ]);
+    }
+    let widths: Vec<usize> =
+        (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(
+                |(c, cell)| {
+                    if c < 3 { format!("{cell:<w$}", w = widths[c]) } else { format!("{cell:>w$}", w = widths[c]) }
                 },
             )
             .collect();

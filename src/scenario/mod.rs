@@ -446,23 +446,24 @@ impl Validator<'_> {
                     ));
                 }
             };
+            // Where each key is written, to point at one the backend does not take.
             let present = [
-                ("node", v.node.is_some()),
-                ("replica_node", v.replica_node.is_some()),
-                ("interval", v.interval.is_some()),
-                ("failover", v.failover.is_some()),
-                ("replicas", v.replicas.is_some()),
-                ("arbiter", v.arbiter.is_some()),
-                ("bricks", v.bricks.is_some()),
-                ("heal_rate", v.heal_rate.is_some()),
-                ("write_rate", v.write_rate.is_some()),
-                ("size", v.size.is_some()),
-                ("ping_timeout", v.ping_timeout.is_some()),
-                ("force_detach", v.force_detach.is_some()),
+                ("node", v.node.as_ref().map(Spanned::span)),
+                ("replica_node", v.replica_node.as_ref().map(Spanned::span)),
+                ("interval", v.interval.as_ref().map(Spanned::span)),
+                ("failover", v.failover.as_ref().map(Spanned::span)),
+                ("replicas", v.replicas.as_ref().map(Spanned::span)),
+                ("arbiter", v.arbiter.as_ref().map(Spanned::span)),
+                ("bricks", v.bricks.as_ref().map(Spanned::span)),
+                ("heal_rate", v.heal_rate.as_ref().map(Spanned::span)),
+                ("write_rate", v.write_rate.as_ref().map(Spanned::span)),
+                ("size", v.size.as_ref().map(Spanned::span)),
+                ("ping_timeout", v.ping_timeout.as_ref().map(Spanned::span)),
+                ("force_detach", v.force_detach.as_ref().map(Spanned::span)),
             ];
-            if let Some((key, _)) = present.iter().find(|(k, set)| *set && !allowed.contains(k)) {
+            if let Some((key, Some(span))) = present.iter().find(|(k, span)| span.is_some() && !allowed.contains(k)) {
                 return Err(self.err(
-                    v.backend.span(),
+                    span.clone(),
                     &format!("volumes.{key}"),
                     format!("volume `{name}` is {backend}, which takes no `{key}` (it takes: {})", allowed.join(", ")),
                 ));
@@ -475,15 +476,18 @@ impl Validator<'_> {
                     },
                 },
                 "zfs-replicated" => {
-                    let need = |key: &str| {
+                    let need = |key: &str, what: &str| {
                         self.err(
                             v.name.span(),
                             &format!("volumes.{key}"),
-                            format!("zfs-replicated volume `{name}` needs `{key}`"),
+                            format!("zfs-replicated volume `{name}` needs `{key}`, {what}"),
                         )
                     };
-                    let node_name = v.node.as_ref().ok_or_else(|| need("node"))?;
-                    let replica_name = v.replica_node.as_ref().ok_or_else(|| need("replica_node"))?;
+                    let node_name = v.node.as_ref().ok_or_else(|| need("node", "the node that holds the dataset"))?;
+                    let replica_name = v
+                        .replica_node
+                        .as_ref()
+                        .ok_or_else(|| need("replica_node", "the node its snapshots are sent to"))?;
                     let node = self.node_ref(node_name, nodes, "volumes.node", &format!("volume `{name}`"))?;
                     let replica =
                         self.node_ref(replica_name, nodes, "volumes.replica_node", &format!("volume `{name}`"))?;
@@ -508,7 +512,7 @@ impl Validator<'_> {
                         Some(i) => i.get_ref().0,
                         None => DEFAULT_REPLICATION_INTERVAL_MS,
                     };
-                    let failover_ms = v.failover.map_or(DEFAULT_ZFS_FAILOVER_MS, |d| d.0);
+                    let failover_ms = v.failover.as_ref().map_or(DEFAULT_ZFS_FAILOVER_MS, |d| d.get_ref().0);
                     Backend::ZfsReplicated { node, replica, interval_ms, failover_ms }
                 }
                 "gluster" => self.gluster(v, &name, nodes)?,
@@ -540,11 +544,20 @@ impl Validator<'_> {
             None => 3,
         };
         if arbiter && replicas != 2 {
-            let span = v.replicas.as_ref().map_or(v.name.span(), |r| r.span());
+            // At the replica count if written, else at the arbiter (the
+            // default of 3 replicas is what clashes with it).
+            let span = match (&v.replicas, &v.arbiter) {
+                (Some(r), _) => r.span(),
+                (None, Some(a)) => a.span(),
+                (None, None) => v.name.span(),
+            };
             return Err(self.err(
                 span,
                 "volumes.replicas",
-                format!("volume `{name}` has an arbiter: write replicas = 2 (two data bricks and the arbiter)"),
+                format!(
+                    "volume `{name}` has an arbiter and {replicas} replicas{}: write replicas = 2 (two data bricks and the arbiter)",
+                    if v.replicas.is_none() { " (the default)" } else { "" }
+                ),
             ));
         }
         let bricks_total = replicas + u32::from(arbiter);
@@ -570,9 +583,11 @@ impl Validator<'_> {
                         list.span(),
                         "volumes.bricks",
                         format!(
-                            "volume `{name}` lists {} bricks but has {bricks_total} (replicas{})",
+                            "volume `{name}` lists {} brick{} but needs {bricks_total} (replicas = {replicas}{}{})",
                             ids.len(),
-                            if arbiter { " + arbiter" } else { "" }
+                            if ids.len() == 1 { "" } else { "s" },
+                            if v.replicas.is_none() { ", the default" } else { "" },
+                            if arbiter { ", plus the arbiter" } else { "" }
                         ),
                     ));
                 }
@@ -614,8 +629,8 @@ impl Validator<'_> {
             bricks,
             heal_rate_bytes_per_s: heal,
             write_rate_bytes_per_s: write,
-            size_bytes: v.size.map_or(DEFAULT_GLUSTER_SIZE_BYTES, |s| s.0),
-            ping_timeout_ms: v.ping_timeout.map_or(DEFAULT_PING_TIMEOUT_MS, |d| d.0),
+            size_bytes: v.size.as_ref().map_or(DEFAULT_GLUSTER_SIZE_BYTES, |s| s.get_ref().0),
+            ping_timeout_ms: v.ping_timeout.as_ref().map_or(DEFAULT_PING_TIMEOUT_MS, |d| d.get_ref().0),
         })
     }
 
@@ -782,12 +797,13 @@ impl Validator<'_> {
         }
         if let Some((id, span)) = zfs {
             if let Backend::ZfsLocal { node: Some(at) } = volumes[id].backend {
-                if node.is_some_and(|pin| pin != at) {
+                if let Some(pin) = node.filter(|&pin| pin != at) {
                     return Err(self.err(
                         span.span(),
                         "apps.volumes",
                         format!(
-                            "app `{name}` is pinned to one node but its zfs-local volume `{}` lives on node `{}`",
+                            "app `{name}` is pinned to node `{}` but its zfs-local volume `{}` lives on node `{}`",
+                            nodes[pin].name,
                             span.get_ref(),
                             nodes[at].name
                         ),

@@ -110,6 +110,8 @@ pub struct RawPool {
     pub backup_interval: Option<Spanned<Duration>>,
 }
 
+/// A `[[volumes]]` entry. Every backend-specific key is spanned, so that a
+/// key the backend does not take is reported on its own line.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawVolume {
@@ -118,14 +120,14 @@ pub struct RawVolume {
     pub node: Option<Spanned<String>>,
     pub replica_node: Option<Spanned<String>>,
     pub interval: Option<Spanned<Duration>>,
-    pub failover: Option<Duration>,
+    pub failover: Option<Spanned<Duration>>,
     pub replicas: Option<Spanned<i64>>,
     pub arbiter: Option<Spanned<bool>>,
     pub bricks: Option<Spanned<Vec<Spanned<String>>>>,
     pub heal_rate: Option<Spanned<Rate>>,
     pub write_rate: Option<Spanned<Rate>>,
-    pub size: Option<Size>,
-    pub ping_timeout: Option<Duration>,
+    pub size: Option<Spanned<Size>>,
+    pub ping_timeout: Option<Spanned<Duration>>,
     pub force_detach: Option<Spanned<Dist>>,
 }
 

@@ -452,6 +452,246 @@ fn an_unhealthy_zone_threshold_above_one() {
     rejected_at(&toml, "threshold", "kubernetes.unhealthy_zone_threshold", "must be between 0 and 1");
 }
 
+// ---- volumes ----
+
+/// A `[[volumes]]` table with `body` (appended after the last app, so the
+/// app's own keys come first).
+fn volume(body: &str) -> String {
+    format!("\n[[volumes]]\n{body}")
+}
+
+const BLOCK: &str = "name = \"blk\"\nbackend = \"block\"\n";
+
+#[test]
+fn an_app_uses_an_undeclared_volume() {
+    let toml = append("volumes = [\"nope\"]\n");
+    rejected_at(&toml, "\"nope\"", "apps.volumes", "app `web` uses volume `nope`, which no [[volumes]] declares");
+}
+
+#[test]
+fn more_gluster_bricks_than_nodes() {
+    let toml = append(&volume("name = \"media\"\nbackend = \"gluster\"\nreplicas = 5\n"));
+    rejected_at(
+        &toml,
+        "replicas = 5",
+        "volumes.replicas",
+        "volume `media` needs 5 bricks on distinct nodes but the scenario has 2 nodes",
+    );
+}
+
+#[test]
+fn a_replicated_volume_replicates_to_its_own_node() {
+    let toml = append(&volume("name = \"repl\"\nbackend = \"zfs-replicated\"\nnode = \"a\"\nreplica_node = \"a\"\n"));
+    rejected_at(&toml, "replica_node", "volumes.replica_node", "volume `repl` replicates to its own node `a`");
+}
+
+#[test]
+fn a_replicated_volume_without_a_replica_node() {
+    let toml = append(&volume("name = \"repl\"\nbackend = \"zfs-replicated\"\nnode = \"a\"\n"));
+    rejected_at(&toml, "\"repl\"", "volumes.replica_node", "zfs-replicated volume `repl` needs `replica_node`");
+}
+
+#[test]
+fn an_unknown_backend() {
+    let toml = append(&volume("name = \"data\"\nbackend = \"ceph\"\n"));
+    rejected_at(
+        &toml,
+        "\"ceph\"",
+        "volumes.backend",
+        "unknown backend `ceph` for volume `data`: use zfs-local, zfs-replicated, gluster or block",
+    );
+}
+
+#[test]
+fn a_key_that_does_not_belong_to_the_backend() {
+    let toml = append(&volume("name = \"media\"\nbackend = \"gluster\"\ninterval = \"1h\"\n"));
+    rejected_at(&toml, "interval", "volumes.interval", "volume `media` is gluster, which takes no `interval`");
+}
+
+#[test]
+fn a_gluster_key_on_a_block_volume() {
+    let toml = append(&volume(&format!("{BLOCK}ping_timeout = \"42s\"\n")));
+    rejected_at(
+        &toml,
+        "ping_timeout",
+        "volumes.ping_timeout",
+        "volume `blk` is block, which takes no `ping_timeout` (it takes: force_detach)",
+    );
+}
+
+#[test]
+fn two_bricks_on_one_node() {
+    let toml = append(&volume("name = \"media\"\nbackend = \"gluster\"\nreplicas = 2\nbricks = [\"a\", \"a\"]\n"));
+    rejected_at(&toml, "bricks", "volumes.bricks", "volume `media` has two bricks on node `a`");
+}
+
+#[test]
+fn fewer_listed_bricks_than_replicas() {
+    let toml = append(&volume("name = \"media\"\nbackend = \"gluster\"\nreplicas = 2\nbricks = [\"a\"]\n"));
+    rejected_at(&toml, "bricks", "volumes.bricks", "volume `media` lists 1 brick but needs 2 (replicas = 2)");
+}
+
+#[test]
+fn an_arbiter_with_three_replicas() {
+    let toml = append(&volume("name = \"media\"\nbackend = \"gluster\"\nreplicas = 3\narbiter = true\n"));
+    rejected_at(
+        &toml,
+        "replicas = 3",
+        "volumes.replicas",
+        "volume `media` has an arbiter and 3 replicas: write replicas = 2",
+    );
+}
+
+#[test]
+fn an_arbiter_with_the_default_replicas() {
+    let toml = append(&volume("name = \"media\"\nbackend = \"gluster\"\narbiter = true\n"));
+    rejected_at(
+        &toml,
+        "arbiter",
+        "volumes.replicas",
+        "has an arbiter and 3 replicas (the default): write replicas = 2",
+    );
+}
+
+#[test]
+fn a_block_volume_for_two_ha_replicas() {
+    let toml = append(&format!("{HA}replicas = 2\nvolumes = [\"blk\"] # db\n{}", volume(BLOCK)));
+    rejected_at(
+        &toml,
+        "# db",
+        "apps.volumes",
+        "block volume `blk` is ReadWriteOnce: it cannot serve the 2 replicas of app `db`",
+    );
+}
+
+#[test]
+fn a_block_volume_used_by_two_apps() {
+    let toml = append(&format!(
+        "volumes = [\"blk\"]\n\n[[apps]]\nname = \"db\"\nclass = \"flexible\"\nvolumes = [\"blk\"] # second\n{}",
+        volume(BLOCK)
+    ));
+    rejected_at(
+        &toml,
+        "# second",
+        "apps.volumes",
+        "block volume `blk` is ReadWriteOnce: 2 pods use it, it can serve one",
+    );
+}
+
+#[test]
+fn an_app_on_two_zfs_volumes() {
+    let toml = append(&format!(
+        "volumes = [\"config\", \"media\"]\n{}{}",
+        volume("name = \"config\"\nbackend = \"zfs-local\"\n"),
+        volume("name = \"media\"\nbackend = \"zfs-replicated\"\nnode = \"a\"\nreplica_node = \"b\"\n"),
+    ));
+    rejected_at(
+        &toml,
+        "volumes = [",
+        "apps.volumes",
+        "app `web` uses two ZFS volumes, `config` and `media`: a pod can follow one node-local dataset only",
+    );
+}
+
+#[test]
+fn an_app_pinned_away_from_its_zfs_local_volume() {
+    let toml = append(&format!(
+        "node = \"a\"\nvolumes = [\"config\"]\n{}",
+        volume("name = \"config\"\nbackend = \"zfs-local\"\nnode = \"b\"\n")
+    ));
+    rejected_at(
+        &toml,
+        "volumes = [",
+        "apps.volumes",
+        "app `web` is pinned to node `a` but its zfs-local volume `config` lives on node `b`",
+    );
+}
+
+// ---- pools and disks ----
+
+/// `BASE` with `pool = POOL` on node `b` (node `a` has none).
+fn pool_on_b(pool: &str) -> String {
+    edit("name = \"b\"\n", &format!("name = \"b\"\npool = {pool}\n"))
+}
+
+const MIRROR: &str = "{ layout = \"mirror\", disks = 2 }";
+
+#[test]
+fn an_unknown_pool_layout() {
+    let toml = pool_on_b("{ layout = \"raid10\", disks = 4 }");
+    rejected_at(
+        &toml,
+        "raid10",
+        "pool.layout",
+        "unknown pool layout `raid10`: use stripe, mirror, raidz1, raidz2 or raidz3",
+    );
+}
+
+#[test]
+fn a_mirror_of_one_disk_in_the_node_defaults() {
+    let toml = edit("repair = \"12h\"\n", "repair = \"12h\"\npool = { layout = \"mirror\", disks = 1 }\n");
+    rejected_at(&toml, "\"mirror\"", "pool.disks", "a mirror vdev needs at least 2 disks, not 1");
+}
+
+#[test]
+fn a_raidz1_of_two_disks() {
+    let toml = pool_on_b("{ layout = \"raidz1\", disks = 2 }");
+    rejected_at(&toml, "raidz1", "pool.disks", "a raidz1 vdev needs at least 3 disks, not 2");
+}
+
+#[test]
+fn a_rate_without_per_second() {
+    let toml = pool_on_b("{ layout = \"mirror\", disks = 2, resilver_rate = \"100MiB\" }");
+    rejected_at(&toml, "resilver_rate", "resilver_rate", "`100MiB` is not a rate: write a size per second");
+}
+
+#[test]
+fn an_unknown_pool_key() {
+    let toml = pool_on_b("{ layout = \"mirror\", disks = 2, spare = 1 }");
+    rejected_at(&toml, "spare", "`pool`", "unknown field `spare`");
+}
+
+/// `toml` with a scripted failure of `target` appended.
+fn fail(toml: &str, target: &str) -> String {
+    format!("{toml}\n[[events]]\nat = \"1h\"\nfail = \"{target}\"\n")
+}
+
+#[test]
+fn a_disk_event_on_a_node_without_a_pool() {
+    let toml = fail(&pool_on_b(MIRROR), "disk:a:1");
+    rejected_at(&toml, "disk:a:1", "events.fail", "node `a` declares no pool, so it has no disks");
+}
+
+#[test]
+fn a_disk_event_on_disk_zero() {
+    let toml = fail(&pool_on_b(MIRROR), "disk:b:0");
+    rejected_at(&toml, "disk:b:0", "events.fail", "node `b` has disks 1 to 2, not `0`");
+}
+
+#[test]
+fn a_disk_event_beyond_the_pool() {
+    let toml = fail(&pool_on_b(MIRROR), "disk:b:3");
+    rejected_at(&toml, "disk:b:3", "events.fail", "node `b` has disks 1 to 2, not `3`");
+}
+
+#[test]
+fn a_disk_event_without_a_disk_number() {
+    let toml = fail(&pool_on_b(MIRROR), "disk:a");
+    rejected_at(&toml, "disk:a", "events.fail", "`disk:a` is not a disk: write \"disk:NODE:N\" with N from 1");
+}
+
+#[test]
+fn a_disk_event_with_a_disk_name() {
+    let toml = fail(&pool_on_b(MIRROR), "disk:b:sda");
+    rejected_at(&toml, "disk:b:sda", "events.fail", "node `b` has disks 1 to 2, not `sda`");
+}
+
+#[test]
+fn a_disk_event_on_an_unknown_node() {
+    let toml = fail(&pool_on_b(MIRROR), "disk:c:1");
+    rejected_at(&toml, "disk:c:1", "events.fail", "no node is named `c`");
+}
+
 // ---- missing sections ----
 
 #[test]
