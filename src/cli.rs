@@ -291,12 +291,12 @@ fn validate(path: &Path) -> Result<(), Error> {
     if !s.events.is_empty() {
         out += &format!("{} scripted events:\n", s.events.len());
         for e in &s.events {
-            out += &format!(
-                "  at {}: {} fails for {}\n",
-                format_duration(e.at_ms),
-                e.target.describe(&s.nodes),
-                e.duration_ms.map_or("a repair time drawn from its distribution".into(), format_duration)
-            );
+            let how_long = match (e.target, e.duration_ms) {
+                (crate::model::Target::Disk(..), _) => "until replaced and resilvered".to_string(),
+                (_, Some(d)) => format!("for {}", format_duration(d)),
+                (_, None) => "for a repair time drawn from its distribution".to_string(),
+            };
+            out += &format!("  at {}: {} fails {how_long}\n", format_duration(e.at_ms), e.target.describe(&s.nodes));
         }
     }
     let warnings = run_warnings(s);

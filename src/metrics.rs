@@ -85,7 +85,7 @@ pub struct VolumeOutcome {
     pub downtime_ms: Millis,
     pub outages: u32,
     /// Time with fewer healthy copies than configured (a Gluster brick away
-    /// or healing, a replica that is behind or down).
+    /// or healing, one side of a replicated dataset unavailable).
     pub reduced_redundancy_ms: Millis,
     pub data_loss_incidents: u32,
     pub data_loss_ms: Millis,

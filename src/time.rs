@@ -44,33 +44,48 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
     Some((value, text[end..].trim()))
 }
 
-/// Parses a duration such as `"40s"`, `"1.5h"` or `"10y"` into milliseconds.
+/// Parses a duration such as `"40s"`, `"1.5h"`, `"10y"`, or a sum of parts
+/// as Kubernetes and Go write them (`"1h30m"`, `"5m0s"`), into milliseconds.
 ///
 /// Units: ms, s, m, h, d, w, y (365.25 days). Fractions are rounded to the
 /// nearest millisecond. Negative, non-finite and absurdly long durations are
 /// refused with a sentence that says what would be right.
 pub fn parse_duration(text: &str) -> Result<Millis, String> {
-    let (value, unit) = split_number(text).ok_or_else(|| {
-        format!("`{text}` is not a duration: write a number and a unit, such as \"40s\" or \"12h\" (units: ms, s, m, h, d, w, y)")
-    })?;
-    if unit.is_empty() {
-        return Err(format!(
-            "`{text}` has no unit: durations need one of ms, s, m, h, d, w, y (for example \"{text}s\")"
-        ));
+    let not_a_duration = || {
+        format!(
+            "`{text}` is not a duration: write a number and a unit, such as \"40s\", \"12h\" or \"1h30m\" (units: ms, s, m, h, d, w, y)"
+        )
+    };
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(not_a_duration());
     }
-    let factor = DURATION_UNITS
-        .iter()
-        .find(|(name, _)| *name == unit)
-        .map(|&(_, f)| f)
-        .ok_or_else(|| format!("`{unit}` in `{text}` is not a duration unit: use one of ms, s, m, h, d, w, y"))?;
-    if value < 0.0 {
-        return Err(format!("duration `{text}` is negative: durations must be zero or more"));
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let (value, after) = split_number(rest).ok_or_else(not_a_duration)?;
+        let unit_len = after.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(after.len());
+        let unit = &after[..unit_len];
+        if unit.is_empty() {
+            return Err(if after.is_empty() && total == 0.0 {
+                format!("`{text}` has no unit: durations need one of ms, s, m, h, d, w, y (for example \"{text}s\")")
+            } else {
+                not_a_duration()
+            });
+        }
+        let factor =
+            DURATION_UNITS.iter().find(|(name, _)| *name == unit).map(|&(_, f)| f).ok_or_else(|| {
+                format!("`{unit}` in `{text}` is not a duration unit: use one of ms, s, m, h, d, w, y")
+            })?;
+        if value < 0.0 {
+            return Err(format!("duration `{text}` is negative: durations must be zero or more"));
+        }
+        total += value * factor;
+        rest = after[unit_len..].trim_start();
     }
-    let ms = value * factor;
-    if !ms.is_finite() || ms > MAX_DURATION_MS as f64 {
+    if !total.is_finite() || total > MAX_DURATION_MS as f64 {
         return Err(format!("duration `{text}` is longer than the limit of 100000y"));
     }
-    Ok(ms.round() as Millis)
+    Ok(total.round() as Millis)
 }
 
 /// Formats milliseconds in the largest unit that keeps it exact (`300000` ->
@@ -189,6 +204,9 @@ mod tests {
             ("1w", 604_800_000),
             ("1y", 31_557_600_000),
             ("0s", 0),
+            ("1h30m", 5_400_000),
+            ("5m0s", 300_000),
+            ("1d 2h", 93_600_000),
         ];
         for (text, ms) in cases {
             assert_eq!(parse_duration(text), Ok(ms), "{text}");
@@ -201,6 +219,9 @@ mod tests {
         assert!(parse_duration("4x").unwrap_err().contains("ms, s, m, h, d, w, y"));
         assert!(parse_duration("-3s").unwrap_err().contains("negative"));
         assert!(parse_duration("abc").unwrap_err().contains("not a duration"));
+        assert!(parse_duration("1h30").unwrap_err().contains("not a duration"));
+        assert!(parse_duration("1h-5m").unwrap_err().contains("negative"));
+        assert!(parse_duration("").unwrap_err().contains("not a duration"));
         assert!(parse_duration("999999999y").unwrap_err().contains("limit"));
     }
 

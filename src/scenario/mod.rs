@@ -795,6 +795,15 @@ impl Validator<'_> {
                 _ => {}
             }
         }
+        if let Some((id, span)) = zfs
+            && replicas > 1
+        {
+            self.warnings.push(format!(
+                "ha app `{name}` keeps its data on {} volume `{}`: all {replicas} replicas must run on that dataset's node and fail with it",
+                volumes[id].backend.name(),
+                span.get_ref()
+            ));
+        }
         if let Some((id, span)) = zfs {
             if let Backend::ZfsLocal { node: Some(at) } = volumes[id].backend {
                 if let Some(pin) = node.filter(|&pin| pin != at) {
@@ -876,9 +885,14 @@ impl Validator<'_> {
                     "node-bound app `{name}` is bound to nothing: give it `node = \"...\"` or `requires = [\"device\"]`"
                 )));
             }
-            Class::NodeBound if eligible > 1 => self.warnings.push(format!(
+            Class::NodeBound
+                if eligible > 1
+                    && !built.volumes.iter().any(|&v| matches!(volumes[v].backend, Backend::ZfsLocal { .. })) =>
+            {
+                self.warnings.push(format!(
                 "node-bound app `{name}` can run on {eligible} nodes (its devices are on several): it can move like a flexible app"
-            )),
+                ))
+            }
             Class::Flexible if eligible == 1 && built.volumes.is_empty() => self.warnings.push(format!(
                 "flexible app `{name}` can run on one node only (pin, devices or size): it behaves as node-bound"
             )),
@@ -957,6 +971,13 @@ impl Validator<'_> {
             };
             let at_ms = event.at.get_ref().0;
             let duration_ms = event.duration.as_ref().map(|d| d.get_ref().0);
+            if let (Target::Disk(..), Some(d)) = (target, &event.duration) {
+                return Err(self.err(
+                    d.span(),
+                    "events.duration",
+                    "a failed disk is replaced and resilvered as its pool says (`replace`, `resilver_rate`): `duration` applies to node failures only",
+                ));
+            }
             events.push(ScriptedEvent { at_ms, target, duration_ms });
         }
         Ok(events)

@@ -397,3 +397,128 @@ fn pods_on_zfs_replicated_follow_the_active_side_under_every_strategy() {
         }
     }
 }
+
+/// Like `scripted`, with a never-failing two-disk mirror on every node
+/// (disks fail only when scripted), `restore` to rebuild a lost pool, and
+/// nightly backups.
+fn with_pools(restore: &str, volume: &str, events: &str) -> Scenario {
+    scenario(&format!(
+        r#"
+        horizon = "30d"
+        replications = 1
+        strategies = ["first-fit"]
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        pool = {{ layout = "mirror", disks = 2, disk_failure = "never", replace = "24h", restore = "{restore}", backup_interval = "24h" }}
+        [[nodes]]
+        name = "n"
+        count = 3
+        [[volumes]]
+        name = "data"
+        {volume}
+        [[apps]]
+        name = "app"
+        class = "flexible"
+        startup = "45s"
+        volumes = ["data"]
+        {events}
+        "#
+    ))
+}
+
+fn lose_pool_at(node: &str, at: &str) -> String {
+    format!(
+        "[[events]]\nat = \"{at}\"\nfail = \"disk:{node}:1\"\n[[events]]\nat = \"{at}\"\nfail = \"disk:{node}:2\"\n"
+    )
+}
+
+const REPLICATED: &str = r#"backend = "zfs-replicated"
+        node = "n-1"
+        replica_node = "n-2"
+        interval = "1h"
+        failover = "5m""#;
+
+#[test]
+fn regression_active_pool_lost_with_the_standby_down_books_one_loss_since_the_last_snapshot() {
+    // n-2 (standby) is down from 50 h to 60 h; n-1's pool is lost at 52 h and
+    // takes 48 h to restore; the standby returns first and is promoted. One
+    // incident: the writes since the last snapshot before 50 h, not the
+    // backup loss as well.
+    let events =
+        format!("[[events]]\nat = \"50h\"\nfail = \"node:n-2\"\nduration = \"10h\"\n{}", lose_pool_at("n-1", "52h"));
+    let (outcome, trace) = traced(&with_pools("48h", REPLICATED, &events));
+    assert_eq!(first(&trace, "failover-start"), 60 * MS_PER_H);
+    assert_eq!(outcome.volumes[0].data_loss_incidents, 1);
+    assert_eq!(outcome.volumes[0].data_loss_ms, 2 * MS_PER_H);
+    assert_eq!(outcome.apps[0].data_loss_incidents, 1);
+}
+
+#[test]
+fn regression_a_pool_lost_after_the_crash_does_not_extend_the_writes_lost() {
+    let events = format!(
+        "[[events]]\nat = \"{FAIL_AT}ms\"\nfail = \"node:n-1\"\nduration = \"4h\"\n{}",
+        lose_pool_at("n-1", "100h19m")
+    );
+    let (outcome, _) = traced(&with_pools("48h", REPLICATED, &events));
+    assert_eq!(outcome.volumes[0].data_loss_incidents, 1);
+    assert_eq!(outcome.volumes[0].data_loss_ms, 17 * MS_PER_MIN, "writes stopped at the crash");
+}
+
+#[test]
+fn regression_a_restore_that_beats_the_promotion_books_the_backup_loss() {
+    // Pool lost at 101 h while the node stays up; restore 8 h, promotion 48 h.
+    let volume = REPLICATED.replace("failover = \"5m\"", "failover = \"48h\"");
+    let (outcome, trace) = traced(&with_pools("8h", &volume, &lose_pool_at("n-1", "101h")));
+    assert!(trace.iter().any(|r| r.kind == "failover-cancelled"));
+    assert!(!trace.iter().any(|r| r.kind == "failover-done"));
+    assert_eq!(outcome.volumes[0].data_loss_incidents, 1);
+    assert_eq!(outcome.volumes[0].data_loss_ms, 5 * MS_PER_H, "since the nightly backup at 96 h");
+    assert_eq!(outcome.apps[0].downtime_ms, 8 * MS_PER_H);
+}
+
+#[test]
+fn regression_a_block_attachment_is_released_when_the_node_returns_even_with_its_pool_lost() {
+    let events =
+        format!("[[events]]\nat = \"100h\"\nfail = \"node:n-1\"\nduration = \"2h\"\n{}", lose_pool_at("n-1", "100h1m"));
+    let (outcome, _) = traced(&with_pools("96h", "backend = \"block\"\n        force_detach = \"never\"", &events));
+    assert_eq!(outcome.apps[0].downtime_ms, 2 * MS_PER_H + 45 * MS_PER_S);
+}
+
+#[test]
+fn regression_a_brick_rebuilt_while_its_node_is_down_gets_a_full_heal() {
+    // n-1 is down 100 h to 110 h; its pool is lost at 100h1m and rebuilt in
+    // 2 h while the node is still down. The brick returns empty: 100 GiB at
+    // 50 MiB/s is 2048 s of healing on top of the 10 h away.
+    let volume = r#"backend = "gluster"
+        bricks = ["n-1", "n-2", "n-3"]
+        write_rate = "0B/s"
+        heal_rate = "50MiB/s"
+        size = "100GiB""#;
+    let events = format!(
+        "[[events]]\nat = \"100h\"\nfail = \"node:n-1\"\nduration = \"10h\"\n{}",
+        lose_pool_at("n-1", "100h1m")
+    );
+    let (outcome, _) = traced(&with_pools("2h", volume, &events));
+    assert_eq!(outcome.volumes[0].reduced_redundancy_ms, 10 * MS_PER_H + 2048 * MS_PER_S);
+}
+
+#[test]
+fn gluster_losing_every_data_brick_restores_from_backup() {
+    // Replica 2 + arbiter with data bricks on n-1 and n-2: both pools lost at
+    // 101 h (the arbiter on n-3 survives): the volume's data is gone until
+    // the first data brick is rebuilt, from the nightly backup.
+    let volume = r#"backend = "gluster"
+        replicas = 2
+        arbiter = true
+        bricks = ["n-1", "n-2", "n-3"]
+        ping_timeout = "0s"
+        write_rate = "0B/s""#;
+    let events = format!("{}{}", lose_pool_at("n-1", "101h"), lose_pool_at("n-2", "101h"));
+    let (outcome, _) = traced(&with_pools("8h", volume, &events));
+    assert_eq!(outcome.volumes[0].data_loss_incidents, 1);
+    assert_eq!(outcome.volumes[0].data_loss_ms, 5 * MS_PER_H);
+    assert_eq!(outcome.volumes[0].downtime_ms, 8 * MS_PER_H, "back when the first data brick is restored");
+}

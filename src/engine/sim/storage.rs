@@ -55,8 +55,11 @@ enum Kind {
         last_sync_ms: Millis,
         /// Both sides up since then (`None`: replication interrupted).
         both_up_since: Option<Millis>,
-        /// When the active side was lost (node or pool).
-        lost_at_ms: Millis,
+        /// When the active side was lost (node or pool), while it is.
+        lost_at_ms: Option<Millis>,
+        /// The writes since the last backup, lost if the active side's pool
+        /// is restored from backup before the replica is promoted.
+        backup_loss_ms: Option<Millis>,
     },
     Gluster {
         bricks: Vec<NodeId>,
@@ -65,6 +68,11 @@ enum Kind {
         debt_bytes: Vec<f64>,
         heal_start_ms: Vec<Millis>,
         heal_ev: Vec<Option<EventId>>,
+        /// The brick's pool was lost: it comes back empty and needs a full heal.
+        wiped: Vec<bool>,
+        /// Every data brick was wiped: the first to return brings the data
+        /// restored from backup.
+        all_wiped: bool,
         stall_until_ms: Millis,
         stall_ev: Option<EventId>,
     },
@@ -85,7 +93,8 @@ impl VolState {
                 awaiting: false,
                 last_sync_ms: 0,
                 both_up_since: Some(0),
-                lost_at_ms: 0,
+                lost_at_ms: None,
+                backup_loss_ms: None,
             },
             Backend::Gluster { .. } => Kind::Gluster {
                 bricks: Vec::new(),
@@ -93,6 +102,8 @@ impl VolState {
                 debt_bytes: Vec::new(),
                 heal_start_ms: Vec::new(),
                 heal_ev: Vec::new(),
+                wiped: Vec::new(),
+                all_wiped: false,
                 stall_until_ms: 0,
                 stall_ev: None,
             },
@@ -188,9 +199,10 @@ impl Sim<'_, '_> {
                     placed
                 }
             };
-            if let Kind::Gluster { bricks, down_since, debt_bytes, heal_start_ms, heal_ev, .. } =
+            if let Kind::Gluster { bricks, down_since, debt_bytes, heal_start_ms, heal_ev, wiped, .. } =
                 &mut self.volumes[v].kind
             {
+                *wiped = vec![false; placed.len()];
                 *down_since = vec![None; placed.len()];
                 *debt_bytes = vec![0.0; placed.len()];
                 *heal_start_ms = vec![0; placed.len()];
@@ -306,11 +318,22 @@ impl Sim<'_, '_> {
                 Kind::Replicated { active, standby, .. } => {
                     let (active, standby) = (*active, *standby);
                     if node == active && !ok {
-                        if let Kind::Replicated { lost_at_ms, .. } = &mut self.volumes[v].kind {
-                            *lost_at_ms = now;
+                        // Only the first loss counts: a pool lost on a node
+                        // that is already down changes nothing that was written.
+                        if let Kind::Replicated { lost_at_ms: lost_at @ None, .. } = &mut self.volumes[v].kind {
+                            *lost_at = Some(now);
                         }
                     } else if node == active && ok {
                         self.cancel_failover(v, now);
+                        let mut restored = None;
+                        if let Kind::Replicated { lost_at_ms, backup_loss_ms, .. } = &mut self.volumes[v].kind {
+                            *lost_at_ms = None;
+                            restored = backup_loss_ms.take();
+                        }
+                        if let Some(lost) = restored {
+                            // Restored from backup before any promotion.
+                            self.book_data_loss(v, lost, now);
+                        }
                     } else if node == standby && ok && self.awaiting(v) && !self.storage_ok(active) {
                         self.start_failover(v, now);
                     }
@@ -335,9 +358,10 @@ impl Sim<'_, '_> {
             }
             self.refresh_volume(v, now);
         }
-        if ok {
-            // The node is back: the kubelet unmounts what its deleted pods
-            // held, and their ReadWriteOnce attachments are released.
+        if self.nodes[node].up {
+            // The node is up: the kubelet unmounts what its deleted pods
+            // held, and their ReadWriteOnce attachments are released (its
+            // pool does not matter: block storage lives elsewhere).
             for v in 0..self.volumes.len() {
                 if let Kind::Block { attached: Some(at), .. } = self.volumes[v].kind
                     && at == node
@@ -426,13 +450,19 @@ impl Sim<'_, '_> {
     /// snapshot are lost; pods still on the old side move.
     pub(super) fn failover_done(&mut self, v: VolumeId, now: Millis) {
         let Kind::Replicated { active, standby, last_sync_ms, lost_at_ms, .. } = self.volumes[v].kind else { return };
-        if let Kind::Replicated { active: a, standby: s, failover_ev, both_up_since, .. } = &mut self.volumes[v].kind {
+        if let Kind::Replicated {
+            active: a, standby: s, failover_ev, both_up_since, lost_at_ms, backup_loss_ms, ..
+        } = &mut self.volumes[v].kind
+        {
             *a = standby;
             *s = active;
             *failover_ev = None;
             *both_up_since = None;
+            *lost_at_ms = None;
+            // The promotion supersedes any restore of the old side.
+            *backup_loss_ms = None;
         }
-        self.book_data_loss(v, lost_at_ms.saturating_sub(last_sync_ms), now);
+        self.book_data_loss(v, lost_at_ms.unwrap_or(now).saturating_sub(last_sync_ms), now);
         // Pods still bound to the old side (its pool was lost while the node
         // stayed up) are deleted and rescheduled onto the new active side.
         let stranded: Vec<_> = self.nodes[active]
@@ -495,12 +525,29 @@ impl Sim<'_, '_> {
         let Backend::Gluster { heal_rate_bytes_per_s, write_rate_bytes_per_s, .. } = self.sc.volumes[v].backend else {
             return;
         };
-        if let Kind::Gluster { down_since, debt_bytes, heal_start_ms, heal_ev, .. } = &mut self.volumes[v].kind {
+        let Backend::Gluster { arbiter, size_bytes, .. } = self.sc.volumes[v].backend else { return };
+        if let Kind::Gluster { down_since, debt_bytes, heal_start_ms, heal_ev, wiped, all_wiped, .. } =
+            &mut self.volumes[v].kind
+        {
             let Some(since) = down_since[b].take() else { return };
-            // What was written while the brick was away must be healed onto
-            // it (a brick whose pool was rebuilt needs everything: see
-            // `pool_restored`).
-            debt_bytes[b] += (now - since) as f64 / 1000.0 * write_rate_bytes_per_s;
+            let is_arbiter = arbiter && b == debt_bytes.len() - 1;
+            if *all_wiped && !is_arbiter {
+                // The first data brick back carries the restore from backup.
+                *all_wiped = false;
+                wiped[b] = false;
+                debt_bytes[b] = 0.0;
+            } else if !is_arbiter {
+                // What was written while the brick was away must be healed
+                // onto it; a brick whose pool was rebuilt needs everything.
+                debt_bytes[b] += (now - since) as f64 / 1000.0 * write_rate_bytes_per_s;
+                if std::mem::take(&mut wiped[b]) {
+                    debt_bytes[b] = debt_bytes[b].max(size_bytes as f64);
+                }
+            } else {
+                // The arbiter holds metadata only (about 4 KB a file): its
+                // heal is negligible next to the data bricks'.
+                wiped[b] = false;
+            }
             if debt_bytes[b] > 0.0 {
                 heal_start_ms[b] = now;
                 let heal_ms = (debt_bytes[b] / heal_rate_bytes_per_s * 1000.0).ceil() as Millis;
@@ -589,13 +636,32 @@ impl Sim<'_, '_> {
         self.note(now, "pool-lost", Some(node), None, String::new());
         let since_backup = now % spec.backup_interval_ms;
         for v in self.node_volumes[node].clone() {
-            match self.volumes[v].kind {
-                Kind::Local { .. } => self.book_data_loss(v, since_backup, now),
-                // No live copy on the standby: the backup is what is left.
-                Kind::Replicated { active, standby, .. } if active == node && !self.storage_ok(standby) => {
-                    self.book_data_loss(v, since_backup, now)
+            let arbiter = matches!(self.sc.volumes[v].backend, Backend::Gluster { arbiter: true, .. });
+            let mut book = false;
+            match &mut self.volumes[v].kind {
+                Kind::Local { .. } => book = true,
+                // Booked only if the pool is restored before a promotion.
+                Kind::Replicated { active, backup_loss_ms, .. } if *active == node => {
+                    *backup_loss_ms = Some(since_backup)
+                }
+                Kind::Gluster { bricks, wiped, all_wiped, .. } => {
+                    for (b, &n) in bricks.iter().enumerate() {
+                        if n == node {
+                            wiped[b] = true;
+                        }
+                    }
+                    let data_bricks = bricks.len() - usize::from(arbiter);
+                    if !*all_wiped && wiped[..data_bricks].iter().all(|&w| w) {
+                        // No data brick holds the data any more: the backup
+                        // is what is left.
+                        *all_wiped = true;
+                        book = true;
+                    }
                 }
                 _ => {}
+            }
+            if book {
+                self.book_data_loss(v, since_backup, now);
             }
         }
         self.storage_changed(node, now);
@@ -615,37 +681,8 @@ impl Sim<'_, '_> {
             pool.lost = false;
             pool.disk_failed.iter_mut().for_each(|f| *f = false);
         }
-        self.note(now, "pool-restored", Some(node), None, String::new());
         self.start_pool(node, now);
-        // Bricks on the rebuilt pool come back empty: a full heal.
-        let size_heal: Vec<(VolumeId, usize)> = self.node_volumes[node]
-            .iter()
-            .flat_map(|&v| match &self.volumes[v].kind {
-                Kind::Gluster { bricks, .. } => {
-                    bricks.iter().enumerate().filter(|(_, n)| **n == node).map(|(b, _)| (v, b)).collect()
-                }
-                _ => Vec::new(),
-            })
-            .collect();
         self.storage_changed(node, now);
-        for (v, b) in size_heal {
-            let Backend::Gluster { heal_rate_bytes_per_s, size_bytes, .. } = self.sc.volumes[v].backend else {
-                continue;
-            };
-            if let Kind::Gluster { debt_bytes, heal_start_ms, heal_ev, down_since, .. } = &mut self.volumes[v].kind
-                && down_since[b].is_none()
-            {
-                debt_bytes[b] = debt_bytes[b].max(size_bytes as f64);
-                if let Some(ev) = heal_ev[b].take() {
-                    self.queue.cancel(ev);
-                }
-                heal_start_ms[b] = now;
-                let heal_ms = (debt_bytes[b] / heal_rate_bytes_per_s * 1000.0).ceil() as Millis;
-                heal_ev[b] =
-                    Some(self.queue.schedule(now.saturating_add(heal_ms), Event::HealDone { volume: v, brick: b }));
-            }
-            self.refresh_volume(v, now);
-        }
         self.refresh_apps_on(node, now);
         self.schedule_pending(now);
     }
