@@ -144,7 +144,7 @@ fn run_warnings(scenario: &Scenario) -> Vec<String> {
     for event in scenario.events.iter().filter(|e| e.at_ms > scenario.horizon_ms) {
         warnings.push(format!(
             "the scripted failure of `{}` at {} is after the horizon: it never happens",
-            event.target.describe(&scenario.nodes),
+            event.target.describe(scenario),
             format_duration(event.at_ms)
         ));
     }
@@ -296,7 +296,7 @@ fn validate(path: &Path) -> Result<(), Error> {
                 (_, Some(d)) => format!("for {}", format_duration(d)),
                 (_, None) => "for a repair time drawn from its distribution".to_string(),
             };
-            out += &format!("  at {}: {} fails {how_long}\n", format_duration(e.at_ms), e.target.describe(&s.nodes));
+            out += &format!("  at {}: {} fails {how_long}\n", format_duration(e.at_ms), e.target.describe(s));
         }
     }
     let warnings = run_warnings(s);

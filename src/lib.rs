@@ -10,6 +10,7 @@ pub mod model;
 pub mod montecarlo;
 pub mod output;
 pub mod placement;
+pub mod replay;
 pub mod rng;
 pub mod scenario;
 pub mod summary;

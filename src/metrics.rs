@@ -17,6 +17,9 @@ pub enum Cause {
     /// A pod is Pending because every node it may run on (by pin, devices,
     /// size, storage) is down or NotReady.
     NoNode,
+    /// The control plane has no quorum: nothing is scheduled, started or
+    /// published as Ready.
+    ControlPlane,
     /// A volume is unavailable: its node is down, or a Gluster volume lost
     /// client quorum or every brick with good data.
     Storage,
@@ -28,21 +31,29 @@ pub enum Cause {
     /// A replacement pod waits for its ReadWriteOnce volume to be detached
     /// from the failed node (Multi-Attach).
     DetachWait,
+    /// A container crashed or hung: liveness detection and the kubelet's
+    /// restart back-off (CrashLoopBackOff).
+    Crash,
     /// A pod is scheduled and starting (image pull, start, readiness).
     Startup,
+    /// An app it depends on is down.
+    Dependency,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 9] = [
+    pub const ALL: [Cause; 12] = [
         Cause::Detection,
         Cause::Restore,
         Cause::Failover,
         Cause::NoNode,
+        Cause::ControlPlane,
         Cause::Storage,
         Cause::IoStall,
         Cause::Capacity,
         Cause::DetachWait,
+        Cause::Crash,
         Cause::Startup,
+        Cause::Dependency,
     ];
     pub const COUNT: usize = Cause::ALL.len();
 
@@ -50,6 +61,9 @@ impl Cause {
         match self {
             Cause::Detection => "detection",
             Cause::NoNode => "no-node",
+            Cause::ControlPlane => "control-plane",
+            Cause::Crash => "crash",
+            Cause::Dependency => "dependency",
             Cause::Restore => "restore",
             Cause::Failover => "failover",
             Cause::Storage => "storage",

@@ -13,6 +13,7 @@ use crate::time::Millis;
 pub type NodeId = usize;
 pub type AppId = usize;
 pub type VolumeId = usize;
+pub type DomainId = usize;
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -29,6 +30,15 @@ pub struct Scenario {
     pub apps: Vec<App>,
     pub events: Vec<ScriptedEvent>,
     pub volumes: Vec<Volume>,
+    pub domains: Vec<Domain>,
+    /// The distinct domain kinds, in order of first appearance.
+    pub domain_kinds: Vec<String>,
+    /// `topology[k][n]`: the domain of kind `k` that node `n` belongs to.
+    pub topology: Vec<Vec<Option<DomainId>>>,
+    /// The kind `domain-spread` spreads over (`[placement] spread_kind`).
+    pub spread_kind: Option<usize>,
+    /// Failures replayed from traces, in time order.
+    pub replayed: Vec<ScriptedEvent>,
     /// Legal but probably unintended things, for `validate` and the reports.
     pub warnings: Vec<String>,
 }
@@ -51,6 +61,18 @@ pub struct Kubernetes {
     /// `--large-cluster-size-threshold` (50): at or below it a partially
     /// disrupted zone stops evicting.
     pub large_cluster_size_threshold: u32,
+    /// The operator adds the `node.kubernetes.io/out-of-service` taint this
+    /// long after a node goes NotReady (StatefulSet pods are then replaced);
+    /// `Never` by default.
+    pub out_of_service_after: Dist,
+    /// Liveness probe: a hung container is restarted after period x threshold.
+    pub liveness_period_ms: Millis,
+    pub liveness_failure_threshold: u32,
+    /// CrashLoopBackOff: the first restart delay, doubling up to the cap,
+    /// reset after this long running cleanly.
+    pub backoff_initial_ms: Millis,
+    pub backoff_max_ms: Millis,
+    pub backoff_reset_ms: Millis,
 }
 
 impl Default for Kubernetes {
@@ -63,6 +85,12 @@ impl Default for Kubernetes {
             secondary_eviction_rate_per_s: 0.01,
             unhealthy_zone_threshold: 0.55,
             large_cluster_size_threshold: 50,
+            out_of_service_after: Dist::Never,
+            liveness_period_ms: 10_000,
+            liveness_failure_threshold: 3,
+            backoff_initial_ms: 10_000,
+            backoff_max_ms: 300_000,
+            backoff_reset_ms: 600_000,
         }
     }
 }
@@ -81,6 +109,21 @@ pub struct Node {
     /// The ZFS pool that holds the node's datasets and bricks; `None` is a
     /// pool that never fails.
     pub pool: Option<Pool>,
+    /// Holds an etcd member (or is the single k3s server).
+    pub control_plane: bool,
+    /// The failure domains the node belongs to.
+    pub domains: Vec<DomainId>,
+}
+
+/// A failure domain: a rack, a power feed, a switch, a zone. A node is up
+/// only while it and every domain it belongs to are up.
+#[derive(Debug, Clone)]
+pub struct Domain {
+    pub name: String,
+    pub kind: String,
+    pub nodes: Vec<NodeId>,
+    pub failure: Dist,
+    pub repair: Dist,
 }
 
 /// The layout of a pool's single vdev.
@@ -256,6 +299,31 @@ pub struct App {
     pub requires: Vec<String>,
     /// The volumes its pods mount; the app is up only while all are available.
     pub volumes: Vec<VolumeId>,
+    /// Deployment or StatefulSet.
+    pub kind: Workload,
+    /// Apps that must be up for this one to be up.
+    pub depends_on: Vec<AppId>,
+    /// Topology spread of its replicas over the domains of one kind.
+    pub spread: Option<(usize, SpreadMode)>,
+    /// Time between container crashes (restarted in place with back-off).
+    pub crash: Dist,
+    /// Time between hangs (restarted once the liveness probe fails).
+    pub hang: Dist,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    Deployment,
+    StatefulSet,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpreadMode {
+    /// `whenUnsatisfiable: DoNotSchedule` with maxSkew 1 counted per domain:
+    /// never two replicas in one domain.
+    Required,
+    /// `ScheduleAnyway`: prefer the domain with the fewest replicas.
+    Preferred,
 }
 
 impl App {
@@ -275,14 +343,19 @@ pub enum Target {
     Node(NodeId),
     /// Disk `.1` (0-based) of the pool of node `.0`.
     Disk(NodeId, u32),
+    Domain(DomainId),
+    /// A crash of the app's first Ready pod.
+    App(AppId),
 }
 
 impl Target {
     /// How the scenario file writes the target: `node:NAME` or `disk:NODE:N`.
-    pub fn describe(self, nodes: &[Node]) -> String {
+    pub fn describe(self, sc: &Scenario) -> String {
         match self {
-            Target::Node(n) => format!("node:{}", nodes[n].name),
-            Target::Disk(n, d) => format!("disk:{}:{}", nodes[n].name, d + 1),
+            Target::Node(n) => format!("node:{}", sc.nodes[n].name),
+            Target::Disk(n, d) => format!("disk:{}:{}", sc.nodes[n].name, d + 1),
+            Target::Domain(d) => format!("domain:{}", sc.domains[d].name),
+            Target::App(a) => format!("app:{}", sc.apps[a].name),
         }
     }
 }

@@ -23,6 +23,12 @@ pub enum Source {
     Startup(AppId),
     /// Disk `.1` of the pool of node `.0`.
     DiskFailure(NodeId, u32),
+    DomainFailure(usize),
+    DomainRepair(usize),
+    /// An app's container crashes and hangs.
+    Crash(AppId),
+    /// The operator's reaction time to a NotReady node.
+    OutOfService(NodeId),
 }
 
 impl Source {
@@ -36,6 +42,10 @@ impl Source {
             Source::Placement => (4, 0),
             Source::Startup(a) => (5, a),
             Source::DiskFailure(n, d) => (6, (n << 16) | d as usize),
+            Source::DomainFailure(d) => (7, d),
+            Source::DomainRepair(d) => (8, d),
+            Source::Crash(a) => (9, a),
+            Source::OutOfService(n) => (10, n),
         };
         (tag << 48) | (index as u64 & ((1 << 48) - 1))
     }

@@ -1,6 +1,6 @@
 //! The closed set of events the engine handles.
 
-use crate::model::{NodeId, VolumeId};
+use crate::model::{AppId, DomainId, NodeId, VolumeId};
 
 /// Index of a pod slot: one per replica of each app, for the whole run. A
 /// replacement pod reuses the slot of the pod it replaces.
@@ -11,31 +11,90 @@ pub enum Event {
     /// The node crashes (power loss, kernel panic: no graceful shutdown).
     /// `outage_ms` is the fixed length of a scripted outage; `None` draws the
     /// repair time from the node's repair distribution.
-    NodeFail { node: NodeId, outage_ms: Option<u64> },
+    NodeFail {
+        node: NodeId,
+        outage_ms: Option<u64>,
+    },
     /// The node is back and its kubelet reports Ready.
-    NodeRepair { node: NodeId },
+    NodeRepair {
+        node: NodeId,
+    },
     /// The node controller sees no lease renewal for the grace period.
-    NodeNotReady { node: NodeId },
+    NodeNotReady {
+        node: NodeId,
+    },
     /// The zone's eviction rate limiter has a token again.
-    TaintPass { zone: usize },
+    TaintPass {
+        zone: usize,
+    },
     /// The taint's toleration has run out: the node's pods are evicted.
-    EvictPods { node: NodeId },
+    EvictPods {
+        node: NodeId,
+    },
     /// The pod has started and passes its readiness probe.
-    PodReady { pod: PodId },
+    PodReady {
+        pod: PodId,
+    },
     /// A disk of the node's pool fails.
-    DiskFail { node: NodeId, disk: u32 },
+    DiskFail {
+        node: NodeId,
+        disk: u32,
+    },
     /// A failed disk has been replaced and resilvered.
-    DiskReplaced { node: NodeId, disk: u32 },
+    DiskReplaced {
+        node: NodeId,
+        disk: u32,
+    },
     /// A lost pool has been rebuilt and restored from backup.
-    PoolRestored { node: NodeId },
+    PoolRestored {
+        node: NodeId,
+    },
     /// A replicated ZFS volume's replica has been promoted.
-    FailoverDone { volume: VolumeId },
+    FailoverDone {
+        volume: VolumeId,
+    },
     /// A Gluster brick has healed.
-    HealDone { volume: VolumeId, brick: usize },
+    HealDone {
+        volume: VolumeId,
+        brick: usize,
+    },
     /// A Gluster volume's client I/O stall (ping timeout) is over.
-    StallEnd { volume: VolumeId },
+    StallEnd {
+        volume: VolumeId,
+    },
     /// A ReadWriteOnce volume is detached from its failed node.
-    Detach { volume: VolumeId },
+    Detach {
+        volume: VolumeId,
+    },
+    /// A failure domain (rack, power feed, switch, zone) fails.
+    DomainFail {
+        domain: DomainId,
+        outage_ms: Option<u64>,
+    },
+    DomainRepair {
+        domain: DomainId,
+    },
+    /// The operator taints the NotReady node `node.kubernetes.io/out-of-service`.
+    OutOfService {
+        node: NodeId,
+    },
+    /// The pod's container crashes (`hang: false`) or hangs (`hang: true`).
+    ContainerFault {
+        pod: PodId,
+        hang: bool,
+    },
+    /// A scripted crash of the app's first Ready pod.
+    AppCrash {
+        app: AppId,
+    },
+    /// The liveness probe has failed `failureThreshold` times: kill it.
+    HangDetected {
+        pod: PodId,
+    },
+    /// The restart back-off is over: the kubelet starts the container again.
+    ContainerRestart {
+        pod: PodId,
+    },
 }
 
 impl Event {
@@ -55,6 +114,14 @@ impl Event {
             Event::HealDone { .. } => "heal-done",
             Event::StallEnd { .. } => "stall-end",
             Event::Detach { .. } => "detach",
+            Event::DomainFail { .. } => "domain-fail",
+            Event::DomainRepair { .. } => "domain-repair",
+            Event::OutOfService { .. } => "out-of-service",
+            Event::ContainerFault { hang: false, .. } => "container-crash",
+            Event::ContainerFault { hang: true, .. } => "container-hang",
+            Event::AppCrash { .. } => "app-crash",
+            Event::HangDetected { .. } => "liveness-failed",
+            Event::ContainerRestart { .. } => "container-restart",
         }
     }
 }

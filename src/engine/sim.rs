@@ -2,6 +2,7 @@
 //! the Kubernetes node controller (detection, zone disruption, rate-limited
 //! taints, eviction), the scheduler and the kubelet's pod start.
 
+mod lifecycle;
 mod storage;
 
 use super::event::{Event, PodId};
@@ -49,6 +50,14 @@ enum Phase {
     /// Bound to an up node, waiting for its ReadWriteOnce volume to be
     /// detached from the node it was attached to.
     Attaching(VolumeId),
+    /// Its container crashed (or hung and was killed) and waits out the
+    /// restart back-off.
+    BackOff,
+    /// Its container hangs; the liveness probe has not failed enough yet.
+    Hung,
+    /// Started and ready on its node, but without a control-plane quorum
+    /// nothing publishes it as Ready.
+    AwaitingApi,
 }
 
 struct Pod {
@@ -56,13 +65,35 @@ struct Pod {
     replica: u32,
     node: Option<NodeId>,
     phase: Phase,
+    /// Its next readiness, restart or liveness verdict.
     ready_ev: Option<EventId>,
+    /// Its container's next crash or hang while Running.
+    fault_ev: Option<EventId>,
+    /// A StatefulSet pod evicted from an unreachable node: deleted, but not
+    /// replaced until the node returns or is declared out of service.
+    deleting: bool,
+    /// The current restart back-off (0: none yet).
+    backoff_ms: Millis,
+    /// When its container last started, for the back-off reset.
+    started_at: Millis,
 }
 
 #[derive(Default)]
 struct NodeState {
-    /// Physically running.
+    /// Running: the node itself and every domain it is in are up.
     up: bool,
+    /// The node itself is up (its own failures and repairs).
+    self_up: bool,
+    /// How many of its domains are down.
+    domains_down: u32,
+    /// Control-plane writes that could not happen without quorum and are
+    /// due when it returns: the NotReady mark, the eviction, the Ready mark
+    /// after a repair, the out-of-service taint.
+    notready_overdue: bool,
+    evict_overdue: bool,
+    ready_overdue: bool,
+    oos_overdue: bool,
+    oos_ev: Option<EventId>,
     /// The node controller's Ready condition.
     ready: bool,
     /// Carries the NoExecute unreachable taint; its pods' eviction is pending.
@@ -130,6 +161,16 @@ struct Sim<'a, 't> {
     node_volumes: Vec<Vec<VolumeId>>,
     /// The apps that use each volume.
     volume_apps: Vec<Vec<AppId>>,
+    domains: Vec<lifecycle::DomainState>,
+    domain_failure_rng: Vec<ChaCha8Rng>,
+    domain_repair_rng: Vec<ChaCha8Rng>,
+    crash_rng: Vec<ChaCha8Rng>,
+    oos_rng: Vec<ChaCha8Rng>,
+    /// Control-plane members and how many are up.
+    cp_total: usize,
+    cp_up: usize,
+    /// The apps that depend on each app.
+    dependents: Vec<Vec<AppId>>,
     trace: Option<&'t mut Vec<TraceRecord>>,
     events: u64,
 }
@@ -142,7 +183,17 @@ impl<'a, 't> Sim<'a, 't> {
         for (a, app) in sc.apps.iter().enumerate() {
             let first = pods.len();
             for replica in 0..app.replicas {
-                pods.push(Pod { app: a, replica, node: None, phase: Phase::Pending(Cause::NoNode), ready_ev: None });
+                pods.push(Pod {
+                    app: a,
+                    replica,
+                    node: None,
+                    phase: Phase::Pending(Cause::NoNode),
+                    ready_ev: None,
+                    fault_ev: None,
+                    deleting: false,
+                    backoff_ms: 0,
+                    started_at: 0,
+                });
             }
             app_pods.push((first, pods.len()));
         }
@@ -161,6 +212,7 @@ impl<'a, 't> Sim<'a, 't> {
                 .iter()
                 .map(|node| NodeState {
                     up: true,
+                    self_up: true,
                     ready: true,
                     pool: node.pool.as_ref().map(PoolState::new),
                     ..NodeState::default()
@@ -201,6 +253,16 @@ impl<'a, 't> Sim<'a, 't> {
             volume_apps: (0..sc.volumes.len())
                 .map(|v| (0..sc.apps.len()).filter(|&a| sc.apps[a].volumes.contains(&v)).collect())
                 .collect(),
+            domains: sc.domains.iter().map(|_| lifecycle::DomainState::default()).collect(),
+            domain_failure_rng: (0..sc.domains.len()).map(|d| stream(sc.seed, rep, Source::DomainFailure(d))).collect(),
+            domain_repair_rng: (0..sc.domains.len()).map(|d| stream(sc.seed, rep, Source::DomainRepair(d))).collect(),
+            crash_rng: streams(Source::Crash, sc.apps.len()),
+            oos_rng: streams(Source::OutOfService, n),
+            cp_total: sc.nodes.iter().filter(|n| n.control_plane).count(),
+            cp_up: sc.nodes.iter().filter(|n| n.control_plane).count(),
+            dependents: (0..sc.apps.len())
+                .map(|a| (0..sc.apps.len()).filter(|&d| sc.apps[d].depends_on.contains(&a)).collect())
+                .collect(),
             trace,
             events: 0,
         }
@@ -232,13 +294,18 @@ impl<'a, 't> Sim<'a, 't> {
             self.schedule_next_failure(node, 0);
             self.start_pool(node, 0);
         }
-        for event in &self.sc.events {
+        for domain in 0..self.domains.len() {
+            self.schedule_domain_failure(domain, 0);
+        }
+        for event in self.sc.events.iter().chain(&self.sc.replayed) {
             if event.at_ms > self.sc.horizon_ms {
                 continue;
             }
             let scripted = match event.target {
                 crate::model::Target::Node(node) => Event::NodeFail { node, outage_ms: event.duration_ms },
                 crate::model::Target::Disk(node, disk) => Event::DiskFail { node, disk },
+                crate::model::Target::Domain(domain) => Event::DomainFail { domain, outage_ms: event.duration_ms },
+                crate::model::Target::App(app) => Event::AppCrash { app },
             };
             self.queue.schedule(event.at_ms, scripted);
         }
@@ -251,6 +318,11 @@ impl<'a, 't> Sim<'a, 't> {
         self.index_volumes();
         for volume in 0..self.volumes.len() {
             self.refresh_volume(volume, 0);
+        }
+        for pod in 0..self.pods.len() {
+            if self.pods[pod].phase == Phase::Running {
+                self.schedule_fault(pod, 0);
+            }
         }
         for app in 0..self.apps.len() {
             self.refresh_app(app, 0);
@@ -269,7 +341,13 @@ impl<'a, 't> Sim<'a, 't> {
                 | Event::PoolRestored { node } => Some(node),
                 _ => None,
             };
-            let pod = if let Event::PodReady { pod } = event { Some(pod) } else { None };
+            let pod = match event {
+                Event::PodReady { pod }
+                | Event::ContainerFault { pod, .. }
+                | Event::HangDetected { pod }
+                | Event::ContainerRestart { pod } => Some(pod),
+                _ => None,
+            };
             self.note(now, event.kind(), node, pod, String::new());
         }
         match event {
@@ -281,11 +359,7 @@ impl<'a, 't> Sim<'a, 't> {
                 self.process_taints(now);
             }
             Event::EvictPods { node } => self.evict_pods(node, now),
-            Event::PodReady { pod } => {
-                self.pods[pod].ready_ev = None;
-                self.pods[pod].phase = Phase::Running;
-                self.refresh_app(self.pods[pod].app, now);
-            }
+            Event::PodReady { pod } => self.pod_ready(pod, now),
             Event::DiskFail { node, disk } => self.disk_fail(node, disk, now),
             Event::DiskReplaced { node, disk } => self.disk_replaced(node, disk, now),
             Event::PoolRestored { node } => self.pool_restored(node, now),
@@ -296,6 +370,17 @@ impl<'a, 't> Sim<'a, 't> {
                 self.refresh_volume(volume, now);
             }
             Event::Detach { volume } => self.detach(volume, now),
+            Event::DomainFail { domain, outage_ms } => self.fail_domain(domain, now, outage_ms),
+            Event::DomainRepair { domain } => self.repair_domain(domain, now),
+            Event::OutOfService { node } => self.out_of_service(node, now),
+            Event::ContainerFault { pod, hang } => self.container_fault(pod, hang, now),
+            Event::AppCrash { app } => self.app_crash(app, now),
+            Event::HangDetected { pod } => self.hang_detected(pod, now),
+            Event::ContainerRestart { pod } => {
+                self.pods[pod].ready_ev = None;
+                self.start_pod(pod, now);
+                self.refresh_app(self.pods[pod].app, now);
+            }
         }
     }
 
@@ -312,20 +397,39 @@ impl<'a, 't> Sim<'a, 't> {
     /// notices `node_monitor_grace_period` after the kubelet's last lease
     /// renewal, which was up to one renewal interval before the crash.
     fn fail_node(&mut self, node: NodeId, now: Millis, outage_ms: Option<Millis>) {
-        if !self.nodes[node].up {
+        if !self.nodes[node].self_up {
             self.note(now, "ignored", Some(node), None, "scripted failure of a node that is already down".into());
             return;
         }
         if let Some(ev) = self.nodes[node].change_ev.take() {
             self.queue.cancel(ev);
         }
+        self.nodes[node].self_up = false;
+        let outage = outage_ms.or_else(|| self.sc.nodes[node].repair.sample(&mut self.repair_rng[node]));
+        if let Some(outage) = outage {
+            let at = now.saturating_add(outage);
+            if at <= self.sc.horizon_ms {
+                self.nodes[node].change_ev = Some(self.queue.schedule(at, Event::NodeRepair { node }));
+            }
+        }
+        if self.nodes[node].domains_down == 0 {
+            self.went_down(node, now);
+        }
+    }
+
+    /// The node stops (its own failure or its domain's): its pods stop
+    /// serving at once; the node controller notices
+    /// `node_monitor_grace_period` after the kubelet's last lease renewal,
+    /// which was up to one renewal interval before the crash.
+    fn went_down(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].up = false;
+        if self.sc.nodes[node].control_plane {
+            self.set_cp_up(false, now);
+        }
         self.load[node].schedulable = false;
         let bound = std::mem::take(&mut self.nodes[node].pods);
         for &pod in &bound {
-            if let Some(ev) = self.pods[pod].ready_ev.take() {
-                self.queue.cancel(ev);
-            }
+            self.cancel_container_events(pod);
             self.pods[pod].phase = Phase::Lost;
         }
         self.nodes[node].pods = bound;
@@ -341,14 +445,8 @@ impl<'a, 't> Sim<'a, 't> {
             0
         };
         let not_ready_at = (now + kube.node_monitor_grace_period_ms).saturating_sub(lease_offset).max(now);
-        self.nodes[node].notready_ev = Some(self.queue.schedule(not_ready_at, Event::NodeNotReady { node }));
-
-        let outage = outage_ms.or_else(|| self.sc.nodes[node].repair.sample(&mut self.repair_rng[node]));
-        if let Some(outage) = outage {
-            let at = now.saturating_add(outage);
-            if at <= self.sc.horizon_ms {
-                self.nodes[node].change_ev = Some(self.queue.schedule(at, Event::NodeRepair { node }));
-            }
+        if self.nodes[node].ready {
+            self.nodes[node].notready_ev = Some(self.queue.schedule(not_ready_at, Event::NodeNotReady { node }));
         }
     }
 
@@ -367,6 +465,14 @@ impl<'a, 't> Sim<'a, 't> {
     /// Ready=Unknown: the node joins its zone's queue for the NoExecute taint.
     fn mark_not_ready(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].notready_ev = None;
+        if !self.quorum() {
+            // No write reaches etcd: the node is not marked until quorum.
+            self.nodes[node].notready_overdue = true;
+            return;
+        }
+        if let Some(d) = self.sc.kube.out_of_service_after.sample(&mut self.oos_rng[node]) {
+            self.nodes[node].oos_ev = Some(self.queue.schedule(now.saturating_add(d), Event::OutOfService { node }));
+        }
         self.set_ready(node, false);
         self.load[node].schedulable = false;
         let zone = self.sc.nodes[node].zone;
@@ -406,6 +512,9 @@ impl<'a, 't> Sim<'a, 't> {
     /// Applies the taints the rate limiter and the zone disruption rule allow
     /// now, and schedules the next pass of each zone that still has a queue.
     fn process_taints(&mut self, now: Millis) {
+        if !self.quorum() {
+            return;
+        }
         let all_full =
             self.zones.iter().filter(|z| z.size > 0).all(|z| self.zone_health(z) == ZoneHealth::FullDisruption);
         if all_full && !self.all_disrupted {
@@ -474,10 +583,22 @@ impl<'a, 't> Sim<'a, 't> {
     /// their requests are released here.
     fn evict_pods(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].evict_ev = None;
+        if !self.quorum() {
+            self.nodes[node].evict_overdue = true;
+            return;
+        }
         let evicted = self.nodes[node].pods.clone();
         for &pod in &evicted {
-            self.unbind(pod);
-            self.note(now, "pod-evicted", Some(node), Some(pod), String::new());
+            if self.sc.apps[self.pods[pod].app].kind == crate::model::Workload::StatefulSet {
+                // The StatefulSet controller creates no pod with the same
+                // identity while the old one still exists on the
+                // unreachable node.
+                self.pods[pod].deleting = true;
+                self.note(now, "pod-terminating", Some(node), Some(pod), "statefulset: no replacement".into());
+            } else {
+                self.unbind(pod);
+                self.note(now, "pod-evicted", Some(node), Some(pod), String::new());
+            }
         }
         self.after_eviction(node, now);
         self.schedule_pending(now);
@@ -490,9 +611,8 @@ impl<'a, 't> Sim<'a, 't> {
     /// (the same slot) is Pending.
     fn unbind(&mut self, pod: PodId) {
         let Some(node) = self.pods[pod].node.take() else { return };
-        if let Some(ev) = self.pods[pod].ready_ev.take() {
-            self.queue.cancel(ev);
-        }
+        self.cancel_container_events(pod);
+        self.pods[pod].deleting = false;
         let app = &self.sc.apps[self.pods[pod].app];
         self.load[node].cpu_used_m -= app.cpu_m;
         self.load[node].memory_used_bytes -= app.memory_bytes;
@@ -505,14 +625,41 @@ impl<'a, 't> Sim<'a, 't> {
     /// are lifted, and the pods still bound to it restart there.
     fn repair_node(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].change_ev = None;
+        self.nodes[node].self_up = true;
+        self.schedule_next_failure(node, now);
+        if self.nodes[node].domains_down == 0 {
+            self.came_up(node, now);
+        }
+    }
+
+    /// The node runs again: its kubelet reports Ready (once the control plane
+    /// can take the write), and the pods still bound to it restart there,
+    /// except StatefulSet pods already deleted, which are replaced now.
+    fn came_up(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].up = true;
+        if self.sc.nodes[node].control_plane {
+            self.set_cp_up(true, now);
+        }
         if let Some(ev) = self.nodes[node].notready_ev.take() {
             self.queue.cancel(ev);
         }
-        self.set_ready(node, true);
-        self.untaint(node);
-        self.nodes[node].queued = false;
-        self.load[node].schedulable = true;
+        if let Some(ev) = self.nodes[node].oos_ev.take() {
+            self.queue.cancel(ev);
+        }
+        self.nodes[node].notready_overdue = false;
+        self.nodes[node].oos_overdue = false;
+        if self.quorum() {
+            self.mark_ready(node);
+        } else {
+            self.nodes[node].ready_overdue = true;
+        }
+        for pod in self.nodes[node].pods.clone() {
+            if self.pods[pod].deleting {
+                // The kubelet finishes the deletion; the StatefulSet
+                // controller creates the replacement.
+                self.unbind(pod);
+            }
+        }
         let bound = self.nodes[node].pods.clone();
         for &pod in &bound {
             // A pod that was waiting for an attachment still waits for it.
@@ -521,7 +668,6 @@ impl<'a, 't> Sim<'a, 't> {
                 None => self.start_pod(pod, now),
             }
         }
-        self.schedule_next_failure(node, now);
         self.storage_changed(node, now);
         self.process_taints(now);
         self.schedule_pending(now);
@@ -530,10 +676,22 @@ impl<'a, 't> Sim<'a, 't> {
         }
     }
 
+    /// The node's Ready status is written: its taint and pending evictions
+    /// are lifted and the scheduler may use it again.
+    fn mark_ready(&mut self, node: NodeId) {
+        self.set_ready(node, true);
+        self.untaint(node);
+        self.nodes[node].queued = false;
+        self.nodes[node].evict_overdue = false;
+        self.nodes[node].ready_overdue = false;
+        self.load[node].schedulable = true;
+    }
+
     fn start_pod(&mut self, pod: PodId, now: Millis) {
         let app = self.pods[pod].app;
         let startup = self.sc.apps[app].startup.sample(&mut self.startup_rng[app]).unwrap_or(0);
         self.pods[pod].phase = Phase::Starting;
+        self.pods[pod].started_at = now;
         self.pods[pod].ready_ev = Some(self.queue.schedule(now.saturating_add(startup), Event::PodReady { pod }));
     }
 
@@ -554,12 +712,21 @@ impl<'a, 't> Sim<'a, 't> {
     /// time zero (`initial`) a bound pod is Running at once.
     fn try_schedule(&mut self, pod: PodId, now: Millis, initial: bool) -> bool {
         let sc = self.sc;
+        if !self.quorum() {
+            // Neither the scheduler nor the controllers can write a binding.
+            if self.pods[pod].phase != Phase::Pending(Cause::ControlPlane) {
+                self.pods[pod].phase = Phase::Pending(Cause::ControlPlane);
+                self.refresh_app(self.pods[pod].app, now);
+            }
+            return false;
+        }
         let app_id = self.pods[pod].app;
         let app = &sc.apps[app_id];
         let (first, last) = self.app_pods[app_id];
         let siblings: Vec<NodeId> = (first..last).filter(|&p| p != pod).filter_map(|p| self.pods[p].node).collect();
         let pin = self.storage_pin(app_id);
-        let view = ClusterView { nodes: &sc.nodes, load: &self.load };
+        let view =
+            ClusterView { nodes: &sc.nodes, load: &self.load, topology: &sc.topology, spread_kind: sc.spread_kind };
         let request = PodRequest { app_id, app, siblings_on: &siblings, pin };
         match self.placement.select_node(&view, &request, &mut self.placement_rng) {
             Some(node) => {
@@ -615,12 +782,21 @@ impl<'a, 't> Sim<'a, 't> {
                 Phase::Pending(cause) => Some(cause),
                 Phase::Starting => Some(Cause::Startup),
                 Phase::Attaching(_) => Some(Cause::DetachWait),
+                Phase::BackOff | Phase::Hung => Some(Cause::Crash),
+                Phase::AwaitingApi => Some(Cause::ControlPlane),
             })
             .min()
             .filter(|_| !pods_up);
         let volume_cause = self.sc.apps[app].volumes.iter().filter_map(|&v| self.volumes[v].unavailable).min();
-        let up = pods_up && volume_cause.is_none();
-        let cause = pod_cause.into_iter().chain(volume_cause).min().unwrap_or(Cause::Startup);
+        let dependency_down = self.sc.apps[app].depends_on.iter().any(|&d| self.apps[d].down_since.is_some());
+        let up = pods_up && volume_cause.is_none() && !dependency_down;
+        let cause = pod_cause
+            .into_iter()
+            .chain(volume_cause)
+            .chain(dependency_down.then_some(Cause::Dependency))
+            .min()
+            .unwrap_or(Cause::Startup);
+        let was_up = self.apps[app].down_since.is_none();
         let state = &mut self.apps[app];
         match (state.down_since, up) {
             (Some(since), true) => {
@@ -644,6 +820,12 @@ impl<'a, 't> Sim<'a, 't> {
                 state.cause_since = now;
             }
             _ => {}
+        }
+        // Apps that depend on this one follow it up and down.
+        if was_up != up {
+            for dependent in self.dependents[app].clone() {
+                self.refresh_app(dependent, now);
+            }
         }
     }
 
@@ -680,7 +862,7 @@ impl<'a, 't> Sim<'a, 't> {
             match (pod.node, pod.phase) {
                 (Some(node), phase) => {
                     assert!(self.nodes[node].pods.contains(&id), "pod {id} not listed on its node {node}");
-                    let serving = matches!(phase, Phase::Running | Phase::Starting | Phase::Attaching(_));
+                    let serving = !matches!(phase, Phase::Lost | Phase::Pending(_));
                     assert_eq!(serving, self.nodes[node].up, "pod {id} phase {phase:?} on node {node}");
                     assert!(app.fits_statically(node, &self.sc.nodes[node]), "pod {id} on a node it may not use");
                     cpu[node] += app.cpu_m;
@@ -707,7 +889,12 @@ impl<'a, 't> Sim<'a, 't> {
             let state = &self.apps[a];
             let ready = self.pods[first..last].iter().filter(|p| p.phase == Phase::Running).count() as u32;
             let volumes_up = app.volumes.iter().all(|&v| self.volumes[v].unavailable.is_none());
-            assert_eq!(state.down_since.is_none(), ready >= app.min_available && volumes_up, "app {a} up/down state");
+            let dependencies_up = app.depends_on.iter().all(|&d| self.apps[d].down_since.is_none());
+            assert_eq!(
+                state.down_since.is_none(),
+                ready >= app.min_available && volumes_up && dependencies_up,
+                "app {a} up/down state"
+            );
             assert!(state.outcome.downtime_ms <= now, "app {a} downtime beyond the clock");
         }
         for (z, zone) in self.zones.iter().enumerate() {

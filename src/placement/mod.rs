@@ -11,11 +11,12 @@
 //! `selectHost` does.
 
 mod binpack;
+mod domain_spread;
 mod first_fit;
 mod random;
 mod spread;
 
-use crate::model::{AntiAffinity, App, AppId, Node, NodeId};
+use crate::model::{AntiAffinity, App, AppId, DomainId, Node, NodeId, SpreadMode};
 use rand::{Rng, RngCore};
 
 /// What the scheduler knows of one node's state.
@@ -32,6 +33,22 @@ pub struct NodeLoad {
 pub struct ClusterView<'a> {
     pub nodes: &'a [Node],
     pub load: &'a [NodeLoad],
+    /// `topology[k][n]`: the domain of kind `k` of node `n`.
+    pub topology: &'a [Vec<Option<DomainId>>],
+    /// The kind `domain-spread` spreads over.
+    pub spread_kind: Option<usize>,
+}
+
+impl ClusterView<'_> {
+    /// How many of `siblings` are in the same domain of kind `kind` as
+    /// `node` (a node outside every domain of that kind shares with none).
+    fn siblings_in_domain(&self, kind: usize, node: NodeId, siblings: &[NodeId]) -> usize {
+        let topology = &self.topology[kind];
+        match topology[node] {
+            Some(domain) => siblings.iter().filter(|&&s| topology[s] == Some(domain)).count(),
+            None => 0,
+        }
+    }
 }
 
 /// The pod to place.
@@ -68,10 +85,14 @@ pub enum Strategy {
     Random,
     /// The first feasible node in the scenario's order.
     FirstFit,
+    /// Topology spread of each app's replicas and each volume's bricks over
+    /// the domains of `[placement] spread_kind`, then least allocated.
+    DomainSpread,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 4] = [Strategy::Spread, Strategy::Binpack, Strategy::Random, Strategy::FirstFit];
+    pub const ALL: [Strategy; 5] =
+        [Strategy::Spread, Strategy::Binpack, Strategy::Random, Strategy::FirstFit, Strategy::DomainSpread];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -79,6 +100,7 @@ impl Strategy {
             Strategy::Binpack => "binpack",
             Strategy::Random => "random",
             Strategy::FirstFit => "first-fit",
+            Strategy::DomainSpread => "domain-spread",
         }
     }
 
@@ -97,6 +119,7 @@ impl Strategy {
             Strategy::Binpack => &binpack::Binpack,
             Strategy::Random => &random::Random,
             Strategy::FirstFit => &first_fit::FirstFit,
+            Strategy::DomainSpread => &domain_spread::DomainSpread,
         }
     }
 }
@@ -111,6 +134,14 @@ pub fn feasible(view: &ClusterView, pod: &PodRequest, node: NodeId) -> bool {
         && load.cpu_used_m + pod.app.cpu_m <= spec.cpu_m
         && load.memory_used_bytes + pod.app.memory_bytes <= spec.memory_bytes
         && !(pod.app.anti_affinity == AntiAffinity::Required && pod.siblings_on(node) > 0)
+        && match pod.app.spread {
+            // Required spread: the node must carry the topology key, and its
+            // domain must hold no other replica.
+            Some((kind, SpreadMode::Required)) => {
+                view.topology[kind][node].is_some() && view.siblings_in_domain(kind, node, pod.siblings_on) == 0
+            }
+            _ => true,
+        }
 }
 
 /// Requested fraction of each resource after placing the pod, in parts per
@@ -132,15 +163,32 @@ fn select_best(
     rng: &mut dyn RngCore,
     score: impl Fn(NodeId) -> i64,
 ) -> Option<NodeId> {
+    select_best_spread(view, pod, rng, None, score)
+}
+
+/// `select_best`, with a preferred spread over domains of `extra_kind` on
+/// top of the app's own (used by `domain-spread`).
+fn select_best_spread(
+    view: &ClusterView,
+    pod: &PodRequest,
+    rng: &mut dyn RngCore,
+    extra_kind: Option<usize>,
+    score: impl Fn(NodeId) -> i64,
+) -> Option<NodeId> {
     let prefer_apart = pod.app.anti_affinity == AntiAffinity::Preferred;
-    let mut best: Option<((i64, i64), NodeId)> = None;
+    let spread_kind = match pod.app.spread {
+        Some((kind, SpreadMode::Preferred)) => Some(kind),
+        _ => extra_kind,
+    };
+    let mut best: Option<((i64, i64, i64), NodeId)> = None;
     let mut ties = 0u32;
     for node in 0..view.nodes.len() {
         if !feasible(view, pod, node) {
             continue;
         }
         let apart = if prefer_apart { -(pod.siblings_on(node) as i64) } else { 0 };
-        let key = (apart, score(node));
+        let spread = spread_kind.map_or(0, |kind| -(view.siblings_in_domain(kind, node, pod.siblings_on) as i64));
+        let key = (spread, apart, score(node));
         match best {
             Some((best_key, _)) if key < best_key => {}
             Some((best_key, _)) if key == best_key => {

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::dist::Dist;
-use crate::model::{App, Class, Node};
+use crate::model::{App, Class, Node, SpreadMode};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -20,6 +20,8 @@ fn node(i: usize, cpu_m: u64, memory_bytes: u64, device: bool) -> Node {
         repair: Dist::Never,
         zone: 0,
         pool: None,
+        control_plane: false,
+        domains: vec![],
     }
 }
 
@@ -36,6 +38,11 @@ fn app(cpu_m: u64, memory_bytes: u64, anti: AntiAffinity, pin: Option<usize>, de
         node: pin,
         requires: if device { vec!["usb".into()] } else { vec![] },
         volumes: vec![],
+        kind: crate::model::Workload::Deployment,
+        depends_on: vec![],
+        spread: None,
+        crash: Dist::Never,
+        hang: Dist::Never,
     }
 }
 
@@ -66,12 +73,16 @@ proptest! {
         pin in prop::option::of(0usize..12),
         device in any::<bool>(),
         siblings in prop::collection::vec(0usize..12, 0..3),
+        racks in prop::collection::vec(prop::option::of(0usize..3), 12),
+        spread in prop::option::of(any::<bool>()),
         seed in any::<u64>(),
     ) {
         let pin = pin.filter(|&p| p < nodes.len());
         let siblings: Vec<usize> = siblings.into_iter().filter(|&s| s < nodes.len()).collect();
-        let app = app(cpu, mem_gi << 30, anti, pin, device);
-        let view = ClusterView { nodes: &nodes, load: &load };
+        let mut app = app(cpu, mem_gi << 30, anti, pin, device);
+        app.spread = spread.map(|required| (0, if required { SpreadMode::Required } else { SpreadMode::Preferred }));
+        let topology = vec![racks[..nodes.len()].to_vec()];
+        let view = ClusterView { nodes: &nodes, load: &load, topology: &topology, spread_kind: Some(0) };
         let pod = PodRequest { app_id: 0, app: &app, siblings_on: &siblings, pin: None };
         let any_feasible = (0..nodes.len()).any(|n| feasible(&view, &pod, n));
         for strategy in super::Strategy::ALL {
@@ -85,7 +96,11 @@ proptest! {
                 prop_assert!(pin.is_none_or(|p| p == n));
                 prop_assert!(!device || nodes[n].devices.contains(&"usb".to_string()));
                 prop_assert!(anti != AntiAffinity::Required || !siblings.contains(&n), "{:?} broke anti-affinity", strategy);
-                if anti == AntiAffinity::Preferred {
+                if app.spread == Some((0, SpreadMode::Required)) {
+                    prop_assert!(topology[0][n].is_some(), "{:?} used a node outside every rack", strategy);
+                    prop_assert!(!siblings.iter().any(|&s| topology[0][s] == topology[0][n]), "{:?} broke the required spread", strategy);
+                }
+                if anti == AntiAffinity::Preferred && app.spread.is_none() && strategy != super::Strategy::DomainSpread {
                     let count = |m: usize| siblings.iter().filter(|&&s| s == m).count();
                     let fewest = (0..nodes.len()).filter(|&m| feasible(&view, &pod, m)).map(count).min().unwrap();
                     prop_assert_eq!(count(n), fewest, "{:?} ignored preferred anti-affinity", strategy);
@@ -105,7 +120,7 @@ fn spread_takes_the_emptiest_node_and_binpack_the_fullest() {
         NodeLoad { schedulable: true, cpu_used_m: 3000, memory_used_bytes: 6 << 30 },
         NodeLoad { schedulable: true, cpu_used_m: 0, memory_used_bytes: 0 },
     ];
-    let view = ClusterView { nodes: &nodes, load: &load };
+    let view = ClusterView { nodes: &nodes, load: &load, topology: &[], spread_kind: None };
     let app = app(500, 1 << 30, AntiAffinity::None, None, false);
     let pod = PodRequest { app_id: 0, app: &app, siblings_on: &[], pin: None };
     let mut rng = ChaCha8Rng::seed_from_u64(1);
@@ -118,7 +133,7 @@ fn spread_takes_the_emptiest_node_and_binpack_the_fullest() {
 fn random_ties_cover_every_feasible_node() {
     let nodes: Vec<Node> = (0..4).map(|i| node(i, 4000, 8 << 30, false)).collect();
     let load = vec![NodeLoad { schedulable: true, ..NodeLoad::default() }; 4];
-    let view = ClusterView { nodes: &nodes, load: &load };
+    let view = ClusterView { nodes: &nodes, load: &load, topology: &[], spread_kind: None };
     let app = app(0, 0, AntiAffinity::None, None, false);
     let pod = PodRequest { app_id: 0, app: &app, siblings_on: &[], pin: None };
     let mut rng = ChaCha8Rng::seed_from_u64(3);

@@ -13,8 +13,8 @@ pub mod raw;
 use crate::dist::Dist;
 use crate::error::InputError;
 use crate::model::{
-    AntiAffinity, App, Backend, Class, Kubernetes, Layout, Node, NodeId, Pool, Scenario, ScriptedEvent, Target, Volume,
-    VolumeId,
+    AntiAffinity, App, Backend, Class, Domain, Kubernetes, Layout, Node, NodeId, Pool, Scenario, ScriptedEvent,
+    SpreadMode, Target, Volume, VolumeId, Workload,
 };
 use crate::placement::Strategy;
 use crate::time::{MS_PER_YEAR, Millis, format_cpu, format_size};
@@ -71,7 +71,7 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
 /// Parses and validates scenario text; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, InputError> {
     let raw: RawScenario = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
-    Validator { file, text, warnings: Vec::new() }.scenario(raw)
+    Validator { file, text, warnings: Vec::new(), labels: Vec::new(), replace_random: false }.scenario(raw)
 }
 
 /// Turns a TOML or serde error into an [`InputError`] at its place.
@@ -113,6 +113,10 @@ struct Validator<'a> {
     file: &'a str,
     text: &'a str,
     warnings: Vec<String>,
+    /// Each node's labels, for domain selectors.
+    labels: Vec<std::collections::BTreeMap<String, String>>,
+    /// A `[[replay]]` in mode `replace` turns the random failures off.
+    replace_random: bool,
 }
 
 /// A node after `count` expansion, with the span of the entry it came from.
@@ -155,11 +159,52 @@ impl Validator<'_> {
             None => vec![Strategy::Spread],
         };
         let kube = self.kubernetes(&raw)?;
-        let nodes = self.nodes(&raw)?;
+        let mut nodes = self.nodes(&raw)?;
+        let domains = self.domains(&raw, &mut nodes)?;
+        let domain_kinds: Vec<String> = domains.iter().fold(Vec::new(), |mut kinds, d| {
+            if !kinds.contains(&d.kind) {
+                kinds.push(d.kind.clone());
+            }
+            kinds
+        });
+        let topology: Vec<Vec<Option<usize>>> = domain_kinds
+            .iter()
+            .map(|kind| {
+                (0..nodes.len()).map(|n| nodes[n].domains.iter().copied().find(|&d| &domains[d].kind == kind)).collect()
+            })
+            .collect();
+        let spread_kind = match &raw.placement.spread_kind {
+            Some(k) => Some(domain_kinds.iter().position(|x| x == k.get_ref()).ok_or_else(|| {
+                self.err(
+                    k.span(),
+                    "placement.spread_kind",
+                    format!(
+                        "no domain has kind `{}`: the kinds declared are [{}]",
+                        k.get_ref(),
+                        domain_kinds.join(", ")
+                    ),
+                )
+            })?),
+            None => {
+                domain_kinds.iter().position(|k| k == "zone").or(if domain_kinds.is_empty() { None } else { Some(0) })
+            }
+        };
+        if strategies.contains(&Strategy::DomainSpread) && spread_kind.is_none() {
+            let span = raw.strategies.as_ref().map_or(0..0, |s| s.span());
+            return Err(self.err(span, "strategies", "strategy `domain-spread` needs [[domains]] to spread over"));
+        }
         let volumes = self.volumes(&raw.volumes, &nodes)?;
-        let apps = self.apps(&raw.apps, &nodes, &volumes)?;
+        let apps = self.apps(&raw.apps, &nodes, &volumes, &domain_kinds)?;
+        let apps = self.dependencies(&raw.apps, apps)?;
         self.check_volume_users(&raw, &apps, &volumes)?;
-        let events = self.events(&raw, &nodes)?;
+        let events = self.events(&raw, &nodes, &domains, &apps)?;
+        let replayed = self.replays(&raw, &nodes, &domains)?;
+        let mut domains = domains;
+        if self.replace_random {
+            // The traces are the failure history: nodes and domains fail only there.
+            nodes.iter_mut().for_each(|n| n.failure = Dist::Never);
+            domains.iter_mut().for_each(|d| d.failure = Dist::Never);
+        }
         Ok(Scenario {
             name,
             source: self.file.to_string(),
@@ -172,6 +217,11 @@ impl Validator<'_> {
             apps,
             events,
             volumes,
+            domains,
+            domain_kinds,
+            topology,
+            spread_kind,
+            replayed,
             warnings: self.warnings,
         })
     }
@@ -254,6 +304,59 @@ impl Validator<'_> {
             kube.large_cluster_size_threshold =
                 self.count(n, "kubernetes.large_cluster_size_threshold", 0, 1_000_000)? as u32;
         }
+        if let Some(d) = &k.out_of_service_after {
+            kube.out_of_service_after = d.get_ref().clone();
+        }
+        if let Some(p) = &k.liveness_period {
+            if p.get_ref().0 == 0 {
+                return Err(self.err(
+                    p.span(),
+                    "kubernetes.liveness_period",
+                    "the probe period must be longer than zero",
+                ));
+            }
+            kube.liveness_period_ms = p.get_ref().0;
+        }
+        if let Some(t) = &k.liveness_failure_threshold {
+            kube.liveness_failure_threshold = self.count(t, "kubernetes.liveness_failure_threshold", 1, 1000)? as u32;
+        }
+        if let Some(b) = &k.backoff {
+            // KEP-4603: the opt-in reduced back-off starts at 1 s with a 60 s cap.
+            match b.get_ref().as_str() {
+                "legacy" => {}
+                "reduced" => {
+                    kube.backoff_initial_ms = 1_000;
+                    kube.backoff_max_ms = 60_000;
+                }
+                other => {
+                    return Err(self.err(
+                        b.span(),
+                        "kubernetes.backoff",
+                        format!("unknown back-off `{other}`: use legacy (10s doubling to 300s) or reduced (1s doubling to 60s)"),
+                    ));
+                }
+            }
+        }
+        for (value, key, field) in [
+            (&k.backoff_initial, "kubernetes.backoff_initial", &mut kube.backoff_initial_ms),
+            (&k.backoff_max, "kubernetes.backoff_max", &mut kube.backoff_max_ms),
+            (&k.backoff_reset, "kubernetes.backoff_reset", &mut kube.backoff_reset_ms),
+        ] {
+            if let Some(v) = value {
+                if v.get_ref().0 == 0 {
+                    return Err(self.err(v.span(), key, "the back-off durations must be longer than zero"));
+                }
+                *field = v.get_ref().0;
+            }
+        }
+        if kube.backoff_initial_ms > kube.backoff_max_ms {
+            let span = k.backoff_initial.as_ref().map_or(0..0, |v| v.span());
+            return Err(self.err(
+                span,
+                "kubernetes.backoff_initial",
+                "the first back-off is longer than `backoff_max`",
+            ));
+        }
         if kube.eviction_rate_per_s == 0.0 {
             self.warnings.push("kubernetes.eviction_rate is 0: no pod is ever evicted from a failed node".into());
         }
@@ -301,6 +404,7 @@ impl Validator<'_> {
         }
         let defaults = &raw.node_defaults;
         let mut nodes = Vec::with_capacity(expanded.len());
+        let mut labels = Vec::with_capacity(expanded.len());
         for Expanded { raw: node, name } in expanded {
             let missing = |key: &str| {
                 self.err(
@@ -351,9 +455,189 @@ impl Validator<'_> {
                 repair: repair.get_ref().clone(),
                 zone: 0,
                 pool,
+                control_plane: node.control_plane.unwrap_or(false),
+                domains: Vec::new(),
             });
+            labels.push(node.labels.clone().unwrap_or_default());
         }
+        self.labels = labels;
         Ok(nodes)
+    }
+
+    /// Failure domains; fills each node's `domains` and, for domains of kind
+    /// `zone`, its zone for the zone disruption rule.
+    fn domains(&mut self, raw: &RawScenario, nodes: &mut [Node]) -> Result<Vec<Domain>, InputError> {
+        let mut domains = Vec::with_capacity(raw.domains.len());
+        let mut seen = HashSet::new();
+        for d in &raw.domains {
+            let name = d.name.get_ref().clone();
+            if name.trim().is_empty() {
+                return Err(self.err(d.name.span(), "domains.name", "the domain name is empty"));
+            }
+            if !seen.insert(name.clone()) {
+                return Err(self.err(d.name.span(), "domains.name", format!("two domains are named `{name}`")));
+            }
+            let kind = d.kind.get_ref().trim().to_string();
+            if kind.is_empty() {
+                return Err(self.err(
+                    d.kind.span(),
+                    "domains.kind",
+                    "the domain kind is empty: write rack, power, switch, zone or any word",
+                ));
+            }
+            let mut members = Vec::new();
+            for n in d.nodes.iter().flatten() {
+                let id = self.node_ref(n, nodes, "domains.nodes", &format!("domain `{name}`"))?;
+                if !members.contains(&id) {
+                    members.push(id);
+                }
+            }
+            if let Some(selector) = &d.selector {
+                for (id, labels) in self.labels.iter().enumerate() {
+                    if selector.get_ref().iter().all(|(k, v)| labels.get(k) == Some(v)) && !members.contains(&id) {
+                        members.push(id);
+                    }
+                }
+            }
+            if members.is_empty() {
+                let span = d.selector.as_ref().map_or(d.name.span(), |s| s.span());
+                return Err(self.err(span, "domains.nodes", format!(
+                    "domain `{name}` has no member: list `nodes = [...]` or a `selector = {{ label = \"value\" }}` that matches node labels"
+                )));
+            }
+            members.sort_unstable();
+            let failure = d.failure.as_ref().map_or(Dist::Never, |f| f.get_ref().clone());
+            if failure.mean_ms() == Some(0.0) {
+                let span = d.failure.as_ref().map_or(d.name.span(), |f| f.span());
+                return Err(self.err(
+                    span,
+                    "domains.failure",
+                    format!("domain `{name}` would fail continuously: the time to failure must have a mean above zero"),
+                ));
+            }
+            let repair = d.repair.as_ref().map_or(Dist::Never, |r| r.get_ref().clone());
+            if failure != Dist::Never && repair == Dist::Never {
+                self.warnings.push(format!(
+                    "domain `{name}` fails but has no `repair`: after its first failure it never comes back"
+                ));
+            }
+            let id = domains.len();
+            for &m in &members {
+                if kind == "zone"
+                    && nodes[m]
+                        .domains
+                        .iter()
+                        .any(|&o: &usize| domains.get(o).is_some_and(|x: &Domain| x.kind == "zone"))
+                {
+                    return Err(self.err(
+                        d.name.span(),
+                        "domains.nodes",
+                        format!("node `{}` is in two zones: a node belongs to one zone at most", nodes[m].name),
+                    ));
+                }
+                nodes[m].domains.push(id);
+            }
+            domains.push(Domain { name, kind, nodes: members, failure, repair });
+        }
+        // Zones of the node lifecycle controller: one per zone domain, and one
+        // for the nodes in none (a cluster without zone labels is one zone).
+        let zones: Vec<usize> = (0..domains.len()).filter(|&d| domains[d].kind == "zone").collect();
+        for node in nodes.iter_mut() {
+            node.zone = node.domains.iter().find_map(|d| zones.iter().position(|z| z == d)).unwrap_or(zones.len());
+        }
+        Ok(domains)
+    }
+
+    /// `depends_on`: references to other apps, without cycles.
+    fn dependencies(&mut self, raw: &[RawApp], mut apps: Vec<App>) -> Result<Vec<App>, InputError> {
+        // Raw apps expand with `count`; walk them in step.
+        let mut index = 0;
+        for r in raw {
+            let copies = r.count.as_ref().map_or(1, |c| *c.get_ref() as usize);
+            let mut deps = Vec::new();
+            for d in r.depends_on.iter().flatten() {
+                let id = apps.iter().position(|a| &a.name == d.get_ref()).ok_or_else(|| {
+                    self.err(
+                        d.span(),
+                        "apps.depends_on",
+                        format!("app `{}` depends on `{}`, which no [[apps]] declares", r.name.get_ref(), d.get_ref()),
+                    )
+                })?;
+                deps.push((id, d.span()));
+            }
+            for app in &mut apps[index..index + copies] {
+                app.depends_on = deps.iter().map(|(d, _)| *d).collect();
+            }
+            index += copies;
+        }
+        // No app may depend on itself, directly or through others.
+        for start in 0..apps.len() {
+            let mut stack = apps[start].depends_on.clone();
+            let mut seen = vec![false; apps.len()];
+            while let Some(a) = stack.pop() {
+                if a == start {
+                    let r = raw
+                        .iter()
+                        .find(|r| apps[start].name.starts_with(r.name.get_ref().as_str()))
+                        .map_or(0..0, |r| r.name.span());
+                    return Err(self.err(
+                        r,
+                        "apps.depends_on",
+                        format!(
+                            "app `{}` depends on itself through `depends_on`: dependencies must not form a cycle",
+                            apps[start].name
+                        ),
+                    ));
+                }
+                if !std::mem::replace(&mut seen[a], true) {
+                    stack.extend(apps[a].depends_on.iter().copied());
+                }
+            }
+        }
+        Ok(apps)
+    }
+
+    /// `[[replay]]`: failure traces replayed on top of, or instead of, the
+    /// distributions.
+    fn replays(
+        &mut self,
+        raw: &RawScenario,
+        nodes: &[Node],
+        domains: &[Domain],
+    ) -> Result<Vec<ScriptedEvent>, InputError> {
+        let mut events = Vec::new();
+        for r in &raw.replay {
+            let base = Path::new(self.file).parent().unwrap_or(Path::new("."));
+            let path = base.join(r.file.get_ref());
+            let replay = crate::replay::load(&path)?;
+            let names: Vec<&str> = match replay.kind {
+                crate::replay::ReplayKind::Node => nodes.iter().map(|n| n.name.as_str()).collect(),
+                crate::replay::ReplayKind::Domain => domains.iter().map(|d| d.name.as_str()).collect(),
+            };
+            crate::replay::check_names(&path.display().to_string(), &replay, &names)?;
+            match r.mode.as_ref().map(|m| m.get_ref().as_str()) {
+                None | Some("add") => {}
+                Some("replace") => self.replace_random = true,
+                Some(other) => {
+                    let span = r.mode.as_ref().map_or(0..0, |m| m.span());
+                    return Err(self.err(span, "replay.mode", format!("unknown replay mode `{other}`: use add (on top of the distributions) or replace (instead of them)")));
+                }
+            }
+            for rec in &replay.records {
+                let id = names.iter().position(|n| *n == rec.name).expect("checked names");
+                let target = match replay.kind {
+                    crate::replay::ReplayKind::Node => Target::Node(id),
+                    crate::replay::ReplayKind::Domain => Target::Domain(id),
+                };
+                let duration_ms = match rec.repair_at_ms {
+                    Some(repair) => Some(repair - rec.fail_at_ms),
+                    None => Some(crate::time::MAX_DURATION_MS),
+                };
+                events.push(ScriptedEvent { at_ms: rec.fail_at_ms, target, duration_ms });
+            }
+        }
+        events.sort_by_key(|e| e.at_ms);
+        Ok(events)
     }
 
     fn pool(&self, raw: &Spanned<RawPool>) -> Result<Pool, InputError> {
@@ -634,7 +918,13 @@ impl Validator<'_> {
         })
     }
 
-    fn apps(&mut self, raw: &[RawApp], nodes: &[Node], volumes: &[Volume]) -> Result<Vec<App>, InputError> {
+    fn apps(
+        &mut self,
+        raw: &[RawApp],
+        nodes: &[Node],
+        volumes: &[Volume],
+        kinds: &[String],
+    ) -> Result<Vec<App>, InputError> {
         if raw.is_empty() {
             return Err(InputError::new(self.file, "the scenario has no [[apps]]: declare at least one app"));
         }
@@ -653,7 +943,7 @@ impl Validator<'_> {
                     (1..=count).map(|i| format!("{base}-{i}")).collect()
                 }
             };
-            let built = self.app(app, base, nodes, volumes)?;
+            let built = self.app(app, base, nodes, volumes, kinds)?;
             for name in names {
                 if !seen.insert(name.clone()) {
                     return Err(self.err(
@@ -676,7 +966,78 @@ impl Validator<'_> {
         Ok(apps)
     }
 
-    fn app(&mut self, app: &RawApp, name: &str, nodes: &[Node], volumes: &[Volume]) -> Result<App, InputError> {
+    fn app(
+        &mut self,
+        app: &RawApp,
+        name: &str,
+        nodes: &[Node],
+        volumes: &[Volume],
+        kinds: &[String],
+    ) -> Result<App, InputError> {
+        let workload = match app.kind.as_ref().map(|k| k.get_ref().as_str()) {
+            None | Some("deployment") => Workload::Deployment,
+            Some("statefulset") => Workload::StatefulSet,
+            Some(other) => {
+                let span = app.kind.as_ref().map_or(0..0, |k| k.span());
+                return Err(self.err(
+                    span,
+                    "apps.kind",
+                    format!("unknown kind `{other}` for app `{name}`: use deployment or statefulset"),
+                ));
+            }
+        };
+        let spread = match (&app.spread_over, &app.spread) {
+            (None, None) => None,
+            (None, Some(m)) => {
+                return Err(self.err(
+                    m.span(),
+                    "apps.spread",
+                    format!(
+                        "app `{name}` sets `spread` without `spread_over = \"KIND\"`, the domain kind to spread over"
+                    ),
+                ));
+            }
+            (Some(k), mode) => {
+                let kind = kinds.iter().position(|x| x == k.get_ref()).ok_or_else(|| {
+                    self.err(
+                        k.span(),
+                        "apps.spread_over",
+                        format!(
+                            "app `{name}` spreads over `{}`, but no domain has that kind: the kinds declared are [{}]",
+                            k.get_ref(),
+                            kinds.join(", ")
+                        ),
+                    )
+                })?;
+                let mode = match mode.as_ref().map(|m| m.get_ref().as_str()) {
+                    None | Some("preferred") => SpreadMode::Preferred,
+                    Some("required") => SpreadMode::Required,
+                    Some(other) => {
+                        let span = mode.as_ref().map_or(0..0, |m| m.span());
+                        return Err(self.err(
+                            span,
+                            "apps.spread",
+                            format!("unknown spread `{other}`: use required or preferred"),
+                        ));
+                    }
+                };
+                Some((kind, mode))
+            }
+        };
+        let crash = app.crash.as_ref().map_or(Dist::Never, |c| c.get_ref().clone());
+        let hang = app.hang.as_ref().map_or(Dist::Never, |h| h.get_ref().clone());
+        for (dist, field, key) in [(&crash, &app.crash, "apps.crash"), (&hang, &app.hang, "apps.hang")] {
+            if dist.mean_ms() == Some(0.0) {
+                let span = field.as_ref().map_or(0..0, |f| f.span());
+                return Err(self.err(
+                    span,
+                    key,
+                    format!(
+                        "app `{name}` would fail continuously: the time between failures must have a mean above zero"
+                    ),
+                ));
+            }
+        }
         let class = Class::parse(app.class.get_ref()).ok_or_else(|| {
             self.err(
                 app.class.span(),
@@ -841,6 +1202,11 @@ impl Validator<'_> {
             node,
             requires,
             volumes: used,
+            kind: workload,
+            depends_on: Vec::new(),
+            spread,
+            crash,
+            hang,
         };
         let eligible = nodes.iter().enumerate().filter(|(i, n)| built.fits_statically(*i, n)).count();
         if eligible == 0 {
@@ -933,11 +1299,27 @@ impl Validator<'_> {
         Ok(())
     }
 
-    fn events(&mut self, raw: &RawScenario, nodes: &[Node]) -> Result<Vec<ScriptedEvent>, InputError> {
+    fn events(
+        &mut self,
+        raw: &RawScenario,
+        nodes: &[Node],
+        domains: &[Domain],
+        apps: &[App],
+    ) -> Result<Vec<ScriptedEvent>, InputError> {
         let mut events = Vec::new();
         for event in &raw.events {
             let fail = event.fail.get_ref();
             let target = match fail.split_once(':') {
+                Some(("app", name)) => {
+                    Target::App(apps.iter().position(|a| a.name == name).ok_or_else(|| {
+                        self.err(event.fail.span(), "events.fail", format!("no app is named `{name}`"))
+                    })?)
+                }
+                Some(("domain", name)) => {
+                    Target::Domain(domains.iter().position(|d| d.name == name).ok_or_else(|| {
+                        self.err(event.fail.span(), "events.fail", format!("no domain is named `{name}`"))
+                    })?)
+                }
                 Some(("node", name)) => {
                     Target::Node(nodes.iter().position(|n| n.name == name).ok_or_else(|| {
                         self.err(event.fail.span(), "events.fail", format!("no node is named `{name}`"))
@@ -965,17 +1347,17 @@ impl Validator<'_> {
                     return Err(self.err(
                         event.fail.span(),
                         "events.fail",
-                        format!("`{fail}` is not a failure target: write \"node:NAME\" or \"disk:NODE:N\""),
+                        format!("`{fail}` is not a failure target: write \"node:NAME\", \"domain:NAME\", \"disk:NODE:N\" or \"app:NAME\""),
                     ));
                 }
             };
             let at_ms = event.at.get_ref().0;
             let duration_ms = event.duration.as_ref().map(|d| d.get_ref().0);
-            if let (Target::Disk(..), Some(d)) = (target, &event.duration) {
+            if let (Target::Disk(..) | Target::App(_), Some(d)) = (target, &event.duration) {
                 return Err(self.err(
                     d.span(),
                     "events.duration",
-                    "a failed disk is replaced and resilvered as its pool says (`replace`, `resilver_rate`): `duration` applies to node failures only",
+                    "`duration` applies to node and domain failures only: a failed disk is replaced and resilvered as its pool says, a crashed container restarts with the kubelet's back-off",
                 ));
             }
             events.push(ScriptedEvent { at_ms, target, duration_ms });

@@ -33,11 +33,48 @@ pub struct RawScenario {
     pub events: Vec<RawEvent>,
     #[serde(default)]
     pub volumes: Vec<RawVolume>,
+    #[serde(default)]
+    pub domains: Vec<RawDomain>,
+    #[serde(default)]
+    pub placement: RawPlacement,
+    #[serde(default)]
+    pub replay: Vec<RawReplay>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDomain {
+    pub name: Spanned<String>,
+    pub kind: Spanned<String>,
+    pub nodes: Option<Vec<Spanned<String>>>,
+    pub selector: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+    pub failure: Option<Spanned<Dist>>,
+    pub repair: Option<Spanned<Dist>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlacement {
+    pub spread_kind: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplay {
+    pub file: Spanned<String>,
+    pub mode: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawKubernetes {
+    pub out_of_service_after: Option<Spanned<Dist>>,
+    pub liveness_period: Option<Spanned<Duration>>,
+    pub liveness_failure_threshold: Option<Spanned<i64>>,
+    pub backoff: Option<Spanned<String>>,
+    pub backoff_initial: Option<Spanned<Duration>>,
+    pub backoff_max: Option<Spanned<Duration>>,
+    pub backoff_reset: Option<Spanned<Duration>>,
     pub node_monitor_grace_period: Option<Duration>,
     pub lease_renew_interval: Option<Spanned<Duration>>,
     pub eviction_toleration: Option<Duration>,
@@ -69,6 +106,8 @@ pub struct RawNode {
     pub failure: Option<Spanned<Dist>>,
     pub repair: Option<Spanned<Dist>>,
     pub pool: Option<Spanned<RawPool>>,
+    pub labels: Option<std::collections::BTreeMap<String, String>>,
+    pub control_plane: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,6 +125,12 @@ pub struct RawApp {
     pub node: Option<Spanned<String>>,
     pub requires: Option<Vec<Spanned<String>>>,
     pub volumes: Option<Vec<Spanned<String>>>,
+    pub kind: Option<Spanned<String>>,
+    pub depends_on: Option<Vec<Spanned<String>>>,
+    pub spread_over: Option<Spanned<String>>,
+    pub spread: Option<Spanned<String>>,
+    pub crash: Option<Spanned<Dist>>,
+    pub hang: Option<Spanned<Dist>>,
 }
 
 #[derive(Debug, Deserialize)]

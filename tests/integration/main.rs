@@ -5,5 +5,6 @@ mod cli;
 mod common;
 mod engine_props;
 mod failover;
+mod operations;
 mod physics;
 mod storage;

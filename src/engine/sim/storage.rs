@@ -186,10 +186,20 @@ impl Sim<'_, '_> {
                         node: None,
                         requires: Vec::new(),
                         volumes: Vec::new(),
+                        kind: crate::model::Workload::Deployment,
+                        depends_on: Vec::new(),
+                        spread: None,
+                        crash: Dist::Never,
+                        hang: Dist::Never,
                     };
                     let mut placed = Vec::new();
                     for _ in 0..total {
-                        let view = ClusterView { nodes: &sc.nodes, load: &self.load };
+                        let view = ClusterView {
+                            nodes: &sc.nodes,
+                            load: &self.load,
+                            topology: &sc.topology,
+                            spread_kind: sc.spread_kind,
+                        };
                         let request = PodRequest { app_id: usize::MAX, app: &brick, siblings_on: &placed, pin: None };
                         // Validation guarantees enough nodes, all up at time zero.
                         if let Some(node) = self.placement.select_node(&view, &request, &mut self.placement_rng) {
@@ -390,6 +400,18 @@ impl Sim<'_, '_> {
                 }
                 Kind::Replicated { active, failover_ev: None, .. } if active == node => self.request_failover(v, now),
                 _ => {}
+            }
+        }
+    }
+
+    /// The out-of-service taint: the attach/detach controller force-detaches
+    /// the node's ReadWriteOnce volumes at once.
+    pub(super) fn release_attachments(&mut self, node: NodeId, now: Millis) {
+        for v in 0..self.volumes.len() {
+            if let Kind::Block { attached: Some(at), .. } = self.volumes[v].kind
+                && at == node
+            {
+                self.detach(v, now);
             }
         }
     }

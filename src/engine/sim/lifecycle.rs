@@ -1,0 +1,252 @@
+//! Failure domains, the control plane's quorum, the out-of-service taint,
+//! and containers that crash or hang (domain.md sections 1, 3 and 4).
+
+use super::{Event, EventId, Millis, NodeId, Phase, PodId, Sim};
+use crate::model::AppId;
+
+/// One failure domain's state.
+#[derive(Default)]
+pub struct DomainState {
+    down: bool,
+    change_ev: Option<EventId>,
+}
+
+impl Sim<'_, '_> {
+    // ---- failure domains ----
+
+    pub(super) fn schedule_domain_failure(&mut self, domain: usize, now: Millis) {
+        if let Some(dt) = self.sc.domains[domain].failure.sample(&mut self.domain_failure_rng[domain]) {
+            let at = now.saturating_add(dt);
+            if at <= self.sc.horizon_ms {
+                let ev = self.queue.schedule(at, Event::DomainFail { domain, outage_ms: None });
+                self.domains[domain].change_ev = Some(ev);
+            }
+        }
+    }
+
+    /// Every member node stops, whatever its own state; the domain's own
+    /// repair is drawn (or fixed by a script).
+    pub(super) fn fail_domain(&mut self, domain: usize, now: Millis, outage_ms: Option<Millis>) {
+        if self.domains[domain].down {
+            self.note(now, "ignored", None, None, format!("domain {} is already down", self.sc.domains[domain].name));
+            return;
+        }
+        if let Some(ev) = self.domains[domain].change_ev.take() {
+            self.queue.cancel(ev);
+        }
+        self.domains[domain].down = true;
+        let outage = outage_ms.or_else(|| self.sc.domains[domain].repair.sample(&mut self.domain_repair_rng[domain]));
+        if let Some(outage) = outage {
+            let at = now.saturating_add(outage);
+            if at <= self.sc.horizon_ms {
+                self.domains[domain].change_ev = Some(self.queue.schedule(at, Event::DomainRepair { domain }));
+            }
+        }
+        for &node in &self.sc.domains[domain].nodes {
+            self.nodes[node].domains_down += 1;
+            if self.nodes[node].domains_down == 1 && self.nodes[node].self_up {
+                self.went_down(node, now);
+            }
+        }
+    }
+
+    pub(super) fn repair_domain(&mut self, domain: usize, now: Millis) {
+        self.domains[domain].change_ev = None;
+        self.domains[domain].down = false;
+        self.schedule_domain_failure(domain, now);
+        for &node in &self.sc.domains[domain].nodes {
+            self.nodes[node].domains_down -= 1;
+            if self.nodes[node].domains_down == 0 && self.nodes[node].self_up {
+                self.came_up(node, now);
+            }
+        }
+    }
+
+    // ---- control plane ----
+
+    /// etcd has a majority of its members (or there is no member to lose:
+    /// a control plane outside the simulated nodes).
+    pub(super) fn quorum(&self) -> bool {
+        self.cp_total == 0 || self.cp_up * 2 > self.cp_total
+    }
+
+    /// A control-plane node went down or came back.
+    pub(super) fn set_cp_up(&mut self, up: bool, now: Millis) {
+        let before = self.quorum();
+        if up {
+            self.cp_up += 1;
+        } else {
+            self.cp_up -= 1;
+        }
+        match (before, self.quorum()) {
+            (true, false) => {
+                self.note(now, "quorum-lost", None, None, format!("{} of {} members up", self.cp_up, self.cp_total))
+            }
+            (false, true) => {
+                self.note(now, "quorum-regained", None, None, String::new());
+                self.catch_up(now);
+            }
+            _ => {}
+        }
+    }
+
+    /// Quorum is back: the controllers act on what they find. Repaired nodes
+    /// are Ready, overdue NotReady marks and evictions happen at once (the
+    /// taints still under the rate limit), pods that became ready are
+    /// published, and everything Pending is scheduled.
+    fn catch_up(&mut self, now: Millis) {
+        for node in 0..self.nodes.len() {
+            if self.nodes[node].up && self.nodes[node].ready_overdue {
+                self.mark_ready(node);
+            }
+        }
+        for node in 0..self.nodes.len() {
+            if self.nodes[node].up {
+                continue;
+            }
+            if std::mem::take(&mut self.nodes[node].notready_overdue) {
+                self.mark_not_ready(node, now);
+            }
+            if std::mem::take(&mut self.nodes[node].evict_overdue) {
+                self.evict_pods(node, now);
+            }
+            if std::mem::take(&mut self.nodes[node].oos_overdue) {
+                self.out_of_service(node, now);
+            }
+        }
+        self.process_taints(now);
+        for pod in 0..self.pods.len() {
+            if self.pods[pod].phase == Phase::AwaitingApi {
+                self.become_running(pod, now);
+            }
+        }
+        for app in 0..self.apps.len() {
+            self.refresh_app(app, now);
+        }
+        self.schedule_pending(now);
+    }
+
+    // ---- the out-of-service taint ----
+
+    /// The operator declares the NotReady node out of service: every pod on
+    /// it is force-deleted and replaced (StatefulSet pods too), and its
+    /// volumes are detached at once (KEP-2268, GA in 1.28).
+    pub(super) fn out_of_service(&mut self, node: NodeId, now: Millis) {
+        self.nodes[node].oos_ev = None;
+        if self.nodes[node].up {
+            return;
+        }
+        if !self.quorum() {
+            self.nodes[node].oos_overdue = true;
+            return;
+        }
+        let pods = self.nodes[node].pods.clone();
+        for &pod in &pods {
+            self.unbind(pod);
+            self.note(now, "pod-force-deleted", Some(node), Some(pod), "out-of-service".into());
+        }
+        self.release_attachments(node, now);
+        self.after_eviction(node, now);
+        self.schedule_pending(now);
+        for &pod in &pods {
+            self.refresh_app(self.pods[pod].app, now);
+        }
+    }
+
+    // ---- containers ----
+
+    /// The readiness probe passes: Running, unless there is no control
+    /// plane to publish it.
+    pub(super) fn pod_ready(&mut self, pod: PodId, now: Millis) {
+        self.pods[pod].ready_ev = None;
+        if self.quorum() {
+            self.become_running(pod, now);
+        } else {
+            self.pods[pod].phase = Phase::AwaitingApi;
+        }
+        self.refresh_app(self.pods[pod].app, now);
+    }
+
+    fn become_running(&mut self, pod: PodId, now: Millis) {
+        self.pods[pod].phase = Phase::Running;
+        self.schedule_fault(pod, now);
+    }
+
+    /// Draws the Running container's next crash or hang, whichever first.
+    pub(super) fn schedule_fault(&mut self, pod: PodId, now: Millis) {
+        let app = &self.sc.apps[self.pods[pod].app];
+        let rng = &mut self.crash_rng[self.pods[pod].app];
+        let crash = app.crash.sample(rng);
+        let hang = app.hang.sample(rng);
+        let next = match (crash, hang) {
+            (Some(c), Some(h)) if h < c => Some((h, true)),
+            (Some(c), _) => Some((c, false)),
+            (None, Some(h)) => Some((h, true)),
+            (None, None) => None,
+        };
+        if let Some((dt, hang)) = next {
+            let at = now.saturating_add(dt);
+            if at <= self.sc.horizon_ms {
+                self.pods[pod].fault_ev = Some(self.queue.schedule(at, Event::ContainerFault { pod, hang }));
+            }
+        }
+    }
+
+    pub(super) fn cancel_container_events(&mut self, pod: PodId) {
+        for ev in [self.pods[pod].ready_ev.take(), self.pods[pod].fault_ev.take()].into_iter().flatten() {
+            self.queue.cancel(ev);
+        }
+    }
+
+    pub(super) fn container_fault(&mut self, pod: PodId, hang: bool, now: Millis) {
+        self.pods[pod].fault_ev = None;
+        if hang {
+            // Serving stops now; the liveness probe fails `failureThreshold`
+            // times, one period apart, before the kubelet kills it.
+            let kube = &self.sc.kube;
+            let detect = kube.liveness_period_ms * u64::from(kube.liveness_failure_threshold);
+            self.pods[pod].phase = Phase::Hung;
+            self.pods[pod].ready_ev =
+                Some(self.queue.schedule(now.saturating_add(detect), Event::HangDetected { pod }));
+        } else {
+            self.restart_after_backoff(pod, now);
+        }
+        self.refresh_app(self.pods[pod].app, now);
+    }
+
+    pub(super) fn hang_detected(&mut self, pod: PodId, now: Millis) {
+        self.pods[pod].ready_ev = None;
+        self.restart_after_backoff(pod, now);
+        self.refresh_app(self.pods[pod].app, now);
+    }
+
+    /// A scripted crash: the first Ready pod of the app.
+    pub(super) fn app_crash(&mut self, app: AppId, now: Millis) {
+        let (first, last) = self.app_pods[app];
+        let Some(pod) = (first..last).find(|&p| self.pods[p].phase == Phase::Running) else {
+            self.note(now, "ignored", None, None, format!("no Ready pod of {} to crash", self.sc.apps[app].name));
+            return;
+        };
+        if let Some(ev) = self.pods[pod].fault_ev.take() {
+            self.queue.cancel(ev);
+        }
+        self.container_fault(pod, false, now);
+    }
+
+    /// CrashLoopBackOff: the delay starts at `backoff_initial` and doubles
+    /// up to `backoff_max`, and starts over once the container ran cleanly
+    /// for `backoff_reset`.
+    fn restart_after_backoff(&mut self, pod: PodId, now: Millis) {
+        let kube = &self.sc.kube;
+        let p = &mut self.pods[pod];
+        p.backoff_ms = if p.backoff_ms == 0 || now.saturating_sub(p.started_at) >= kube.backoff_reset_ms {
+            kube.backoff_initial_ms
+        } else {
+            (p.backoff_ms * 2).min(kube.backoff_max_ms)
+        };
+        p.phase = Phase::BackOff;
+        let delay = p.backoff_ms;
+        self.pods[pod].ready_ev = Some(self.queue.schedule(now.saturating_add(delay), Event::ContainerRestart { pod }));
+        self.note(now, "back-off", self.pods[pod].node, Some(pod), format!("restart in {delay} ms"));
+    }
+}

@@ -1,0 +1,336 @@
+//! Failure domains, the control plane, container crashes, StatefulSets and
+//! dependencies (issue 4), against closed forms and hand-computed timings.
+
+use crate::common::scenario;
+use clustersim::engine::simulate;
+use clustersim::metrics::{Cause, ReplicationOutcome, TraceRecord};
+use clustersim::model::Scenario;
+use clustersim::montecarlo;
+use clustersim::summary::{mean, t_interval};
+use clustersim::time::{MS_PER_H, MS_PER_MIN, MS_PER_S, Millis};
+
+fn assert_in_interval(what: &str, series: &[f64], expected: f64) {
+    let (lo, hi) = t_interval(series).unwrap();
+    eprintln!("{what}: simulated {:.6e} [{lo:.6e}, {hi:.6e}], closed form {expected:.6e}", mean(series));
+    assert!(lo <= expected && expected <= hi, "{what}: {expected:.6e} outside [{lo:.6e}, {hi:.6e}]");
+    assert!((hi - lo) / 2.0 < 0.05 * expected, "{what}: interval too wide");
+}
+
+fn unavailability(sc: &Scenario, app: usize) -> Vec<f64> {
+    let results = montecarlo::run(sc, None, &|| ()).unwrap();
+    results.outcomes[0].iter().map(|o| o.apps[app].downtime_ms as f64 / sc.horizon_ms as f64).collect()
+}
+
+fn traced(sc: &Scenario) -> (ReplicationOutcome, Vec<TraceRecord>) {
+    let mut trace = Vec::new();
+    let outcome = simulate(sc, sc.strategies[0], 0, Some(&mut trace));
+    (outcome, trace)
+}
+
+fn times(trace: &[TraceRecord], kind: &str) -> Vec<Millis> {
+    trace.iter().filter(|r| r.kind == kind).map(|r| r.time_ms).collect()
+}
+
+#[test]
+fn a_node_in_a_domain_is_up_when_both_are() {
+    let sc = scenario(
+        r#"
+        horizon = "10y"
+        replications = 400
+        seed = 31
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = { dist = "exponential", mean = "1000h" }
+        repair = { dist = "exponential", mean = "10h" }
+        [[nodes]]
+        name = "n1"
+        labels = { rack = "r1" }
+        [[domains]]
+        name = "rack-1"
+        kind = "rack"
+        selector = { rack = "r1" }
+        failure = { dist = "exponential", mean = "2000h" }
+        repair = { dist = "exponential", mean = "30h" }
+        [[apps]]
+        name = "bound"
+        class = "node-bound"
+        node = "n1"
+        startup = "0s"
+        "#,
+    );
+    let a = (1000.0 / 1010.0) * (2000.0 / 2030.0);
+    assert_in_interval("node x domain", &unavailability(&sc, 0), 1.0 - a);
+}
+
+/// Two power domains of two nodes each; nodes never fail on their own.
+fn power_domains(app: &str) -> Scenario {
+    scenario(&format!(
+        r#"
+        horizon = "10y"
+        replications = 400
+        seed = 32
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        [[nodes]]
+        name = "a"
+        count = 2
+        labels = {{ power = "a" }}
+        devices = ["feed-a"]
+        [[nodes]]
+        name = "b"
+        count = 2
+        labels = {{ power = "b" }}
+        [[domains]]
+        name = "ups-a"
+        kind = "power"
+        selector = {{ power = "a" }}
+        failure = {{ dist = "exponential", mean = "500h" }}
+        repair = {{ dist = "exponential", mean = "25h" }}
+        [[domains]]
+        name = "ups-b"
+        kind = "power"
+        selector = {{ power = "b" }}
+        failure = {{ dist = "exponential", mean = "500h" }}
+        repair = {{ dist = "exponential", mean = "25h" }}
+        [[apps]]
+        name = "traefik"
+        class = "ha"
+        replicas = 2
+        min_available = 1
+        anti_affinity = "required"
+        startup = "0s"
+        {app}
+        "#
+    ))
+}
+
+#[test]
+fn ha_replicas_spread_over_two_power_domains_beat_replicas_sharing_one() {
+    let a = 500.0 / 525.0;
+    let shared = unavailability(&power_domains("requires = [\"feed-a\"]"), 0);
+    let spread = unavailability(&power_domains("spread_over = \"power\"\nspread = \"required\""), 0);
+    assert_in_interval("replicas on one power domain", &shared, 1.0 - a);
+    assert_in_interval("replicas over two power domains", &spread, (1.0 - a) * (1.0 - a));
+    assert!(mean(&spread) < mean(&shared) / 10.0);
+}
+
+#[test]
+fn without_etcd_quorum_nothing_is_marked_evicted_or_scheduled_and_the_catch_up_is_exact() {
+    let sc = scenario(
+        r#"
+        horizon = "30d"
+        replications = 1
+        strategies = ["first-fit"]
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        [[nodes]]
+        name = "cp"
+        count = 3
+        control_plane = true
+        cpu = "100m"
+        [[nodes]]
+        name = "w"
+        count = 2
+        [[apps]]
+        name = "web"
+        class = "flexible"
+        cpu = 1
+        startup = "30s"
+        [[events]]
+        at = "100h"
+        fail = "node:cp-1"
+        duration = "1h"
+        [[events]]
+        at = "100h"
+        fail = "node:cp-2"
+        duration = "2h"
+        [[events]]
+        at = "100h"
+        fail = "node:w-1"
+        duration = "10h"
+        "#,
+    );
+    let (outcome, trace) = traced(&sc);
+    assert_eq!(times(&trace, "quorum-lost"), vec![100 * MS_PER_H]);
+    assert_eq!(times(&trace, "quorum-regained"), vec![101 * MS_PER_H]);
+    // Nothing happened in between: no taint, no eviction, no scheduling.
+    for kind in ["taint", "pod-evicted", "pod-scheduled"] {
+        assert!(
+            trace.iter().filter(|r| r.kind == kind).all(|r| r.time_ms == 0 || r.time_ms >= 101 * MS_PER_H),
+            "{kind} without quorum"
+        );
+    }
+    // At 101 h the controller finds cp-2 (index 1) and w-1 (index 3)
+    // overdue: both marked NotReady at once, tainted one every 10 s.
+    let w1_taint = trace.iter().find(|r| r.kind == "taint" && r.node == Some(3)).unwrap().time_ms;
+    assert_eq!(w1_taint, 101 * MS_PER_H + 10 * MS_PER_S);
+    let evicted = trace.iter().find(|r| r.kind == "pod-evicted" && r.node == Some(3)).unwrap().time_ms;
+    assert_eq!(evicted, w1_taint + 300 * MS_PER_S);
+    let web = &outcome.apps[0];
+    assert_eq!(web.downtime_ms, evicted + 30 * MS_PER_S - 100 * MS_PER_H);
+}
+
+#[test]
+fn crash_back_off_doubles_from_10_s_and_resets_after_10_minutes_running() {
+    let sc = scenario(
+        r#"
+        horizon = "30d"
+        replications = 1
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        [[nodes]]
+        name = "n"
+        [[apps]]
+        name = "sonarr"
+        class = "flexible"
+        startup = "5s"
+        [[events]]
+        at = "100h"
+        fail = "app:sonarr"
+        [[events]]
+        at = "100h1m"
+        fail = "app:sonarr"
+        [[events]]
+        at = "100h2m"
+        fail = "app:sonarr"
+        [[events]]
+        at = "100h30m"
+        fail = "app:sonarr"
+        "#,
+    );
+    let (outcome, trace) = traced(&sc);
+    let delays: Vec<&str> = trace.iter().filter(|r| r.kind == "back-off").map(|r| r.detail.as_str()).collect();
+    assert_eq!(
+        delays,
+        vec!["restart in 10000 ms", "restart in 20000 ms", "restart in 40000 ms", "restart in 10000 ms"]
+    );
+    let app = &outcome.apps[0];
+    // Each crash: the back-off, then 5 s to start.
+    assert_eq!(app.downtime_ms, (15 + 25 + 45 + 15) * MS_PER_S);
+    assert_eq!(app.cause_ms[Cause::Crash.index()], (10 + 20 + 40 + 10) * MS_PER_S);
+    assert_eq!(app.outages, 4);
+}
+
+#[test]
+fn a_hung_container_is_restarted_after_the_liveness_probe_fails_three_times() {
+    let sc = scenario(
+        r#"
+        horizon = "1000h"
+        replications = 1
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        [[nodes]]
+        name = "n"
+        [[apps]]
+        name = "plex"
+        class = "flexible"
+        startup = "5s"
+        hang = "100h"
+        "#,
+    );
+    let (outcome, trace) = traced(&sc);
+    let hangs = times(&trace, "container-hang");
+    assert!(!hangs.is_empty());
+    assert_eq!(times(&trace, "liveness-failed")[0], hangs[0] + 30 * MS_PER_S, "period 10 s x threshold 3");
+    // Every hang costs 30 s of detection, the back-off and the start.
+    assert_eq!(outcome.apps[0].downtime_ms % MS_PER_S, 0);
+    assert!(outcome.apps[0].cause_ms[Cause::Crash.index()] >= 40 * MS_PER_S);
+}
+
+fn statefulset_or_deployment(kind: &str, extra: &str) -> Scenario {
+    scenario(&format!(
+        r#"
+        horizon = "30d"
+        replications = 1
+        strategies = ["first-fit"]
+        [kubernetes]
+        {extra}
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        [[nodes]]
+        name = "n"
+        count = 3
+        [[apps]]
+        name = "db"
+        class = "flexible"
+        kind = "{kind}"
+        startup = "20s"
+        [[events]]
+        at = "100h"
+        fail = "node:n-1"
+        duration = "4h"
+        "#
+    ))
+}
+
+#[test]
+fn a_statefulset_pod_is_not_replaced_while_its_node_is_unreachable() {
+    let (deployment, trace) = traced(&statefulset_or_deployment("deployment", ""));
+    let not_ready = times(&trace, "node-not-ready")[0];
+    assert_eq!(deployment.apps[0].downtime_ms, not_ready - 100 * MS_PER_H + 300 * MS_PER_S + 20 * MS_PER_S);
+    let (statefulset, trace) = traced(&statefulset_or_deployment("statefulset", ""));
+    assert!(times(&trace, "pod-terminating").len() == 1);
+    assert_eq!(statefulset.apps[0].downtime_ms, 4 * MS_PER_H + 20 * MS_PER_S, "replaced only when n-1 returns");
+    // With the operator's out-of-service taint 10 minutes after NotReady,
+    // the pod is force-deleted and replaced then.
+    let (tainted, trace) = traced(&statefulset_or_deployment("statefulset", "out_of_service_after = \"10m\""));
+    let not_ready = times(&trace, "node-not-ready")[0];
+    assert_eq!(times(&trace, "pod-force-deleted"), vec![not_ready + 10 * MS_PER_MIN]);
+    assert_eq!(tainted.apps[0].downtime_ms, not_ready - 100 * MS_PER_H + 10 * MS_PER_MIN + 20 * MS_PER_S);
+}
+
+#[test]
+fn an_app_is_never_up_while_an_app_it_depends_on_is_down() {
+    let sc = scenario(
+        r#"
+        horizon = "30d"
+        replications = 1
+        strategies = ["first-fit"]
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        [[nodes]]
+        name = "n"
+        count = 2
+        [[apps]]
+        name = "postgres"
+        class = "node-bound"
+        node = "n-1"
+        startup = "10s"
+        [[apps]]
+        name = "nextcloud"
+        class = "flexible"
+        node = "n-2"
+        startup = "10s"
+        depends_on = ["postgres"]
+        [[events]]
+        at = "100h"
+        fail = "node:n-1"
+        duration = "3h"
+        "#,
+    );
+    let (outcome, _) = traced(&sc);
+    let db = &outcome.apps[0];
+    let web = &outcome.apps[1];
+    assert_eq!(db.downtime_ms, 3 * MS_PER_H + 10 * MS_PER_S);
+    assert_eq!(web.downtime_ms, db.downtime_ms);
+    assert_eq!(web.cause_ms[Cause::Dependency.index()], web.downtime_ms);
+}
