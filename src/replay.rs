@@ -122,7 +122,8 @@ pub struct Replay {
 
 const HEADERS: &str = "`node,fail_at,repair_at` or `domain,fail_at,repair_at`";
 
-const TIME_FORMS: &str = "a time is a duration from the start of the horizon, such as \"100h\", \"1h30m\" or \"250ms\", or a whole number of milliseconds, such as \"5400000\"";
+const TIME_FORMS: &str = "a time is a duration from the start of the horizon, such as \"100h\", \"1h30m\" \
+                          or \"250ms\", or a whole number of milliseconds, such as \"5400000\"";
 
 /// Reads and parses the trace at `path`; errors name the file as
 /// `path.display()` shows it.

@@ -623,7 +623,21 @@ impl Validator<'_> {
                     return Err(self.err(span, "replay.mode", format!("unknown replay mode `{other}`: use add (on top of the distributions) or replace (instead of them)")));
                 }
             }
-            for rec in &replay.records {
+            // A failure that starts the very millisecond the previous one of
+            // the same name ends continues it: merge them so the repair is
+            // not taken for the end of the outage.
+            let mut records = replay.records.clone();
+            records.sort_by(|a, b| a.name.cmp(&b.name).then(a.fail_at_ms.cmp(&b.fail_at_ms)));
+            let mut merged: Vec<crate::replay::ReplayRecord> = Vec::with_capacity(records.len());
+            for rec in records {
+                match merged.last_mut() {
+                    Some(last) if last.name == rec.name && last.repair_at_ms == Some(rec.fail_at_ms) => {
+                        last.repair_at_ms = rec.repair_at_ms;
+                    }
+                    _ => merged.push(rec),
+                }
+            }
+            for rec in &merged {
                 let id = names.iter().position(|n| *n == rec.name).expect("checked names");
                 let target = match replay.kind {
                     crate::replay::ReplayKind::Node => Target::Node(id),

@@ -334,3 +334,74 @@ fn an_app_is_never_up_while_an_app_it_depends_on_is_down() {
     assert_eq!(web.downtime_ms, db.downtime_ms);
     assert_eq!(web.cause_ms[Cause::Dependency.index()], web.downtime_ms);
 }
+
+#[test]
+fn a_hand_written_trace_replays_to_the_downtime_computed_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("nodes.csv"),
+        "# n-1 twice, the second time in two touching pieces\nnode,fail_at,repair_at\nn-1,100h,104h\nn-1,200h,200h30m\nn-1,200h30m,201h\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("racks.csv"), "domain,fail_at,repair_at\nrack-1,300h,302h\n").unwrap();
+    let scenario_path = dir.path().join("replay.toml");
+    std::fs::write(
+        &scenario_path,
+        r#"
+        horizon = "30d"
+        replications = 3
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = { dist = "exponential", mean = "50h" }
+        repair = "1h"
+        [[nodes]]
+        name = "n"
+        count = 2
+        [[domains]]
+        name = "rack-1"
+        kind = "rack"
+        nodes = ["n-1"]
+        failure = { dist = "exponential", mean = "100h" }
+        repair = "1h"
+        [[apps]]
+        name = "zwave"
+        class = "node-bound"
+        node = "n-1"
+        startup = "10s"
+        [[replay]]
+        file = "nodes.csv"
+        mode = "replace"
+        [[replay]]
+        file = "racks.csv"
+        "#,
+    )
+    .unwrap();
+    let sc = clustersim::scenario::load(&scenario_path).unwrap();
+    // mode = "replace": the random failures are off, the trace is the history.
+    assert_eq!(sc.nodes[0].failure, clustersim::dist::Dist::Never);
+    assert_eq!(sc.domains[0].failure, clustersim::dist::Dist::Never);
+    for r in 0..3 {
+        let outcome = simulate(&sc, sc.strategies[0], r, None);
+        let expected = 4 * MS_PER_H + MS_PER_H + 2 * MS_PER_H + 3 * 10 * MS_PER_S;
+        assert_eq!(outcome.apps[0].downtime_ms, expected, "replication {r}");
+        assert_eq!(outcome.apps[0].outages, 3);
+    }
+}
+
+#[test]
+fn a_bad_trace_row_is_reported_with_its_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), "node,fail_at,repair_at\nn-1,100h,99h\n").unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(
+        &path,
+        "[node_defaults]\ncpu = 1\nmemory = \"1Gi\"\nfailure = \"never\"\nrepair = \"1h\"\n[[nodes]]\nname = \"n-1\"\n\
+         [[apps]]\nname = \"a\"\nclass = \"flexible\"\n[[replay]]\nfile = \"t.csv\"\n",
+    )
+    .unwrap();
+    let out = crate::common::run_in(dir.path(), &["validate", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("t.csv:2:10") && err.contains("repair_at"), "{err}");
+}
