@@ -10,6 +10,9 @@ pub enum Cause {
     /// it: the detection delay plus the eviction toleration, or the whole
     /// outage for a pod that is restarted in place when its node returns.
     Detection,
+    /// Planned: a pod drained for maintenance is not Ready again yet, or its
+    /// node is down for maintenance.
+    Maintenance,
     /// A volume's pool was lost; its data is being restored from backup.
     Restore,
     /// A replicated ZFS volume's replica is being promoted.
@@ -41,8 +44,9 @@ pub enum Cause {
 }
 
 impl Cause {
-    pub const ALL: [Cause; 12] = [
+    pub const ALL: [Cause; 13] = [
         Cause::Detection,
+        Cause::Maintenance,
         Cause::Restore,
         Cause::Failover,
         Cause::NoNode,
@@ -61,6 +65,7 @@ impl Cause {
         match self {
             Cause::Detection => "detection",
             Cause::NoNode => "no-node",
+            Cause::Maintenance => "maintenance",
             Cause::ControlPlane => "control-plane",
             Cause::Crash => "crash",
             Cause::Dependency => "dependency",

@@ -39,6 +39,8 @@ pub struct Scenario {
     pub spread_kind: Option<usize>,
     /// Failures replayed from traces, in time order.
     pub replayed: Vec<ScriptedEvent>,
+    /// Rolling planned maintenance, if any.
+    pub maintenance: Option<Maintenance>,
     /// Legal but probably unintended things, for `validate` and the reports.
     pub warnings: Vec<String>,
 }
@@ -309,6 +311,22 @@ pub struct App {
     pub crash: Dist,
     /// Time between hangs (restarted once the liveness probe fails).
     pub hang: Dist,
+    /// PodDisruptionBudget `maxUnavailable`: a drain evicts a pod only while
+    /// at most this many of the app's pods are not Ready. `None`: no budget.
+    pub max_unavailable: Option<u32>,
+}
+
+/// Rolling maintenance: every `every_ms` from `start_ms`, the nodes one at a
+/// time in scenario order are drained (respecting PodDisruptionBudgets), taken
+/// down for `node_duration_ms`, brought back, and the next node waits until
+/// the drained pods are Ready again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Maintenance {
+    pub every_ms: Millis,
+    pub start_ms: Millis,
+    pub node_duration_ms: Millis,
+    /// A drain still blocked by a budget after this long skips the node.
+    pub drain_timeout_ms: Millis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,6 +45,14 @@ pub struct Row {
     pub data_loss_min_per_incident: Option<f64>,
 }
 
+impl Row {
+    /// Downtime from planned maintenance, in minutes per app-year; the rest
+    /// of `downtime_min_per_year` is unplanned.
+    pub fn planned_min_per_year(&self) -> f64 {
+        self.cause_min_per_year[Cause::Maintenance.index()]
+    }
+}
+
 /// One volume under one strategy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VolumeRow {

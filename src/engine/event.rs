@@ -95,6 +95,14 @@ pub enum Event {
     ContainerRestart {
         pod: PodId,
     },
+    /// A rolling maintenance round starts.
+    MaintenanceRound,
+    /// Retry a blocked drain, or check the drained pods are back.
+    MaintenancePoll,
+    /// The node's maintenance window is over.
+    MaintenanceEnd {
+        node: NodeId,
+    },
 }
 
 impl Event {
@@ -122,6 +130,9 @@ impl Event {
             Event::AppCrash { .. } => "app-crash",
             Event::HangDetected { .. } => "liveness-failed",
             Event::ContainerRestart { .. } => "container-restart",
+            Event::MaintenanceRound => "maintenance-round",
+            Event::MaintenancePoll => "maintenance-poll",
+            Event::MaintenanceEnd { .. } => "maintenance-end",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! taints, eviction), the scheduler and the kubelet's pod start.
 
 mod lifecycle;
+mod maintenance;
 mod storage;
 
 use super::event::{Event, PodId};
@@ -76,6 +77,8 @@ struct Pod {
     backoff_ms: Millis,
     /// When its container last started, for the back-off reset.
     started_at: Millis,
+    /// Drained for maintenance and not Ready again yet (planned downtime).
+    planned: bool,
 }
 
 #[derive(Default)]
@@ -94,6 +97,10 @@ struct NodeState {
     ready_overdue: bool,
     oos_overdue: bool,
     oos_ev: Option<EventId>,
+    /// Cordoned for maintenance: the scheduler does not use it.
+    cordoned: bool,
+    /// Down for planned maintenance.
+    in_maintenance: bool,
     /// The node controller's Ready condition.
     ready: bool,
     /// Carries the NoExecute unreachable taint; its pods' eviction is pending.
@@ -171,6 +178,7 @@ struct Sim<'a, 't> {
     cp_up: usize,
     /// The apps that depend on each app.
     dependents: Vec<Vec<AppId>>,
+    maint: maintenance::MaintState,
     trace: Option<&'t mut Vec<TraceRecord>>,
     events: u64,
 }
@@ -193,6 +201,7 @@ impl<'a, 't> Sim<'a, 't> {
                     deleting: false,
                     backoff_ms: 0,
                     started_at: 0,
+                    planned: false,
                 });
             }
             app_pods.push((first, pods.len()));
@@ -260,6 +269,7 @@ impl<'a, 't> Sim<'a, 't> {
             oos_rng: streams(Source::OutOfService, n),
             cp_total: sc.nodes.iter().filter(|n| n.control_plane).count(),
             cp_up: sc.nodes.iter().filter(|n| n.control_plane).count(),
+            maint: maintenance::MaintState::default(),
             dependents: (0..sc.apps.len())
                 .map(|a| (0..sc.apps.len()).filter(|&d| sc.apps[d].depends_on.contains(&a)).collect())
                 .collect(),
@@ -297,6 +307,7 @@ impl<'a, 't> Sim<'a, 't> {
         for domain in 0..self.domains.len() {
             self.schedule_domain_failure(domain, 0);
         }
+        self.schedule_first_round();
         for event in self.sc.events.iter().chain(&self.sc.replayed) {
             if event.at_ms > self.sc.horizon_ms {
                 continue;
@@ -338,7 +349,8 @@ impl<'a, 't> Sim<'a, 't> {
                 | Event::EvictPods { node }
                 | Event::DiskFail { node, .. }
                 | Event::DiskReplaced { node, .. }
-                | Event::PoolRestored { node } => Some(node),
+                | Event::PoolRestored { node }
+                | Event::MaintenanceEnd { node } => Some(node),
                 _ => None,
             };
             let pod = match event {
@@ -376,6 +388,9 @@ impl<'a, 't> Sim<'a, 't> {
             Event::ContainerFault { pod, hang } => self.container_fault(pod, hang, now),
             Event::AppCrash { app } => self.app_crash(app, now),
             Event::HangDetected { pod } => self.hang_detected(pod, now),
+            Event::MaintenanceRound => self.maintenance_round(now),
+            Event::MaintenancePoll => self.maintenance_poll(now),
+            Event::MaintenanceEnd { node } => self.maintenance_end(node, now),
             Event::ContainerRestart { pod } => {
                 self.pods[pod].ready_ev = None;
                 self.start_pod(pod, now);
@@ -412,7 +427,7 @@ impl<'a, 't> Sim<'a, 't> {
                 self.nodes[node].change_ev = Some(self.queue.schedule(at, Event::NodeRepair { node }));
             }
         }
-        if self.nodes[node].domains_down == 0 {
+        if self.nodes[node].domains_down == 0 && !self.nodes[node].in_maintenance {
             self.went_down(node, now);
         }
     }
@@ -627,7 +642,7 @@ impl<'a, 't> Sim<'a, 't> {
         self.nodes[node].change_ev = None;
         self.nodes[node].self_up = true;
         self.schedule_next_failure(node, now);
-        if self.nodes[node].domains_down == 0 {
+        if self.nodes[node].domains_down == 0 && !self.nodes[node].in_maintenance {
             self.came_up(node, now);
         }
     }
@@ -684,7 +699,7 @@ impl<'a, 't> Sim<'a, 't> {
         self.nodes[node].queued = false;
         self.nodes[node].evict_overdue = false;
         self.nodes[node].ready_overdue = false;
-        self.load[node].schedulable = true;
+        self.load[node].schedulable = !self.nodes[node].cordoned;
     }
 
     fn start_pod(&mut self, pod: PodId, now: Millis) {
@@ -778,6 +793,7 @@ impl<'a, 't> Sim<'a, 't> {
             .iter()
             .filter_map(|p| match p.phase {
                 Phase::Running => None,
+                Phase::Pending(_) | Phase::Starting | Phase::Attaching(_) if p.planned => Some(Cause::Maintenance),
                 Phase::Lost => Some(Cause::Detection),
                 Phase::Pending(cause) => Some(cause),
                 Phase::Starting => Some(Cause::Startup),

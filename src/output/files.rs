@@ -46,6 +46,8 @@ fn row_header(first: &str) -> Vec<String> {
         "downtime_min_per_year_p99",
         "outages_per_year",
         "mean_outage_min",
+        "planned_min_per_year",
+        "unplanned_min_per_year",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -74,6 +76,8 @@ fn row_fields(row: &Row) -> Vec<String> {
         fixed(row.downtime_p99, 4),
         fixed(row.outages_per_year, 6),
         row.mean_outage_min.map_or(String::new(), |m| fixed(m, 4)),
+        fixed(row.planned_min_per_year(), 4),
+        fixed(row.downtime_min_per_year - row.planned_min_per_year(), 4),
     ];
     fields.extend(row.cause_min_per_year.iter().map(|&m| fixed(m, 4)));
     fields.push(fixed(row.data_loss_incidents_per_year, 6));
@@ -205,6 +209,8 @@ fn row_json(row: &Row) -> Value {
         "downtime_min_per_year_p99": row.downtime_p99,
         "outages_per_year": row.outages_per_year,
         "mean_outage_min": row.mean_outage_min,
+        "planned_min_per_year": row.planned_min_per_year(),
+        "unplanned_min_per_year": row.downtime_min_per_year - row.planned_min_per_year(),
         "downtime_min_per_year_by_cause": causes,
         "data_loss_incidents_per_year": row.data_loss_incidents_per_year,
         "data_loss_min_per_year": row.data_loss_min_per_year,

@@ -43,6 +43,7 @@ fn app(cpu_m: u64, memory_bytes: u64, anti: AntiAffinity, pin: Option<usize>, de
         spread: None,
         crash: Dist::Never,
         hang: Dist::Never,
+        max_unavailable: None,
     }
 }
 

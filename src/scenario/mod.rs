@@ -8,6 +8,7 @@
 //!    under required anti-affinity), pointing at the offending key.
 //! 3. What is legal but probably not meant becomes a warning in the model.
 
+pub mod maintenance;
 pub mod raw;
 
 use crate::dist::Dist;
@@ -222,6 +223,7 @@ impl Validator<'_> {
             topology,
             spread_kind,
             replayed,
+            maintenance: self.maintenance(&raw.maintenance)?,
             warnings: self.warnings,
         })
     }
@@ -1221,6 +1223,10 @@ impl Validator<'_> {
             spread,
             crash,
             hang,
+            max_unavailable: match &app.max_unavailable {
+                Some(m) => Some(self.count(m, "apps.max_unavailable", 0, i64::from(replicas))? as u32),
+                None => None,
+            },
         };
         let eligible = nodes.iter().enumerate().filter(|(i, n)| built.fits_statically(*i, n)).count();
         if eligible == 0 {

@@ -39,6 +39,7 @@ pub struct RawScenario {
     pub placement: RawPlacement,
     #[serde(default)]
     pub replay: Vec<RawReplay>,
+    pub maintenance: Option<Spanned<super::maintenance::RawMaintenance>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,6 +132,7 @@ pub struct RawApp {
     pub spread: Option<Spanned<String>>,
     pub crash: Option<Spanned<Dist>>,
     pub hang: Option<Spanned<Dist>>,
+    pub max_unavailable: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -405,3 +405,99 @@ fn a_bad_trace_row_is_reported_with_its_line_and_column() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("t.csv:2:10") && err.contains("repair_at"), "{err}");
 }
+
+fn maintained(apps: &str) -> Scenario {
+    scenario(&format!(
+        r#"
+        horizon = "30d"
+        replications = 1
+        strategies = ["spread"]
+        [maintenance]
+        every = "7d"
+        duration = "1h"
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        [[nodes]]
+        name = "n"
+        count = 4
+        {apps}
+        "#
+    ))
+}
+
+#[test]
+fn a_rolling_maintenance_with_a_budget_never_takes_an_ha_app_below_min_available() {
+    let sc = maintained(
+        r#"[[apps]]
+        name = "traefik"
+        class = "ha"
+        replicas = 3
+        min_available = 2
+        max_unavailable = 1
+        anti_affinity = "required"
+        startup = "20s""#,
+    );
+    let (outcome, trace) = traced(&sc);
+    // Four rounds (7, 14, 21, 28 d), every node drained in each.
+    assert_eq!(times(&trace, "cordon").len(), 16);
+    assert_eq!(times(&trace, "maintenance-end").len(), 16);
+    assert_eq!(outcome.apps[0].downtime_ms, 0, "never below min_available");
+    // The budget let one replica go at a time.
+    assert!(times(&trace, "pod-drained").len() >= 4);
+}
+
+#[test]
+fn a_drained_single_pod_app_is_down_for_its_start_up_as_planned_downtime() {
+    let sc = maintained(
+        r#"[[apps]]
+        name = "sonarr"
+        class = "flexible"
+        startup = "20s""#,
+    );
+    let (outcome, trace) = traced(&sc);
+    let drains = times(&trace, "pod-drained").len() as u64;
+    assert!(drains >= 4, "drained at least once per round");
+    let app = &outcome.apps[0];
+    // Each drain: the pod leaves the endpoints, its replacement starts on
+    // another node in 20 s. All of it is planned.
+    assert_eq!(app.downtime_ms, drains * 20 * MS_PER_S);
+    assert_eq!(app.cause_ms[Cause::Maintenance.index()], app.downtime_ms);
+}
+
+#[test]
+fn a_node_bound_app_is_down_for_the_whole_window_of_its_node() {
+    let sc = maintained(
+        r#"[[apps]]
+        name = "zwave"
+        class = "node-bound"
+        node = "n-2"
+        startup = "10s""#,
+    );
+    let (outcome, _) = traced(&sc);
+    // Four rounds, each: drained, n-2 down for 1 h, back, restarted (10 s).
+    assert_eq!(outcome.apps[0].downtime_ms, 4 * (MS_PER_H + 10 * MS_PER_S));
+    assert_eq!(outcome.apps[0].cause_ms[Cause::Maintenance.index()], outcome.apps[0].downtime_ms);
+}
+
+#[test]
+fn a_budget_that_allows_no_disruption_blocks_the_drain_until_the_timeout() {
+    let sc = maintained(
+        r#"[[apps]]
+        name = "etcd-like"
+        class = "ha"
+        replicas = 2
+        min_available = 2
+        max_unavailable = 0
+        anti_affinity = "required"
+        startup = "20s""#,
+    );
+    let (outcome, trace) = traced(&sc);
+    // The two nodes holding a replica are skipped after the one-hour drain
+    // timeout in each of the four rounds; the app never goes down.
+    assert_eq!(times(&trace, "drain-timeout").len(), 8);
+    assert!(times(&trace, "pod-drained").is_empty());
+    assert_eq!(outcome.apps[0].downtime_ms, 0);
+}

@@ -44,7 +44,7 @@ impl Sim<'_, '_> {
         }
         for &node in &self.sc.domains[domain].nodes {
             self.nodes[node].domains_down += 1;
-            if self.nodes[node].domains_down == 1 && self.nodes[node].self_up {
+            if self.nodes[node].domains_down == 1 && self.nodes[node].self_up && !self.nodes[node].in_maintenance {
                 self.went_down(node, now);
             }
         }
@@ -56,7 +56,7 @@ impl Sim<'_, '_> {
         self.schedule_domain_failure(domain, now);
         for &node in &self.sc.domains[domain].nodes {
             self.nodes[node].domains_down -= 1;
-            if self.nodes[node].domains_down == 0 && self.nodes[node].self_up {
+            if self.nodes[node].domains_down == 0 && self.nodes[node].self_up && !self.nodes[node].in_maintenance {
                 self.came_up(node, now);
             }
         }
@@ -169,6 +169,7 @@ impl Sim<'_, '_> {
 
     fn become_running(&mut self, pod: PodId, now: Millis) {
         self.pods[pod].phase = Phase::Running;
+        self.pods[pod].planned = false;
         self.schedule_fault(pod, now);
     }
 

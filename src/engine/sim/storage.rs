@@ -191,6 +191,7 @@ impl Sim<'_, '_> {
                         spread: None,
                         crash: Dist::Never,
                         hang: Dist::Never,
+                        max_unavailable: None,
                     };
                     let mut placed = Vec::new();
                     for _ in 0..total {

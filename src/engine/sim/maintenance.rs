@@ -1,0 +1,151 @@
+//! Rolling planned maintenance: cordon, drain under PodDisruptionBudgets,
+//! take the node down, bring it back, wait for the drained pods, next node.
+
+use super::{Event, EventId, Millis, NodeId, Phase, PodId, Sim};
+use crate::scenario::maintenance::DRAIN_RETRY_MS;
+
+/// Where the current round is.
+#[derive(Default)]
+pub struct MaintState {
+    /// The node being maintained (index into the nodes), while a round runs.
+    node: Option<NodeId>,
+    step: Step,
+    /// When the current drain or wait began, for the timeout.
+    since_ms: Millis,
+    poll_ev: Option<EventId>,
+}
+
+#[derive(Default, PartialEq, Eq, Clone, Copy)]
+enum Step {
+    #[default]
+    Draining,
+    Down,
+    Waiting,
+}
+
+impl Sim<'_, '_> {
+    pub(super) fn schedule_first_round(&mut self) {
+        if let Some(m) = &self.sc.maintenance
+            && m.start_ms <= self.sc.horizon_ms
+        {
+            self.queue.schedule(m.start_ms, Event::MaintenanceRound);
+        }
+    }
+
+    pub(super) fn maintenance_round(&mut self, now: Millis) {
+        let Some(m) = self.sc.maintenance.clone() else { return };
+        let next = now.saturating_add(m.every_ms);
+        if next <= self.sc.horizon_ms {
+            self.queue.schedule(next, Event::MaintenanceRound);
+        }
+        if self.maint.node.is_some() {
+            self.note(now, "maintenance-skipped", None, None, "the previous round is still running".into());
+            return;
+        }
+        self.begin_node(0, now);
+    }
+
+    /// Starts on the first node from `from` that is up: cordon and drain.
+    fn begin_node(&mut self, from: NodeId, now: Millis) {
+        let Some(node) = (from..self.nodes.len()).find(|&n| self.nodes[n].up) else {
+            self.maint.node = None;
+            return;
+        };
+        self.maint =
+            super::maintenance::MaintState { node: Some(node), step: Step::Draining, since_ms: now, poll_ev: None };
+        self.nodes[node].cordoned = true;
+        self.load[node].schedulable = false;
+        self.note(now, "cordon", Some(node), None, String::new());
+        self.drain_step(now);
+    }
+
+    /// A pod may be evicted if its app's budget allows one more pod not Ready.
+    fn budget_allows(&self, pod: PodId) -> bool {
+        let app = self.pods[pod].app;
+        let Some(max_unavailable) = self.sc.apps[app].max_unavailable else { return true };
+        if self.pods[pod].phase != Phase::Running {
+            return true;
+        }
+        let (first, last) = self.app_pods[app];
+        let not_ready = (first..last).filter(|&p| self.pods[p].phase != Phase::Running).count() as u32;
+        not_ready < max_unavailable
+    }
+
+    /// Evicts what the budgets allow; the node goes down once empty.
+    fn drain_step(&mut self, now: Millis) {
+        let Some(node) = self.maint.node else { return };
+        if !self.nodes[node].up {
+            // It failed meanwhile: nothing left to plan on it this round.
+            self.nodes[node].cordoned = false;
+            self.begin_node(node + 1, now);
+            return;
+        }
+        for pod in self.nodes[node].pods.clone() {
+            if self.budget_allows(pod) {
+                // The eviction API: the pod leaves the endpoints at once and
+                // its controller creates the replacement.
+                self.unbind(pod);
+                self.pods[pod].planned = true;
+                self.note(now, "pod-drained", Some(node), Some(pod), String::new());
+                self.refresh_app(self.pods[pod].app, now);
+            }
+        }
+        self.schedule_pending(now);
+        if self.nodes[node].pods.is_empty() {
+            let Some(m) = &self.sc.maintenance else { return };
+            let back = now.saturating_add(m.node_duration_ms);
+            self.maint.step = Step::Down;
+            self.nodes[node].in_maintenance = true;
+            self.went_down(node, now);
+            self.queue.schedule(back, Event::MaintenanceEnd { node });
+        } else if now.saturating_sub(self.maint.since_ms)
+            >= self.sc.maintenance.as_ref().map_or(0, |m| m.drain_timeout_ms)
+        {
+            self.note(
+                now,
+                "drain-timeout",
+                Some(node),
+                None,
+                "a disruption budget blocks the drain: node skipped".into(),
+            );
+            self.nodes[node].cordoned = false;
+            if self.nodes[node].ready {
+                self.load[node].schedulable = true;
+            }
+            self.begin_node(node + 1, now);
+        } else {
+            self.maint.poll_ev = Some(self.queue.schedule(now + DRAIN_RETRY_MS, Event::MaintenancePoll));
+        }
+    }
+
+    pub(super) fn maintenance_end(&mut self, node: NodeId, now: Millis) {
+        self.nodes[node].in_maintenance = false;
+        self.nodes[node].cordoned = false;
+        if self.nodes[node].self_up && self.nodes[node].domains_down == 0 {
+            self.came_up(node, now);
+        }
+        self.maint.step = Step::Waiting;
+        self.maint.since_ms = now;
+        self.maintenance_poll(now);
+    }
+
+    /// Retries a blocked drain, or checks whether the drained pods are all
+    /// Ready again so that the next node can start.
+    pub(super) fn maintenance_poll(&mut self, now: Millis) {
+        self.maint.poll_ev = None;
+        let Some(node) = self.maint.node else { return };
+        match self.maint.step {
+            Step::Draining => self.drain_step(now),
+            Step::Down => {}
+            Step::Waiting => {
+                let waiting = self.pods.iter().any(|p| p.planned);
+                let timeout = self.sc.maintenance.as_ref().map_or(0, |m| m.drain_timeout_ms);
+                if !waiting || now.saturating_sub(self.maint.since_ms) >= timeout {
+                    self.begin_node(node + 1, now);
+                } else {
+                    self.maint.poll_ev = Some(self.queue.schedule(now + DRAIN_RETRY_MS, Event::MaintenancePoll));
+                }
+            }
+        }
+    }
+}

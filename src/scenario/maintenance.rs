@@ -1,0 +1,51 @@
+//! The `[maintenance]` table: rolling planned maintenance of every node.
+
+use super::Validator;
+use super::raw::Duration;
+use crate::error::InputError;
+use crate::model::Maintenance;
+use crate::time::{MS_PER_H, MS_PER_MIN};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// ASSUMPTION: an operator gives up on a drain blocked by a
+/// PodDisruptionBudget after an hour (`kubectl drain` waits for ever by
+/// default) and skips that node for the round.
+pub const DEFAULT_DRAIN_TIMEOUT_MS: u64 = MS_PER_H;
+/// `kubectl drain` retries a refused eviction every 5 seconds.
+pub const DRAIN_RETRY_MS: u64 = 5_000;
+/// ASSUMPTION: half an hour of reboot and upgrade per node.
+pub const DEFAULT_NODE_DURATION_MS: u64 = 30 * MS_PER_MIN;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    pub every: Spanned<Duration>,
+    pub start: Option<Duration>,
+    pub duration: Option<Duration>,
+    pub drain_timeout: Option<Duration>,
+}
+
+impl Validator<'_> {
+    pub(super) fn maintenance(
+        &mut self,
+        raw: &Option<Spanned<RawMaintenance>>,
+    ) -> Result<Option<Maintenance>, InputError> {
+        let Some(raw) = raw else { return Ok(None) };
+        let m = raw.get_ref();
+        let every_ms = m.every.get_ref().0;
+        if every_ms == 0 {
+            return Err(self.err(
+                m.every.span(),
+                "maintenance.every",
+                "the maintenance interval must be longer than zero",
+            ));
+        }
+        Ok(Some(Maintenance {
+            every_ms,
+            start_ms: m.start.map_or(every_ms, |d| d.0),
+            node_duration_ms: m.duration.map_or(DEFAULT_NODE_DURATION_MS, |d| d.0),
+            drain_timeout_ms: m.drain_timeout.map_or(DEFAULT_DRAIN_TIMEOUT_MS, |d| d.0),
+        }))
+    }
+}
