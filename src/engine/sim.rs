@@ -652,9 +652,6 @@ impl<'a, 't> Sim<'a, 't> {
     /// except StatefulSet pods already deleted, which are replaced now.
     fn came_up(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].up = true;
-        if self.sc.nodes[node].control_plane {
-            self.set_cp_up(true, now);
-        }
         if let Some(ev) = self.nodes[node].notready_ev.take() {
             self.queue.cancel(ev);
         }
@@ -689,6 +686,11 @@ impl<'a, 't> Sim<'a, 't> {
         for &pod in &bound {
             self.refresh_app(self.pods[pod].app, now);
         }
+        // Last, once the node is fully back: its etcd member may restore
+        // the quorum, and the controllers' catch-up sees the node as it is.
+        if self.sc.nodes[node].control_plane {
+            self.set_cp_up(true, now);
+        }
     }
 
     /// The node's Ready status is written: its taint and pending evictions
@@ -705,6 +707,7 @@ impl<'a, 't> Sim<'a, 't> {
     fn start_pod(&mut self, pod: PodId, now: Millis) {
         let app = self.pods[pod].app;
         let startup = self.sc.apps[app].startup.sample(&mut self.startup_rng[app]).unwrap_or(0);
+        debug_assert!(self.pods[pod].ready_ev.is_none(), "pod {pod} started twice at {now}");
         self.pods[pod].phase = Phase::Starting;
         self.pods[pod].started_at = now;
         self.pods[pod].ready_ev = Some(self.queue.schedule(now.saturating_add(startup), Event::PodReady { pod }));

@@ -19,6 +19,12 @@ struct Spec {
     repair_h: u32,
     toleration_s: u32,
     disk_mttf_h: u32,
+    /// Per app: bit 0 StatefulSet, bit 1 crashes, bit 2 hangs, bit 3 depends
+    /// on the previous app, bit 4 a disruption budget.
+    extras: Vec<u8>,
+    /// Bit 0 control-plane nodes, bit 1 racks that fail, bit 2 maintenance,
+    /// bit 3 the out-of-service taint.
+    cluster: u8,
 }
 
 fn spec() -> impl proptest::strategy::Strategy<Value = Spec> {
@@ -31,17 +37,23 @@ fn spec() -> impl proptest::strategy::Strategy<Value = Spec> {
         1u32..48,
         0u32..600,
         50u32..5000,
+        prop::collection::vec(0u8..32, 8),
+        0u8..16,
     )
-        .prop_map(|(nodes, apps, storage, events, failure_h, repair_h, toleration_s, disk_mttf_h)| Spec {
-            nodes,
-            apps,
-            storage,
-            events,
-            failure_h,
-            repair_h,
-            toleration_s,
-            disk_mttf_h,
-        })
+        .prop_map(
+            |(nodes, apps, storage, events, failure_h, repair_h, toleration_s, disk_mttf_h, extras, cluster)| Spec {
+                nodes,
+                apps,
+                storage,
+                events,
+                failure_h,
+                repair_h,
+                toleration_s,
+                disk_mttf_h,
+                extras,
+                cluster,
+            },
+        )
 }
 
 fn to_toml(spec: &Spec) -> String {
@@ -55,11 +67,29 @@ fn to_toml(spec: &Spec) -> String {
         spec.toleration_s, spec.failure_h, spec.repair_h, spec.disk_mttf_h
     );
     let n = spec.nodes.len();
+    if spec.cluster & 8 != 0 {
+        t = t.replace("[node_defaults]", "out_of_service_after = \"10m\"\n[node_defaults]");
+    }
     for (i, (cpu, device)) in spec.nodes.iter().enumerate() {
-        t += &format!("[[nodes]]\nname = \"n{i}\"\ncpu = {cpu}\n");
+        t += &format!("[[nodes]]\nname = \"n{i}\"\ncpu = {cpu}\nlabels = {{ rack = \"r{}\" }}\n", i % 2);
         if *device {
             t += "devices = [\"usb\"]\n";
         }
+        if spec.cluster & 1 != 0 && i < 3 {
+            t += "control_plane = true\n";
+        }
+    }
+    if spec.cluster & 2 != 0 {
+        for r in 0..n.min(2) {
+            t += &format!(
+                "[[domains]]\nname = \"rack-{r}\"\nkind = \"rack\"\nselector = {{ rack = \"r{r}\" }}\n\
+                 failure = {{ dist = \"exponential\", mean = \"{}h\" }}\nrepair = \"3h\"\n",
+                spec.failure_h * 2
+            );
+        }
+    }
+    if spec.cluster & 4 != 0 {
+        t += "[maintenance]\nevery = \"60d\"\nduration = \"1h\"\n";
     }
     let min_cpu_m = spec.nodes.iter().map(|(c, _)| c * 1000).min().unwrap();
     let mut volumes = format!("[[volumes]]\nname = \"shared\"\nbackend = \"gluster\"\nreplicas = {}\n", n.min(3));
@@ -86,6 +116,22 @@ fn to_toml(spec: &Spec) -> String {
             volumes += &format!("[[volumes]]\nname = \"v{a}\"\n{backend}");
             t += &format!("volumes = [\"v{a}\"]\n");
         }
+        let extras = spec.extras[a];
+        if extras & 1 != 0 {
+            t += "kind = \"statefulset\"\n";
+        }
+        if extras & 2 != 0 {
+            t += &format!("crash = {{ dist = \"exponential\", mean = \"{}h\" }}\n", spec.failure_h);
+        }
+        if extras & 4 != 0 {
+            t += &format!("hang = {{ dist = \"exponential\", mean = \"{}h\" }}\n", spec.failure_h * 3);
+        }
+        if extras & 8 != 0 && a > 0 {
+            t += &format!("depends_on = [\"a{}\"]\n", a - 1);
+        }
+        if extras & 16 != 0 {
+            t += "max_unavailable = 1\n";
+        }
         match class {
             0 => t += "class = \"flexible\"\n",
             1 => t += &format!("class = \"node-bound\"\nnode = \"n{node}\"\n"),
@@ -102,6 +148,7 @@ fn to_toml(spec: &Spec) -> String {
     t += &volumes;
     for &(at_h, node, duration_min) in &spec.events {
         t += &format!("[[events]]\nat = \"{at_h}h\"\nfail = \"node:n{}\"\nduration = \"{duration_min}m\"\n", node % n);
+        t += &format!("[[events]]\nat = \"{at_h}h{duration_min}m\"\nfail = \"app:a{}\"\n", node % spec.apps.len());
     }
     t
 }
