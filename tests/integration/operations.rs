@@ -501,3 +501,87 @@ fn a_budget_that_allows_no_disruption_blocks_the_drain_until_the_timeout() {
     assert!(times(&trace, "pod-drained").is_empty());
     assert_eq!(outcome.apps[0].downtime_ms, 0);
 }
+
+#[test]
+fn zones_come_from_zone_domains_and_each_follows_the_disruption_rule_on_its_own() {
+    // zone-a: a-1..a-3, zone-b: b-1..b-5. Three of zone-b's five nodes go
+    // (PartialDisruption there: no taint in a zone of 50 nodes or fewer),
+    // while a-1's failure in the healthy zone-a is handled normally. A
+    // scripted domain failure of zone-a afterwards (every node of the zone
+    // down while zone-b has Ready nodes: FullDisruption of one zone only)
+    // still evicts at the normal rate.
+    let sc = scenario(
+        r#"
+        horizon = "30d"
+        replications = 1
+        strategies = ["first-fit"]
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        [[nodes]]
+        name = "a"
+        count = 3
+        labels = { zone = "a" }
+        [[nodes]]
+        name = "b"
+        count = 5
+        labels = { zone = "b" }
+        [[domains]]
+        name = "zone-a"
+        kind = "zone"
+        selector = { zone = "a" }
+        [[domains]]
+        name = "zone-b"
+        kind = "zone"
+        selector = { zone = "b" }
+        [[apps]]
+        name = "web"
+        class = "flexible"
+        count = 8
+        cpu = 3
+        [[events]]
+        at = "10h"
+        fail = "node:b-1"
+        duration = "5h"
+        [[events]]
+        at = "10h"
+        fail = "node:b-2"
+        duration = "5h"
+        [[events]]
+        at = "10h"
+        fail = "node:b-3"
+        duration = "5h"
+        [[events]]
+        at = "10h"
+        fail = "node:a-1"
+        duration = "5h"
+        [[events]]
+        at = "20h"
+        fail = "domain:zone-a"
+        duration = "5h"
+        "#,
+    );
+    assert_eq!(sc.nodes.iter().map(|n| n.zone).collect::<Vec<_>>(), vec![0, 0, 0, 1, 1, 1, 1, 1]);
+    let (_, trace) = traced(&sc);
+    let tainted = |node: usize| {
+        trace.iter().filter(|r| r.kind == "taint" && r.node == Some(node)).map(|r| r.time_ms).collect::<Vec<_>>()
+    };
+    assert_eq!(tainted(0).len(), 2, "a-1 tainted at 10 h and again when zone-a fails at 20 h");
+    // In zone-b the first two nodes to go NotReady are tainted (2 NotReady
+    // is not "more than 2"); the third makes it PartialDisruption and is not.
+    let not_ready =
+        |node: usize| trace.iter().find(|r| r.kind == "node-not-ready" && r.node == Some(node)).unwrap().time_ms;
+    let mut order: Vec<usize> = (3..6).collect();
+    order.sort_by_key(|&n| not_ready(n));
+    assert_eq!(tainted(order[0]).len(), 1);
+    assert_eq!(tainted(order[1]).len(), 1);
+    assert!(tainted(order[2]).is_empty(), "tainted in a partially disrupted zone");
+    // zone-a fully down while zone-b is healthy: its nodes are tainted at
+    // the primary rate, 10 s apart.
+    let mut zone_a: Vec<Millis> = (0..3).flat_map(|n| tainted(n)).filter(|&t| t >= 20 * MS_PER_H).collect();
+    zone_a.sort_unstable();
+    assert_eq!(zone_a.len(), 3);
+    assert!(zone_a.windows(2).all(|w| w[1] - w[0] >= 10 * MS_PER_S), "{zone_a:?}");
+}
