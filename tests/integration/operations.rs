@@ -580,7 +580,7 @@ fn zones_come_from_zone_domains_and_each_follows_the_disruption_rule_on_its_own(
     assert!(tainted(order[2]).is_empty(), "tainted in a partially disrupted zone");
     // zone-a fully down while zone-b is healthy: its nodes are tainted at
     // the primary rate, 10 s apart.
-    let mut zone_a: Vec<Millis> = (0..3).flat_map(|n| tainted(n)).filter(|&t| t >= 20 * MS_PER_H).collect();
+    let mut zone_a: Vec<Millis> = (0..3).flat_map(tainted).filter(|&t| t >= 20 * MS_PER_H).collect();
     zone_a.sort_unstable();
     assert_eq!(zone_a.len(), 3);
     assert!(zone_a.windows(2).all(|w| w[1] - w[0] >= 10 * MS_PER_S), "{zone_a:?}");
