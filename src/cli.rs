@@ -299,6 +299,44 @@ fn validate(path: &Path) -> Result<(), Error> {
             out += &format!("  at {}: {} fails {how_long}\n", format_duration(e.at_ms), e.target.describe(s));
         }
     }
+    if !s.domains.is_empty() {
+        out += &format!("{} failure domains:\n", s.domains.len());
+        for d in &s.domains {
+            let members: Vec<&str> = d.nodes.iter().map(|&n| s.nodes[n].name.as_str()).collect();
+            out += &format!(
+                "  {} ({}): [{}], failure {}, repair {}\n",
+                d.name,
+                d.kind,
+                members.join(", "),
+                d.failure.describe(),
+                d.repair.describe()
+            );
+        }
+    }
+    if !s.volumes.is_empty() {
+        out += &format!("{} volumes:\n", s.volumes.len());
+        for v in &s.volumes {
+            out += &format!("  {}: {}\n", v.name, v.backend.name());
+        }
+    }
+    let control_plane: Vec<&str> = s.nodes.iter().filter(|n| n.control_plane).map(|n| n.name.as_str()).collect();
+    out += &match control_plane.len() {
+        0 => "control plane: outside the simulated nodes (never fails)\n".to_string(),
+        1 => format!("control plane: a single server on {} (k3s with SQLite, or one etcd member)\n", control_plane[0]),
+        n => format!("control plane: {n} etcd members on [{}], quorum {}\n", control_plane.join(", "), n / 2 + 1),
+    };
+    if let Some(m) = &s.maintenance {
+        out += &format!(
+            "maintenance: every {} from {}, {} per node, drain timeout {}\n",
+            format_duration(m.every_ms),
+            format_duration(m.start_ms),
+            format_duration(m.node_duration_ms),
+            format_duration(m.drain_timeout_ms)
+        );
+    }
+    if !s.replayed.is_empty() {
+        out += &format!("{} failures replayed from traces\n", s.replayed.len());
+    }
     let warnings = run_warnings(s);
     for w in &warnings {
         out += &format!("warning: {w}\n");
