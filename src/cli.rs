@@ -34,6 +34,11 @@ pub enum Command {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Redraw the plots and report.html of a results folder from its CSVs.
+    Report {
+        /// A folder written by `clustersim run`.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -75,6 +80,11 @@ pub fn main_with(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { scenario } => validate(&scenario),
+        Command::Report { dir } => {
+            let written = crate::report::generate(&dir)?;
+            println!("wrote {} to {}", written.join(", "), dir.display());
+            Ok(())
+        }
     }
 }
 
@@ -221,6 +231,12 @@ fn run(args: RunArgs) -> Result<(), Error> {
         written.push("events.csv");
     }
     written.push(output::MANIFEST);
+    output::write_atomic(&out_dir, output::MANIFEST, &files::summary_json(&scenario, &summary, &written)?)?;
+    // The plots and report.html are drawn from the files just written, as
+    // `clustersim report` would; the manifest is then rewritten to list them.
+    let drawn = crate::report::generate(&out_dir)?;
+    let mut written: Vec<&str> = written;
+    written.extend(drawn.iter().map(String::as_str));
     output::write_atomic(&out_dir, output::MANIFEST, &files::summary_json(&scenario, &summary, &written)?)?;
     output::remove_stale(&out_dir, &previous, &written)?;
 

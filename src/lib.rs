@@ -11,6 +11,7 @@ pub mod montecarlo;
 pub mod output;
 pub mod placement;
 pub mod replay;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod summary;

@@ -352,11 +352,20 @@ impl Validator<'_> {
             }
         }
         if kube.backoff_initial_ms > kube.backoff_max_ms {
-            let span = k.backoff_initial.as_ref().map_or(0..0, |v| v.span());
+            // At the key written; `backoff_max` alone can undercut the default first delay.
+            let (span, key) = match (&k.backoff_initial, &k.backoff_max) {
+                (Some(i), _) => (i.span(), "kubernetes.backoff_initial"),
+                (None, Some(m)) => (m.span(), "kubernetes.backoff_max"),
+                (None, None) => (k.backoff.as_ref().map_or(0..0, |b| b.span()), "kubernetes.backoff"),
+            };
             return Err(self.err(
                 span,
-                "kubernetes.backoff_initial",
-                "the first back-off is longer than `backoff_max`",
+                key,
+                format!(
+                    "`backoff_initial` ({}) is longer than `backoff_max` ({}): the first restart delay cannot exceed the cap",
+                    crate::time::format_duration(kube.backoff_initial_ms),
+                    crate::time::format_duration(kube.backoff_max_ms)
+                ),
             ));
         }
         if kube.eviction_rate_per_s == 0.0 {
@@ -552,17 +561,29 @@ impl Validator<'_> {
 
     /// `depends_on`: references to other apps, without cycles.
     fn dependencies(&mut self, raw: &[RawApp], mut apps: Vec<App>) -> Result<Vec<App>, InputError> {
-        // Raw apps expand with `count`; walk them in step.
+        // Raw apps expand with `count`; walk them in step. `written[r]`: the
+        // dependencies of raw app `r` and where each is written.
         let mut index = 0;
-        for r in raw {
+        let mut origin = Vec::with_capacity(apps.len());
+        let mut written = Vec::with_capacity(raw.len());
+        for (r_index, r) in raw.iter().enumerate() {
             let copies = r.count.as_ref().map_or(1, |c| *c.get_ref() as usize);
             let mut deps = Vec::new();
             for d in r.depends_on.iter().flatten() {
                 let id = apps.iter().position(|a| &a.name == d.get_ref()).ok_or_else(|| {
+                    let counted = raw.iter().find(|x| x.name.get_ref() == d.get_ref()).and_then(|x| x.count.as_ref());
+                    let why = match counted {
+                        Some(c) => format!(
+                            "which `count` expands `{0}` into `{0}-1` to `{0}-{1}`: name the copies it depends on",
+                            d.get_ref(),
+                            c.get_ref()
+                        ),
+                        None => "which no [[apps]] declares".to_string(),
+                    };
                     self.err(
                         d.span(),
                         "apps.depends_on",
-                        format!("app `{}` depends on `{}`, which no [[apps]] declares", r.name.get_ref(), d.get_ref()),
+                        format!("app `{}` depends on `{}`, {why}", r.name.get_ref(), d.get_ref()),
                     )
                 })?;
                 deps.push((id, d.span()));
@@ -570,29 +591,59 @@ impl Validator<'_> {
             for app in &mut apps[index..index + copies] {
                 app.depends_on = deps.iter().map(|(d, _)| *d).collect();
             }
+            origin.extend(std::iter::repeat_n(r_index, copies));
+            written.push(deps);
             index += copies;
         }
-        // No app may depend on itself, directly or through others.
-        for start in 0..apps.len() {
-            let mut stack = apps[start].depends_on.clone();
-            let mut seen = vec![false; apps.len()];
-            while let Some(a) = stack.pop() {
-                if a == start {
-                    let r = raw
-                        .iter()
-                        .find(|r| apps[start].name.starts_with(r.name.get_ref().as_str()))
-                        .map_or(0..0, |r| r.name.span());
-                    return Err(self.err(
-                        r,
-                        "apps.depends_on",
-                        format!(
-                            "app `{}` depends on itself through `depends_on`: dependencies must not form a cycle",
-                            apps[start].name
-                        ),
-                    ));
-                }
-                if !std::mem::replace(&mut seen[a], true) {
-                    stack.extend(apps[a].depends_on.iter().copied());
+        // No app may depend on itself, directly or through others: a
+        // depth-first walk in file order reports the first cycle it closes,
+        // at the `depends_on` entry that closes it.
+        const NEW: u8 = 0;
+        const ON_PATH: u8 = 1;
+        const DONE: u8 = 2;
+        let mut state = vec![NEW; apps.len()];
+        for root in 0..apps.len() {
+            if state[root] != NEW {
+                continue;
+            }
+            state[root] = ON_PATH;
+            // (app, how many of its dependencies were followed)
+            let mut path = vec![(root, 0usize)];
+            while let Some((app, next)) = path.last_mut() {
+                let app = *app;
+                let Some(&dep) = apps[app].depends_on.get(*next) else {
+                    state[app] = DONE;
+                    path.pop();
+                    continue;
+                };
+                *next += 1;
+                match state[dep] {
+                    NEW => {
+                        state[dep] = ON_PATH;
+                        path.push((dep, 0));
+                    }
+                    ON_PATH => {
+                        let span =
+                            written[origin[app]].iter().find(|(d, _)| *d == dep).map_or(0..0, |(_, s)| s.clone());
+                        let message = if dep == app {
+                            format!("app `{}` depends on itself: remove it from its `depends_on`", apps[app].name)
+                        } else {
+                            let from = path.iter().position(|&(a, _)| a == dep).unwrap_or(0);
+                            let cycle: Vec<&str> = path[from..]
+                                .iter()
+                                .map(|&(a, _)| apps[a].name.as_str())
+                                .chain([apps[dep].name.as_str()])
+                                .collect();
+                            format!(
+                                "app `{}` depends on `{}`, which closes the cycle {}: dependencies must not form a cycle",
+                                apps[app].name,
+                                apps[dep].name,
+                                cycle.join(" -> ")
+                            )
+                        };
+                        return Err(self.err(span, "apps.depends_on", message));
+                    }
+                    _ => {}
                 }
             }
         }
@@ -611,12 +662,6 @@ impl Validator<'_> {
         for r in &raw.replay {
             let base = Path::new(self.file).parent().unwrap_or(Path::new("."));
             let path = base.join(r.file.get_ref());
-            let replay = crate::replay::load(&path)?;
-            let names: Vec<&str> = match replay.kind {
-                crate::replay::ReplayKind::Node => nodes.iter().map(|n| n.name.as_str()).collect(),
-                crate::replay::ReplayKind::Domain => domains.iter().map(|d| d.name.as_str()).collect(),
-            };
-            crate::replay::check_names(&path.display().to_string(), &replay, &names)?;
             match r.mode.as_ref().map(|m| m.get_ref().as_str()) {
                 None | Some("add") => {}
                 Some("replace") => self.replace_random = true,
@@ -625,6 +670,24 @@ impl Validator<'_> {
                     return Err(self.err(span, "replay.mode", format!("unknown replay mode `{other}`: use add (on top of the distributions) or replace (instead of them)")));
                 }
             }
+            let replay = crate::replay::load(&path).map_err(|e| match e.location {
+                // Unreadable (missing, a folder): point at `file` in the scenario.
+                None => self.err(
+                    r.file.span(),
+                    "replay.file",
+                    format!(
+                        "cannot read the failure trace `{}` (`file` is relative to the scenario's folder): {}",
+                        path.display(),
+                        e.message.trim_start_matches("cannot read the failure trace: ")
+                    ),
+                ),
+                Some(_) => e,
+            })?;
+            let names: Vec<&str> = match replay.kind {
+                crate::replay::ReplayKind::Node => nodes.iter().map(|n| n.name.as_str()).collect(),
+                crate::replay::ReplayKind::Domain => domains.iter().map(|d| d.name.as_str()).collect(),
+            };
+            crate::replay::check_names(&path.display().to_string(), &replay, &names)?;
             // A failure that starts the very millisecond the previous one of
             // the same name ends continues it: merge them so the repair is
             // not taken for the end of the outage.

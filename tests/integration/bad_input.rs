@@ -81,6 +81,19 @@ fn validate(toml: &str) -> (String, String) {
     (path, stderr)
 }
 
+/// Writes `toml` as `scenario.toml` and `files` (name, text) beside it in a
+/// temporary folder, and runs `clustersim validate` on the scenario. Returns
+/// the folder (kept alive), the scenario's path and the output.
+fn validate_beside(toml: &str, files: &[(&str, &str)]) -> (TempDir, String, Output) {
+    let dir = TempDir::new().expect("temp dir");
+    for (name, text) in files {
+        write(dir.path(), name, text);
+    }
+    let path = write(dir.path(), "scenario.toml", toml).display().to_string();
+    let out = run_in(dir.path(), &["validate", &path]);
+    (dir, path, out)
+}
+
 /// `toml` is refused at `line`, naming `key`, with a message containing `words`.
 fn rejected(toml: &str, line: usize, key: &str, words: &str) {
     let (path, stderr) = validate(toml);
@@ -450,6 +463,240 @@ fn a_negative_eviction_rate() {
 fn an_unhealthy_zone_threshold_above_one() {
     let toml = append("\n[kubernetes]\nunhealthy_zone_threshold = 1.5\n");
     rejected_at(&toml, "threshold", "kubernetes.unhealthy_zone_threshold", "must be between 0 and 1");
+}
+
+// ---- failure domains and topology spread ----
+
+/// A `[[domains]]` table with `body` (appended after the last app).
+fn domain(body: &str) -> String {
+    format!("\n[[domains]]\n{body}")
+}
+
+/// A rack domain holding node `a`.
+const RACK: &str = "name = \"rack-1\"\nkind = \"rack\"\nnodes = [\"a\"]\n";
+
+#[test]
+fn a_domain_names_an_unknown_node() {
+    let toml = append(&domain("name = \"rack-1\"\nkind = \"rack\"\nnodes = [\"a\", \"nope\"]\n"));
+    rejected_at(
+        &toml,
+        "\"nope\"",
+        "domains.nodes",
+        "domain `rack-1` names node `nope`, which the scenario does not declare",
+    );
+}
+
+#[test]
+fn a_domain_whose_selector_matches_no_node() {
+    let toml = edit("name = \"a\"\n", "name = \"a\"\nlabels = { rack = \"r1\" }\n");
+    let toml = format!("{toml}{}", domain("name = \"rack-2\"\nkind = \"rack\"\nselector = { rack = \"r2\" }\n"));
+    rejected_at(&toml, "\"r2\"", "domains.nodes", "domain `rack-2` has no member");
+}
+
+#[test]
+fn two_domains_with_one_name() {
+    let toml =
+        append(&format!("{}{}", domain(RACK), domain("name = \"rack-1\" # again\nkind = \"rack\"\nnodes = [\"b\"]\n")));
+    rejected_at(&toml, "# again", "domains.name", "two domains are named `rack-1`");
+}
+
+#[test]
+fn a_node_in_two_zones() {
+    let toml = append(&format!(
+        "{}{}",
+        domain("name = \"z1\"\nkind = \"zone\"\nnodes = [\"a\", \"b\"]\n"),
+        domain("name = \"z2\"\nkind = \"zone\"\nnodes = [\"b\"]\n")
+    ));
+    rejected_at(&toml, "\"z2\"", "domains.nodes", "node `b` is in two zones: a node belongs to one zone at most");
+}
+
+#[test]
+fn a_spread_kind_no_domain_has() {
+    let toml = append(&format!("{}\n[placement]\nspread_kind = \"zone\"\n", domain(RACK)));
+    rejected_at(
+        &toml,
+        "spread_kind",
+        "placement.spread_kind",
+        "no domain has kind `zone`: the kinds declared are [rack]",
+    );
+}
+
+#[test]
+fn the_domain_spread_strategy_without_domains() {
+    let toml = edit("strategies = [\"spread\"]", "strategies = [\"spread\", \"domain-spread\"]");
+    rejected_at(&toml, "strategies", "strategies", "strategy `domain-spread` needs [[domains]] to spread over");
+}
+
+#[test]
+fn an_app_spreads_over_a_kind_no_domain_has() {
+    let toml = append(&format!("spread_over = \"zone\"\n{}", domain(RACK)));
+    rejected_at(
+        &toml,
+        "spread_over",
+        "apps.spread_over",
+        "app `web` spreads over `zone`, but no domain has that kind: the kinds declared are [rack]",
+    );
+}
+
+#[test]
+fn a_spread_without_spread_over() {
+    let toml = append("spread = \"required\"\n");
+    rejected_at(&toml, "spread =", "apps.spread", "app `web` sets `spread` without `spread_over = \"KIND\"`");
+}
+
+#[test]
+fn an_unknown_spread_mode() {
+    let toml = append(&format!("spread_over = \"rack\"\nspread = \"always\"\n{}", domain(RACK)));
+    rejected_at(&toml, "\"always\"", "apps.spread", "unknown spread `always`: use required or preferred");
+}
+
+// ---- workloads and dependencies ----
+
+#[test]
+fn an_unknown_app_kind() {
+    let toml = append("kind = \"daemonset\"\n");
+    rejected_at(
+        &toml,
+        "daemonset",
+        "apps.kind",
+        "unknown kind `daemonset` for app `web`: use deployment or statefulset",
+    );
+}
+
+#[test]
+fn a_dependency_on_an_unknown_app() {
+    let toml = append("depends_on = [\"db\"]\n");
+    rejected_at(&toml, "depends_on", "apps.depends_on", "app `web` depends on `db`, which no [[apps]] declares");
+}
+
+#[test]
+fn a_dependency_on_a_counted_app_by_its_base_name() {
+    let toml = append("depends_on = [\"db\"]\n\n[[apps]]\nname = \"db\"\ncount = 2\nclass = \"flexible\"\n");
+    rejected_at(&toml, "depends_on", "apps.depends_on", "`count` expands `db` into `db-1` to `db-2`");
+}
+
+#[test]
+fn a_dependency_cycle() {
+    let toml = append(
+        "depends_on = [\"db\"] # web\n\n[[apps]]\nname = \"db\"\nclass = \"flexible\"\ndepends_on = [\"web\"] # db\n",
+    );
+    rejected_at(&toml, "# db", "apps.depends_on", "app `db` depends on `web`, which closes the cycle web -> db -> web");
+}
+
+#[test]
+fn a_dependency_on_itself() {
+    let toml = append("depends_on = [\"web\"]\n");
+    rejected_at(&toml, "depends_on", "apps.depends_on", "app `web` depends on itself");
+}
+
+// ---- containers and back-off ----
+
+#[test]
+fn an_unknown_backoff() {
+    let toml = append("\n[kubernetes]\nbackoff = \"exponential\"\n");
+    rejected_at(&toml, "backoff", "kubernetes.backoff", "unknown back-off `exponential`: use legacy");
+}
+
+#[test]
+fn a_first_backoff_longer_than_the_cap() {
+    let toml = append("\n[kubernetes]\nbackoff_initial = \"10m\"\n");
+    rejected_at(
+        &toml,
+        "backoff_initial",
+        "kubernetes.backoff_initial",
+        "`backoff_initial` (10m) is longer than `backoff_max` (5m)",
+    );
+}
+
+#[test]
+fn a_backoff_cap_below_the_default_first_backoff() {
+    let toml = append("\n[kubernetes]\nbackoff_max = \"5s\"\n");
+    rejected_at(
+        &toml,
+        "backoff_max",
+        "kubernetes.backoff_max",
+        "`backoff_initial` (10s) is longer than `backoff_max` (5s)",
+    );
+}
+
+#[test]
+fn a_liveness_failure_threshold_of_zero() {
+    let toml = append("\n[kubernetes]\nliveness_failure_threshold = 0\n");
+    rejected_at(
+        &toml,
+        "liveness_failure_threshold",
+        "kubernetes.liveness_failure_threshold",
+        "0 is out of range: `kubernetes.liveness_failure_threshold` must be at least 1",
+    );
+}
+
+#[test]
+fn a_crash_distribution_with_a_mean_of_zero() {
+    let toml = append("crash = { dist = \"fixed\", value = \"0s\" }\n");
+    rejected_at(&toml, "crash", "apps.crash", "app `web` would fail continuously");
+}
+
+// ---- new scripted targets ----
+
+#[test]
+fn an_event_on_an_unknown_domain() {
+    let toml = fail(BASE, "domain:nope");
+    rejected_at(&toml, "domain:nope", "events.fail", "no domain is named `nope`");
+}
+
+#[test]
+fn an_event_on_an_unknown_app() {
+    let toml = fail(BASE, "app:nope");
+    rejected_at(&toml, "app:nope", "events.fail", "no app is named `nope`");
+}
+
+#[test]
+fn a_duration_on_an_app_crash() {
+    let toml = format!("{}duration = \"1h\"\n", fail(BASE, "app:web"));
+    rejected_at(&toml, "duration", "events.duration", "`duration` applies to node and domain failures only");
+}
+
+// ---- failure traces ----
+
+const TRACE: &str = "# a hand-written trace\nnode,fail_at,repair_at\na,100h,104h\n";
+
+/// `BASE` with a `[[replay]]` of `file` and `extra` keys.
+fn replay(file: &str, extra: &str) -> String {
+    append(&format!("\n[[replay]]\nfile = \"{file}\"\n{extra}"))
+}
+
+#[test]
+fn an_unknown_replay_mode() {
+    let toml = replay("trace.csv", "mode = \"instead\"\n");
+    let (_dir, path, out) = validate_beside(&toml, &[("trace.csv", TRACE)]);
+    let stderr = refused(&out, &path);
+    assert!(stderr.contains(&format!("{path}:{}:", line_of(&toml, "mode"))), "{stderr}");
+    assert!(stderr.contains("`replay.mode`"), "{stderr}");
+    assert!(stderr.contains("unknown replay mode `instead`: use add"), "{stderr}");
+}
+
+#[test]
+fn a_replay_file_that_does_not_exist() {
+    let toml = replay("missing.csv", "");
+    let (dir, path, out) = validate_beside(&toml, &[]);
+    let stderr = refused(&out, &path);
+    let trace = dir.path().join("missing.csv").display().to_string();
+    assert!(stderr.contains(&format!("{path}:{}:", line_of(&toml, "missing.csv"))), "{stderr}");
+    assert!(stderr.contains("`replay.file`"), "{stderr}");
+    assert!(stderr.contains(&format!("cannot read the failure trace `{trace}`")), "{stderr}");
+}
+
+#[test]
+fn a_replay_row_names_an_unknown_node() {
+    let trace = format!("{TRACE}nope,200h,201h\n");
+    let (dir, _path, out) = validate_beside(&replay("trace.csv", ""), &[("trace.csv", &trace)]);
+    let trace_path = dir.path().join("trace.csv").display().to_string();
+    let stderr = refused(&out, &trace_path);
+    assert!(stderr.contains(&format!("{trace_path}:4:1: `node`:")), "{stderr}");
+    assert!(
+        stderr.contains("unknown node `nope`: the nodes ([[nodes]]) declared in the scenario are `a`, `b`"),
+        "{stderr}"
+    );
 }
 
 // ---- volumes ----

@@ -1,0 +1,233 @@
+//! The finished results of a run, read back from its output folder, so that
+//! plots and the HTML report depend on the files alone (`clustersim report
+//! DIR` regenerates them without rerunning).
+
+use crate::error::{Error, InputError};
+use crate::time::MS_PER_MIN;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One row of summary.csv.
+#[derive(Debug, Clone)]
+pub struct ClassRow {
+    pub strategy: String,
+    pub class: String,
+    pub availability: f64,
+    pub ci: Option<(f64, f64)>,
+    pub downtime_min_per_year: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub outages_per_year: f64,
+    pub planned: f64,
+    /// Minutes per year by cause, in the file's column order.
+    pub causes: Vec<(String, f64)>,
+}
+
+/// One row of events.csv.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub strategy: String,
+    pub time_ms: u64,
+    pub kind: String,
+    pub node: String,
+    pub app: String,
+    pub pod: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportData {
+    pub scenario: String,
+    pub scenario_file: String,
+    pub seed: String,
+    pub version: String,
+    pub horizon: String,
+    pub horizon_years: f64,
+    pub replications: usize,
+    pub warnings: Vec<String>,
+    pub strategies: Vec<String>,
+    pub classes: Vec<ClassRow>,
+    /// apps.csv as read: header and rows, for the report's table.
+    pub apps_table: (Vec<String>, Vec<Vec<String>>),
+    pub volumes_table: Option<(Vec<String>, Vec<Vec<String>>)>,
+    /// Per (strategy, class): each replication's downtime, minutes per year
+    /// (the mean over the class's apps).
+    pub replication_downtime: BTreeMap<(String, String), Vec<f64>>,
+    pub events: Option<Vec<EventRow>>,
+}
+
+fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), Error> {
+    let bad = |message: String| Error::Input(InputError::new(path.display().to_string(), message));
+    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let header: Vec<String> =
+        reader.headers().map_err(|e| bad(format!("bad header: {e}")))?.iter().map(String::from).collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| bad(format!("bad row: {e}")))?;
+        rows.push(record.iter().map(String::from).collect());
+    }
+    Ok((header, rows))
+}
+
+fn column(path: &Path, header: &[String], name: &str) -> Result<usize, Error> {
+    header.iter().position(|h| h == name).ok_or_else(|| {
+        Error::Input(InputError::new(
+            path.display().to_string(),
+            format!("no column `{name}`: not a clustersim result file"),
+        ))
+    })
+}
+
+fn number(path: &Path, text: &str) -> Result<f64, Error> {
+    text.parse()
+        .map_err(|_| Error::Input(InputError::new(path.display().to_string(), format!("`{text}` is not a number"))))
+}
+
+impl ReportData {
+    /// Reads the results in `dir` (summary.json, summary.csv, apps.csv,
+    /// replications.csv, and events.csv and volumes.csv when present).
+    pub fn load(dir: &Path) -> Result<ReportData, Error> {
+        let json_path = dir.join("summary.json");
+        let text = std::fs::read_to_string(&json_path).map_err(|e| {
+            Error::Input(InputError::new(json_path.display().to_string(), format!("cannot read the results: {e}")))
+        })?;
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            Error::Input(InputError::new(json_path.display().to_string(), format!("not a clustersim summary: {e}")))
+        })?;
+        let s = |key: &str| json.get(key).map_or(String::new(), |v| v.as_str().map_or(v.to_string(), String::from));
+        let horizon_ms = json.get("horizon_ms").and_then(|v| v.as_u64()).unwrap_or(0);
+        let horizon_years = horizon_ms as f64 / crate::time::MS_PER_YEAR as f64;
+        if horizon_ms == 0 {
+            return Err(Error::Input(InputError::new(
+                json_path.display().to_string(),
+                "no horizon_ms: not a clustersim summary",
+            )));
+        }
+
+        let path = dir.join("summary.csv");
+        let (header, rows) = read_table(&path)?;
+        let col = |name: &str| column(&path, &header, name);
+        let (c_strategy, c_class, c_avail) = (col("strategy")?, col("class")?, col("availability")?);
+        let (c_lo, c_hi, c_down) =
+            (col("availability_ci_low")?, col("availability_ci_high")?, col("downtime_min_per_year")?);
+        let (c_p95, c_p99, c_outages) =
+            (col("downtime_min_per_year_p95")?, col("downtime_min_per_year_p99")?, col("outages_per_year")?);
+        let c_planned = col("planned_min_per_year")?;
+        let cause_cols: Vec<(usize, String)> = header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.ends_with("_min_per_year") && !h.starts_with("downtime") && !h.starts_with("data_loss"))
+            .filter(|(_, h)| !h.starts_with("planned") && !h.starts_with("unplanned"))
+            .map(|(i, h)| (i, h.trim_end_matches("_min_per_year").replace('_', "-")))
+            .collect();
+        let mut classes = Vec::new();
+        let mut strategies: Vec<String> = Vec::new();
+        for row in &rows {
+            let ci = if row[c_lo].is_empty() {
+                None
+            } else {
+                Some((number(&path, &row[c_lo])?, number(&path, &row[c_hi])?))
+            };
+            if !strategies.contains(&row[c_strategy]) {
+                strategies.push(row[c_strategy].clone());
+            }
+            let mut causes = Vec::new();
+            for (i, name) in &cause_cols {
+                causes.push((name.clone(), number(&path, &row[*i])?));
+            }
+            classes.push(ClassRow {
+                strategy: row[c_strategy].clone(),
+                class: row[c_class].clone(),
+                availability: number(&path, &row[c_avail])?,
+                ci,
+                downtime_min_per_year: number(&path, &row[c_down])?,
+                p95: number(&path, &row[c_p95])?,
+                p99: number(&path, &row[c_p99])?,
+                outages_per_year: number(&path, &row[c_outages])?,
+                planned: number(&path, &row[c_planned])?,
+                causes,
+            });
+        }
+
+        let apps_path = dir.join("apps.csv");
+        let apps_table = read_table(&apps_path)?;
+        let (a_app, a_class) = (column(&apps_path, &apps_table.0, "app")?, column(&apps_path, &apps_table.0, "class")?);
+        let app_class: BTreeMap<String, String> =
+            apps_table.1.iter().map(|r| (r[a_app].clone(), r[a_class].clone())).collect();
+
+        let reps_path = dir.join("replications.csv");
+        let (rh, rrows) = read_table(&reps_path)?;
+        let (r_strategy, r_rep, r_app, r_down) = (
+            column(&reps_path, &rh, "strategy")?,
+            column(&reps_path, &rh, "replication")?,
+            column(&reps_path, &rh, "app")?,
+            column(&reps_path, &rh, "downtime_s")?,
+        );
+        // (strategy, class, replication) -> (sum of seconds, apps)
+        let mut sums: BTreeMap<(String, String, usize), (f64, usize)> = BTreeMap::new();
+        for row in &rrows {
+            let class = app_class.get(&row[r_app]).cloned().unwrap_or_default();
+            let rep: usize = row[r_rep].parse().map_err(|_| {
+                Error::Input(InputError::new(
+                    reps_path.display().to_string(),
+                    format!("`{}` is not a replication", row[r_rep]),
+                ))
+            })?;
+            let seconds = number(&reps_path, &row[r_down])?;
+            for key in [class, "all".to_string()] {
+                let entry = sums.entry((row[r_strategy].clone(), key, rep)).or_default();
+                entry.0 += seconds;
+                entry.1 += 1;
+            }
+        }
+        let mut replication_downtime: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+        for ((strategy, class, _), (seconds, apps)) in sums {
+            let minutes = seconds * 1000.0 / MS_PER_MIN as f64 / apps as f64 / horizon_years;
+            replication_downtime.entry((strategy, class)).or_default().push(minutes);
+        }
+
+        let events_path = dir.join("events.csv");
+        let events = if events_path.exists() {
+            let (eh, erows) = read_table(&events_path)?;
+            let c = |name: &str| column(&events_path, &eh, name);
+            let (e_strategy, e_time, e_kind, e_node, e_app, e_pod) =
+                (c("strategy")?, c("time_ms")?, c("kind")?, c("node")?, c("app")?, c("pod")?);
+            let mut out = Vec::with_capacity(erows.len());
+            for row in erows {
+                out.push(EventRow {
+                    strategy: row[e_strategy].clone(),
+                    time_ms: number(&events_path, &row[e_time])? as u64,
+                    kind: row[e_kind].clone(),
+                    node: row[e_node].clone(),
+                    app: row[e_app].clone(),
+                    pod: row[e_pod].clone(),
+                });
+            }
+            Some(out)
+        } else {
+            None
+        };
+        let volumes_path = dir.join("volumes.csv");
+        let volumes_table = if volumes_path.exists() { Some(read_table(&volumes_path)?) } else { None };
+
+        Ok(ReportData {
+            scenario: s("scenario"),
+            scenario_file: s("scenario_file"),
+            seed: s("seed"),
+            version: s("version"),
+            horizon: s("horizon"),
+            horizon_years,
+            replications: json.get("replications").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
+            warnings: json
+                .get("warnings")
+                .and_then(|w| w.as_array())
+                .map(|w| w.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                .unwrap_or_default(),
+            strategies,
+            classes,
+            apps_table,
+            volumes_table,
+            replication_downtime,
+            events,
+        })
+    }
+}

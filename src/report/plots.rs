@@ -1,0 +1,402 @@
+//! The plots of a run, drawn with plotters as PNG and SVG from the finished
+//! results ([`ReportData`]), never from the engine. Text is drawn with the
+//! DejaVu Sans font embedded in the binary, so PNGs have labels on machines
+//! without fonts.
+
+use super::data::ReportData;
+use crate::error::Error;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+pub const WIDTH: u32 = 1024;
+pub const HEIGHT: u32 = 640;
+const FONT: &str = "sans-serif";
+static REGISTER: Once = Once::new();
+
+/// Embeds DejaVu Sans (Bitstream Vera license, assets/fonts) as the
+/// sans-serif family of plotters' ab_glyph text renderer.
+fn register_font() {
+    REGISTER.call_once(|| {
+        let bytes: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+        for style in [FontStyle::Normal, FontStyle::Bold] {
+            // The bundled file is a valid TrueType font.
+            let _ = plotters::style::register_font(FONT, style, bytes);
+        }
+    });
+}
+
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The label of a category at the centre of its segment, none elsewhere.
+fn segment_label(value: &SegmentValue<i32>, labels: &[String]) -> String {
+    match value {
+        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Minutes per year on a log scale when the values span more than two
+/// decades: values are plotted as log10 and the ticks labelled back.
+struct Scale {
+    log: bool,
+}
+
+impl Scale {
+    const FLOOR: f64 = 0.01;
+
+    fn for_values(values: impl Iterator<Item = f64>) -> Scale {
+        let positive: Vec<f64> = values.filter(|v| *v > 0.0).collect();
+        let (lo, hi) = positive.iter().fold((f64::MAX, 0.0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        Scale { log: !positive.is_empty() && hi / lo.max(Self::FLOOR) > 100.0 }
+    }
+
+    fn map(&self, v: f64) -> f64 {
+        if self.log { v.max(Self::FLOOR).log10() } else { v }
+    }
+
+    fn label(&self, y: f64) -> String {
+        let v = if self.log { 10f64.powf(y) } else { y };
+        if v >= 10.0 {
+            format!("{v:.0}")
+        } else if v >= 1.0 {
+            format!("{v:.1}")
+        } else {
+            format!("{v:.2}")
+        }
+    }
+
+    fn caption(&self, what: &str) -> String {
+        if self.log { format!("{what} (log scale)") } else { what.to_string() }
+    }
+}
+
+/// Grouped bars of mean downtime per class and strategy, with the 95%
+/// confidence interval.
+fn downtime_by_class<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ReportData) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let minutes_per_year = crate::time::MS_PER_YEAR as f64 / crate::time::MS_PER_MIN as f64;
+    let rows: Vec<_> = data.classes.iter().filter(|r| r.class != "all").collect();
+    let bounds = |r: &super::data::ClassRow| {
+        r.ci.map_or((r.downtime_min_per_year, r.downtime_min_per_year), |(lo, hi)| {
+            ((1.0 - hi) * minutes_per_year, (1.0 - lo) * minutes_per_year)
+        })
+    };
+    let scale = Scale::for_values(rows.iter().flat_map(|r| [r.downtime_min_per_year, bounds(r).1]));
+    let top =
+        rows.iter().map(|r| scale.map(bounds(r).1.max(r.downtime_min_per_year))).fold(scale.map(1.0), f64::max) * 1.1;
+    let bottom = if scale.log { scale.map(Scale::FLOOR) } else { 0.0 };
+    let n = rows.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption(format!("{}: downtime per class and strategy, 95% CI", data.scenario), (FONT, 24))
+        .margin(16)
+        .x_label_area_size(70)
+        .y_label_area_size(70)
+        .build_cartesian_2d((0..n as i32).into_segmented(), bottom..top)?;
+    let labels: Vec<String> = rows.iter().map(|r| format!("{} / {}", r.class, r.strategy)).collect();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n + 1)
+        .x_label_formatter(&|x| segment_label(x, &labels))
+        .x_label_style((FONT, 10))
+        .y_desc(scale.caption("downtime, minutes per year"))
+        .y_label_formatter(&|y| scale.label(*y))
+        .axis_desc_style((FONT, 16))
+        .draw()?;
+    for (s, strategy) in data.strategies.iter().enumerate() {
+        chart.draw_series(
+            Histogram::vertical(&chart).style(color(s).filled()).margin(12).baseline(bottom).data(
+                rows.iter()
+                    .enumerate()
+                    .filter(|(_, r)| &r.strategy == strategy)
+                    .map(|(i, r)| (i as i32, scale.map(r.downtime_min_per_year).max(bottom))),
+            ),
+        )?;
+    }
+    chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
+        let (lo, hi) = bounds(r);
+        ErrorBar::new_vertical(
+            SegmentValue::CenterOf(i as i32),
+            scale.map(lo).max(bottom),
+            scale.map(r.downtime_min_per_year).max(bottom),
+            scale.map(hi).max(bottom),
+            BLACK.stroke_width(2),
+            12,
+        )
+    }))?;
+    for (s, strategy) in data.strategies.iter().enumerate() {
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(SegmentValue<i32>, f64)>>())?
+            .label(strategy.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color(s).filled()));
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// The distribution across replications of each class's yearly downtime
+/// (an empirical CDF per class and strategy): the tail a planner fears.
+fn downtime_cdf<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ReportData) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let series: Vec<(&(String, String), Vec<f64>)> = data
+        .replication_downtime
+        .iter()
+        .filter(|((_, class), _)| class != "all")
+        .map(|(key, values)| {
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            (key, sorted)
+        })
+        .collect();
+    let scale = Scale::for_values(series.iter().flat_map(|(_, v)| v.iter().copied()));
+    let left = if scale.log { scale.map(Scale::FLOOR) } else { 0.0 };
+    let right =
+        series.iter().flat_map(|(_, v)| v.last().copied()).map(|v| scale.map(v)).fold(scale.map(1.0), f64::max) * 1.05;
+    let mut chart = ChartBuilder::on(root)
+        .caption(format!("{}: yearly downtime across {} replications", data.scenario, data.replications), (FONT, 24))
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(60)
+        .build_cartesian_2d(left..right, 0f64..1.0)?;
+    chart
+        .configure_mesh()
+        .x_desc(scale.caption("downtime, minutes per year"))
+        .x_label_formatter(&|x| scale.label(*x))
+        .y_desc("fraction of replications at or below")
+        .axis_desc_style((FONT, 16))
+        .label_style((FONT, 12))
+        .draw()?;
+    for (i, ((strategy, class), values)) in series.iter().enumerate() {
+        let n = values.len().max(1) as f64;
+        let points: Vec<(f64, f64)> =
+            values.iter().enumerate().map(|(k, &v)| (scale.map(v).max(left), (k + 1) as f64 / n)).collect();
+        let style = color(i).stroke_width(2);
+        chart
+            .draw_series(LineSeries::new(points, style))?
+            .label(format!("{class} / {strategy}"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color(i).stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// Stacked bars: downtime by cause for each class and strategy.
+fn downtime_by_cause<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ReportData) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let rows: Vec<_> = data.classes.iter().filter(|r| r.class != "all").collect();
+    let causes: Vec<String> =
+        rows.first().map(|r| r.causes.iter().map(|(c, _)| c.clone()).collect()).unwrap_or_default();
+    let used: Vec<usize> =
+        (0..causes.len()).filter(|&c| rows.iter().any(|r| r.causes.get(c).is_some_and(|(_, v)| *v > 0.0))).collect();
+    let top = rows.iter().map(|r| r.causes.iter().map(|(_, v)| v).sum::<f64>()).fold(1.0, f64::max) * 1.1;
+    let n = rows.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption(format!("{}: downtime by cause", data.scenario), (FONT, 24))
+        .margin(16)
+        .x_label_area_size(70)
+        .y_label_area_size(70)
+        .build_cartesian_2d((0..n as i32).into_segmented(), 0f64..top)?;
+    let labels: Vec<String> = rows.iter().map(|r| format!("{} / {}", r.class, r.strategy)).collect();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n + 1)
+        .x_label_formatter(&|x| segment_label(x, &labels))
+        .x_label_style((FONT, 10))
+        .y_desc("downtime, minutes per app and year")
+        .axis_desc_style((FONT, 16))
+        .draw()?;
+    for (i, r) in rows.iter().enumerate() {
+        let mut base = 0.0;
+        for &c in &used {
+            let v = r.causes[c].1;
+            if v > 0.0 {
+                chart.draw_series(
+                    Histogram::vertical(&chart)
+                        .style(color(c).filled())
+                        .margin(12)
+                        .baseline(base)
+                        .data([(i as i32, base + v)]),
+                )?;
+                base += v;
+            }
+        }
+    }
+    for &c in &used {
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(SegmentValue<i32>, f64)>>())?
+            .label(causes[c].as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color(c).filled()));
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// One replication of the first strategy, from events.csv: each node's down
+/// spans, and each app's outages, over time.
+fn timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ReportData) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let Some(events) = &data.events else { return Ok(()) };
+    let strategy = data.strategies.first().cloned().unwrap_or_default();
+    let events: Vec<_> = events.iter().filter(|e| e.strategy == strategy).collect();
+    let mut rows: Vec<String> = Vec::new();
+    for e in &events {
+        if !e.node.is_empty() && !rows.contains(&format!("node {}", e.node)) && e.kind.starts_with("node") {
+            rows.push(format!("node {}", e.node));
+        }
+    }
+    for e in &events {
+        if !e.app.is_empty() && e.pod.is_empty() && !rows.contains(&format!("app {}", e.app)) {
+            rows.push(format!("app {}", e.app));
+        }
+    }
+    let horizon_h = data.horizon_years * crate::time::MS_PER_YEAR as f64 / crate::time::MS_PER_H as f64;
+    let mut spans: Vec<(usize, f64, f64)> = Vec::new();
+    let mut open: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
+    for e in &events {
+        let hours = e.time_ms as f64 / crate::time::MS_PER_H as f64;
+        let (row, start) = match e.kind.as_str() {
+            "node-fail" => (rows.iter().position(|r| r == &format!("node {}", e.node)), true),
+            "node-repair" => (rows.iter().position(|r| r == &format!("node {}", e.node)), false),
+            "app-down" => (rows.iter().position(|r| r == &format!("app {}", e.app)), true),
+            "app-up" => (rows.iter().position(|r| r == &format!("app {}", e.app)), false),
+            _ => (None, false),
+        };
+        if let Some(row) = row {
+            if start {
+                open.insert(row, hours);
+            } else if let Some(from) = open.remove(&row) {
+                spans.push((row, from, hours));
+            }
+        }
+    }
+    spans.extend(open.into_iter().map(|(row, from)| (row, from, horizon_h)));
+    let n = rows.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption(format!("{}: one replication under {strategy} (red: down)", data.scenario), (FONT, 24))
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(160)
+        .build_cartesian_2d(0f64..horizon_h.max(1.0), (0..n as i32).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n + 1)
+        .y_label_formatter(&|y| segment_label(y, &rows))
+        .x_desc("time, hours")
+        .axis_desc_style((FONT, 16))
+        .label_style((FONT, 12))
+        .draw()?;
+    // Outages are short next to the horizon: draw each at least a pixel wide.
+    let min_width = horizon_h / f64::from(WIDTH);
+    chart.draw_series(spans.iter().map(|&(row, from, to)| {
+        Rectangle::new(
+            [(from, SegmentValue::Exact(row as i32)), (to.max(from + min_width), SegmentValue::Exact(row as i32 + 1))],
+            RED.filled(),
+        )
+    }))?;
+    root.present()?;
+    Ok(())
+}
+
+type Plot = fn(&ReportData) -> bool;
+
+/// The plots: file stem, whether the data has what it needs.
+const PLOTS: [(&str, Plot); 4] = [
+    ("downtime_by_class", |_| true),
+    ("downtime_cdf", |_| true),
+    ("downtime_by_cause", |_| true),
+    ("timeline", |d| d.events.is_some()),
+];
+
+fn draw_one<DB: DrawingBackend>(name: &str, root: &DrawingArea<DB, Shift>, data: &ReportData) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    match name {
+        "downtime_by_class" => downtime_by_class(root, data),
+        "downtime_cdf" => downtime_cdf(root, data),
+        "downtime_by_cause" => downtime_by_cause(root, data),
+        _ => timeline(root, data),
+    }
+}
+
+/// Draws every plot the data allows into `dir` as PNG and SVG, each through
+/// a temporary file and a rename; returns the file names written.
+pub fn write_all(dir: &Path, data: &ReportData) -> Result<Vec<String>, Error> {
+    register_font();
+    let mut written = Vec::new();
+    for (name, available) in PLOTS {
+        if !available(data) {
+            continue;
+        }
+        for ext in ["png", "svg"] {
+            let file = format!("{name}.{ext}");
+            let tmp: PathBuf = dir.join(format!(".{file}.tmp-{}.{ext}", std::process::id()));
+            let result = if ext == "png" {
+                let root = BitMapBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area();
+                draw_one(name, &root, data)
+            } else {
+                let root = SVGBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area();
+                draw_one(name, &root, data)
+            };
+            result.map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                Error::Internal(format!("plot {file}: {e}"))
+            })?;
+            std::fs::rename(&tmp, dir.join(&file)).map_err(|source| Error::Io { path: dir.join(&file), source })?;
+            written.push(file);
+        }
+    }
+    Ok(written)
+}
