@@ -125,6 +125,9 @@ fn apply_overrides(scenario: &mut Scenario, args: &RunArgs) -> Result<(), Error>
                 list.push(s);
             }
         }
+        if list.contains(&Strategy::DomainSpread) && scenario.spread_kind.is_none() {
+            return Err(flag_error("--strategy", "strategy `domain-spread` needs [[domains]] to spread over"));
+        }
         scenario.strategies = list;
     }
     if let Some(r) = args.trace
@@ -309,6 +312,7 @@ fn validate(path: &Path) -> Result<(), Error> {
         for e in &s.events {
             let how_long = match (e.target, e.duration_ms) {
                 (crate::model::Target::Disk(..), _) => "until replaced and resilvered".to_string(),
+                (crate::model::Target::App(_), _) => "(its first Ready pod crashes once)".to_string(),
                 (_, Some(d)) => format!("for {}", format_duration(d)),
                 (_, None) => "for a repair time drawn from its distribution".to_string(),
             };

@@ -45,7 +45,7 @@
 //! # power cut in rack A, then worker-3 dies for good
 //! node,fail_at,repair_at
 //! worker-1, 100h, 104h30m
-//! worker-2, 100h, 360000000
+//! worker-2, 100h, 361800000
 //! worker-3, 2y,
 //! ```
 //!

@@ -95,6 +95,9 @@ pub enum Event {
     ContainerRestart {
         pod: PodId,
     },
+    /// Quorum is back: the controllers catch up (after every other change of
+    /// the same instant, such as the other members of a repaired rack).
+    CatchUp,
     /// A rolling maintenance round starts.
     MaintenanceRound,
     /// Retry a blocked drain, or check the drained pods are back.
@@ -131,6 +134,7 @@ impl Event {
             Event::HangDetected { .. } => "liveness-failed",
             Event::ContainerRestart { .. } => "container-restart",
             Event::MaintenanceRound => "maintenance-round",
+            Event::CatchUp => "catch-up",
             Event::MaintenancePoll => "maintenance-poll",
             Event::MaintenanceEnd { .. } => "maintenance-end",
         }

@@ -79,6 +79,9 @@ struct Pod {
     started_at: Millis,
     /// Drained for maintenance and not Ready again yet (planned downtime).
     planned: bool,
+    /// Its container is restarting in place after a crash: the pod keeps its
+    /// endpoints, so it serves again without a control-plane write.
+    in_place: bool,
 }
 
 #[derive(Default)]
@@ -202,6 +205,7 @@ impl<'a, 't> Sim<'a, 't> {
                     backoff_ms: 0,
                     started_at: 0,
                     planned: false,
+                    in_place: false,
                 });
             }
             app_pods.push((first, pods.len()));
@@ -270,9 +274,15 @@ impl<'a, 't> Sim<'a, 't> {
             cp_total: sc.nodes.iter().filter(|n| n.control_plane).count(),
             cp_up: sc.nodes.iter().filter(|n| n.control_plane).count(),
             maint: maintenance::MaintState::default(),
-            dependents: (0..sc.apps.len())
-                .map(|a| (0..sc.apps.len()).filter(|&d| sc.apps[d].depends_on.contains(&a)).collect())
-                .collect(),
+            dependents: {
+                let mut dependents = vec![Vec::new(); sc.apps.len()];
+                for (a, app) in sc.apps.iter().enumerate() {
+                    for &d in &app.depends_on {
+                        dependents[d].push(a);
+                    }
+                }
+                dependents
+            },
             trace,
             events: 0,
         }
@@ -389,11 +399,13 @@ impl<'a, 't> Sim<'a, 't> {
             Event::AppCrash { app } => self.app_crash(app, now),
             Event::HangDetected { pod } => self.hang_detected(pod, now),
             Event::MaintenanceRound => self.maintenance_round(now),
+            Event::CatchUp => self.catch_up(now),
             Event::MaintenancePoll => self.maintenance_poll(now),
             Event::MaintenanceEnd { node } => self.maintenance_end(node, now),
             Event::ContainerRestart { pod } => {
                 self.pods[pod].ready_ev = None;
                 self.start_pod(pod, now);
+                self.pods[pod].in_place = true;
                 self.refresh_app(self.pods[pod].app, now);
             }
         }
@@ -483,6 +495,7 @@ impl<'a, 't> Sim<'a, 't> {
         if !self.quorum() {
             // No write reaches etcd: the node is not marked until quorum.
             self.nodes[node].notready_overdue = true;
+            self.note(now, "deferred", Some(node), None, "NotReady mark waits for quorum".into());
             return;
         }
         if let Some(d) = self.sc.kube.out_of_service_after.sample(&mut self.oos_rng[node]) {
@@ -628,6 +641,9 @@ impl<'a, 't> Sim<'a, 't> {
         let Some(node) = self.pods[pod].node.take() else { return };
         self.cancel_container_events(pod);
         self.pods[pod].deleting = false;
+        // The replacement is a new pod: no back-off history.
+        self.pods[pod].backoff_ms = 0;
+        self.pods[pod].in_place = false;
         let app = &self.sc.apps[self.pods[pod].app];
         self.load[node].cpu_used_m -= app.cpu_m;
         self.load[node].memory_used_bytes -= app.memory_bytes;

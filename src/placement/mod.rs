@@ -187,7 +187,12 @@ fn select_best_spread(
             continue;
         }
         let apart = if prefer_apart { -(pod.siblings_on(node) as i64) } else { 0 };
-        let spread = spread_kind.map_or(0, |kind| -(view.siblings_in_domain(kind, node, pod.siblings_on) as i64));
+        // A node without the topology key ranks last under a preferred
+        // spread, as kube-scheduler's PodTopologySpread scores it.
+        let spread = spread_kind.map_or(0, |kind| match view.topology[kind][node] {
+            Some(_) => -(view.siblings_in_domain(kind, node, pod.siblings_on) as i64),
+            None => i64::MIN / 4,
+        });
         let key = (spread, apart, score(node));
         match best {
             Some((best_key, _)) if key < best_key => {}

@@ -585,3 +585,95 @@ fn zones_come_from_zone_domains_and_each_follows_the_disruption_rule_on_its_own(
     assert_eq!(zone_a.len(), 3);
     assert!(zone_a.windows(2).all(|w| w[1] - w[0] >= 10 * MS_PER_S), "{zone_a:?}");
 }
+
+fn three_members_and_workers(extra: &str) -> Scenario {
+    scenario(&format!(
+        r#"
+        horizon = "30d"
+        replications = 1
+        strategies = ["first-fit"]
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        [[nodes]]
+        name = "cp"
+        count = 3
+        control_plane = true
+        cpu = "100m"
+        labels = {{ rack = "r" }}
+        [[nodes]]
+        name = "w"
+        count = 2
+        [[domains]]
+        name = "rack"
+        kind = "rack"
+        selector = {{ rack = "r" }}
+        [[apps]]
+        name = "web"
+        class = "flexible"
+        cpu = 1
+        startup = "20s"
+        {extra}
+        "#
+    ))
+}
+
+#[test]
+fn regression_members_back_together_are_not_tainted_by_the_catch_up() {
+    let sc = three_members_and_workers("[[events]]\nat = \"100h\"\nfail = \"domain:rack\"\nduration = \"1h\"");
+    let (_, trace) = traced(&sc);
+    assert_eq!(times(&trace, "quorum-regained"), vec![101 * MS_PER_H]);
+    assert!(
+        !trace.iter().any(|r| r.kind == "taint" && r.node.is_some_and(|n| n < 3)),
+        "a member that came back in the same instant was tainted"
+    );
+}
+
+#[test]
+fn regression_a_container_restarted_in_place_serves_without_quorum() {
+    let sc = three_members_and_workers(
+        "[[events]]\nat = \"100h\"\nfail = \"node:cp-1\"\nduration = \"2h\"\n\
+         [[events]]\nat = \"100h\"\nfail = \"node:cp-2\"\nduration = \"2h\"\n\
+         [[events]]\nat = \"101h\"\nfail = \"app:web\"",
+    );
+    let (outcome, _) = traced(&sc);
+    // The kubelet restarts it after 10 s; it starts in 20 s and keeps its
+    // endpoints: no control-plane write is needed.
+    assert_eq!(outcome.apps[0].downtime_ms, 30 * MS_PER_S);
+}
+
+#[test]
+fn regression_a_replacement_pod_starts_without_the_old_pods_back_off() {
+    let text = r#"
+        horizon = "30d"
+        replications = 1
+        strategies = ["first-fit"]
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = "never"
+        repair = "never"
+        [[nodes]]
+        name = "n"
+        count = 2
+        [[apps]]
+        name = "db"
+        class = "flexible"
+        startup = "20s"
+        [[events]]
+        at = "100h"
+        fail = "app:db"
+        [[events]]
+        at = "100h5m"
+        fail = "node:n-1"
+        duration = "4h"
+        [[events]]
+        at = "100h12m"
+        fail = "app:db"
+        "#;
+    let (_, trace) = traced(&scenario(text));
+    let delays: Vec<&str> = trace.iter().filter(|r| r.kind == "back-off").map(|r| r.detail.as_str()).collect();
+    assert_eq!(delays, vec!["restart in 10000 ms", "restart in 10000 ms"]);
+}

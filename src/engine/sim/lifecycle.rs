@@ -84,7 +84,7 @@ impl Sim<'_, '_> {
             }
             (false, true) => {
                 self.note(now, "quorum-regained", None, None, String::new());
-                self.catch_up(now);
+                self.queue.schedule(now, Event::CatchUp);
             }
             _ => {}
         }
@@ -94,7 +94,10 @@ impl Sim<'_, '_> {
     /// are Ready, overdue NotReady marks and evictions happen at once (the
     /// taints still under the rate limit), pods that became ready are
     /// published, and everything Pending is scheduled.
-    fn catch_up(&mut self, now: Millis) {
+    pub(super) fn catch_up(&mut self, now: Millis) {
+        if !self.quorum() {
+            return;
+        }
         for node in 0..self.nodes.len() {
             if self.nodes[node].up && self.nodes[node].ready_overdue {
                 self.mark_ready(node);
@@ -159,7 +162,7 @@ impl Sim<'_, '_> {
     /// plane to publish it.
     pub(super) fn pod_ready(&mut self, pod: PodId, now: Millis) {
         self.pods[pod].ready_ev = None;
-        if self.quorum() {
+        if self.quorum() || std::mem::take(&mut self.pods[pod].in_place) {
             self.become_running(pod, now);
         } else {
             self.pods[pod].phase = Phase::AwaitingApi;
