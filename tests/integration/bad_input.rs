@@ -1007,3 +1007,21 @@ fn run_refuses_a_bad_scenario_and_writes_nothing() {
     assert!(!Path::new(&out_dir).exists(), "run created {}", out_dir.display());
     assert!(!dir.path().join("output").exists(), "run created the default output folder");
 }
+
+#[test]
+fn a_maintenance_interval_of_zero() {
+    let toml = append("\n[maintenance]\nevery = \"0s\"\n");
+    rejected_at(&toml, "every = \"0s\"", "maintenance.every", "longer than zero");
+}
+
+#[test]
+fn an_unknown_key_in_maintenance() {
+    let toml = append("\n[maintenance]\nevery = \"30d\"\nparallel = 2\n");
+    rejected_at(&toml, "parallel = 2", "parallel", "unknown field `parallel`");
+}
+
+#[test]
+fn a_budget_larger_than_the_replicas() {
+    let toml = append("max_unavailable = 3\n");
+    rejected_at(&toml, "max_unavailable = 3", "apps.max_unavailable", "at most 1");
+}
