@@ -29,15 +29,24 @@ fn register_font() {
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
-/// The label of a category at the centre of its segment, none elsewhere.
-fn segment_label(value: &SegmentValue<i32>, labels: &[String]) -> String {
-    match value {
-        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-        _ => String::new(),
+/// Categories sit at whole numbers of an `f64` axis running from -0.5 to
+/// n - 0.5; a tick at a whole number gets its category's label. (plotters'
+/// Histogram would do the layout, but it collects bars in a HashMap and so
+/// draws them in a different order each run: the files would differ.)
+fn category_label(value: f64, labels: &[String]) -> String {
+    let i = value.round();
+    if (value - i).abs() < 1e-6 && i >= 0.0 {
+        labels.get(i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
     }
 }
 
-const PALETTE: [RGBColor; 10] = [
+fn bar(i: usize, from: f64, to: f64, style: ShapeStyle) -> Rectangle<(f64, f64)> {
+    Rectangle::new([(i as f64 - 0.38, from), (i as f64 + 0.38, to)], style)
+}
+
+const PALETTE: [RGBColor; 14] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -48,6 +57,10 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(127, 127, 127),
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
+    RGBColor(0, 0, 128),
+    RGBColor(128, 128, 0),
+    RGBColor(0, 128, 128),
+    RGBColor(255, 215, 0),
 ];
 
 fn color(i: usize) -> RGBColor {
@@ -113,32 +126,26 @@ where
         .margin(16)
         .x_label_area_size(70)
         .y_label_area_size(70)
-        .build_cartesian_2d((0..n as i32).into_segmented(), bottom..top)?;
+        .build_cartesian_2d(-0.5..n as f64 - 0.5, bottom..top)?;
     let labels: Vec<String> = rows.iter().map(|r| format!("{} / {}", r.class, r.strategy)).collect();
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(n + 1)
-        .x_label_formatter(&|x| segment_label(x, &labels))
+        .x_labels(n)
+        .x_label_formatter(&|x| category_label(*x, &labels))
         .x_label_style((FONT, 10))
         .y_desc(scale.caption("downtime, minutes per year"))
         .y_label_formatter(&|y| scale.label(*y))
         .axis_desc_style((FONT, 16))
         .draw()?;
-    for (s, strategy) in data.strategies.iter().enumerate() {
-        chart.draw_series(
-            Histogram::vertical(&chart).style(color(s).filled()).margin(12).baseline(bottom).data(
-                rows.iter()
-                    .enumerate()
-                    .filter(|(_, r)| &r.strategy == strategy)
-                    .map(|(i, r)| (i as i32, scale.map(r.downtime_min_per_year).max(bottom))),
-            ),
-        )?;
-    }
+    chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
+        let s = data.strategies.iter().position(|x| x == &r.strategy).unwrap_or(0);
+        bar(i, bottom, scale.map(r.downtime_min_per_year).max(bottom), color(s).filled())
+    }))?;
     chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
         let (lo, hi) = bounds(r);
         ErrorBar::new_vertical(
-            SegmentValue::CenterOf(i as i32),
+            i as f64,
             scale.map(lo).max(bottom),
             scale.map(r.downtime_min_per_year).max(bottom),
             scale.map(hi).max(bottom),
@@ -148,7 +155,7 @@ where
     }))?;
     for (s, strategy) in data.strategies.iter().enumerate() {
         chart
-            .draw_series(std::iter::empty::<Rectangle<(SegmentValue<i32>, f64)>>())?
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
             .label(strategy.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color(s).filled()));
     }
@@ -236,13 +243,13 @@ where
         .margin(16)
         .x_label_area_size(70)
         .y_label_area_size(70)
-        .build_cartesian_2d((0..n as i32).into_segmented(), 0f64..top)?;
+        .build_cartesian_2d(-0.5..n as f64 - 0.5, 0f64..top)?;
     let labels: Vec<String> = rows.iter().map(|r| format!("{} / {}", r.class, r.strategy)).collect();
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(n + 1)
-        .x_label_formatter(&|x| segment_label(x, &labels))
+        .x_labels(n)
+        .x_label_formatter(&|x| category_label(*x, &labels))
         .x_label_style((FONT, 10))
         .y_desc("downtime, minutes per app and year")
         .axis_desc_style((FONT, 16))
@@ -252,20 +259,14 @@ where
         for &c in &used {
             let v = r.causes[c].1;
             if v > 0.0 {
-                chart.draw_series(
-                    Histogram::vertical(&chart)
-                        .style(color(c).filled())
-                        .margin(12)
-                        .baseline(base)
-                        .data([(i as i32, base + v)]),
-                )?;
+                chart.draw_series(std::iter::once(bar(i, base, base + v, color(c).filled())))?;
                 base += v;
             }
         }
     }
     for &c in &used {
         chart
-            .draw_series(std::iter::empty::<Rectangle<(SegmentValue<i32>, f64)>>())?
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
             .label(causes[c].as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color(c).filled()));
     }
@@ -327,12 +328,12 @@ where
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(160)
-        .build_cartesian_2d(0f64..horizon_h.max(1.0), (0..n as i32).into_segmented())?;
+        .build_cartesian_2d(0f64..horizon_h.max(1.0), -0.5..n as f64 - 0.5)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .y_labels(n + 1)
-        .y_label_formatter(&|y| segment_label(y, &rows))
+        .y_labels(n)
+        .y_label_formatter(&|y| category_label(*y, &rows))
         .x_desc("time, hours")
         .axis_desc_style((FONT, 16))
         .label_style((FONT, 12))
@@ -340,10 +341,7 @@ where
     // Outages are short next to the horizon: draw each at least a pixel wide.
     let min_width = horizon_h / f64::from(WIDTH);
     chart.draw_series(spans.iter().map(|&(row, from, to)| {
-        Rectangle::new(
-            [(from, SegmentValue::Exact(row as i32)), (to.max(from + min_width), SegmentValue::Exact(row as i32 + 1))],
-            RED.filled(),
-        )
+        Rectangle::new([(from, row as f64 - 0.3), (to.max(from + min_width), row as f64 + 0.3)], RED.filled())
     }))?;
     root.present()?;
     Ok(())

@@ -108,7 +108,8 @@ fn same_seed_gives_identical_files_with_one_and_two_threads_and_another_seed_dif
     args("one", "1", "5");
     args("two", "2", "5");
     args("other", "2", "6");
-    let files = RESULT_FILES.iter().chain(["events.csv"].iter());
+    let drawn = ["events.csv", "report.html", "downtime_by_class.png", "downtime_cdf.svg", "timeline.png"];
+    let files = RESULT_FILES.iter().chain(drawn.iter());
     for name in files {
         let one = read(&tmp.path().join("one").join(name));
         let two = read(&tmp.path().join("two").join(name));

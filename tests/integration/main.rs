@@ -7,4 +7,5 @@ mod engine_props;
 mod failover;
 mod operations;
 mod physics;
+mod report;
 mod storage;
