@@ -34,6 +34,9 @@ pub enum Command {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Compare strategies or scenarios side by side, paired replication by
+    /// replication, with the significance of each difference.
+    Compare(CompareArgs),
     /// Redraw the plots and report.html of a results folder from its CSVs.
     Report {
         /// A folder written by `clustersim run`.
@@ -45,21 +48,8 @@ pub enum Command {
 pub struct RunArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
-    /// Number of replications (overrides the file).
-    #[arg(long)]
-    pub replications: Option<u32>,
-    /// Seed of all randomness (overrides the file).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Simulated time per replication, such as "10y" (overrides the file).
-    #[arg(long)]
-    pub horizon: Option<String>,
-    /// Placement strategy to run; repeat for several (overrides the file).
-    #[arg(long = "strategy")]
-    pub strategies: Vec<String>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub overrides: Overrides,
     /// Output folder (default: output/<scenario file name>).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -75,11 +65,48 @@ pub struct RunArgs {
     pub trace: Option<u32>,
 }
 
+/// Flags that override a scenario file.
+#[derive(Args, Debug, Default)]
+pub struct Overrides {
+    /// Number of replications (overrides the file).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Seed of all randomness (overrides the file).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated time per replication, such as "10y" (overrides the file).
+    #[arg(long)]
+    pub horizon: Option<String>,
+    /// Placement strategy to run; repeat for several (overrides the file).
+    #[arg(long = "strategy")]
+    pub strategies: Vec<String>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// One scenario (its strategies are compared) or several (each one's
+    /// first strategy is compared with the first scenario's).
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    #[command(flatten)]
+    pub overrides: Overrides,
+    /// Output folder (default: output/compare-<first file name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Overwrite a folder that holds results of something else.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// Runs the command line; `main` turns the error into an exit code.
 pub fn main_with(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { scenario } => validate(&scenario),
+        Command::Compare(args) => compare(args),
         Command::Report { dir } => {
             let written = crate::report::generate(&dir)?;
             println!("wrote {} to {}", written.join(", "), dir.display());
@@ -98,7 +125,7 @@ fn flag_error(flag: &str, message: impl Into<String>) -> Error {
 }
 
 /// Applies the command-line overrides to a validated scenario.
-fn apply_overrides(scenario: &mut Scenario, args: &RunArgs) -> Result<(), Error> {
+fn apply_overrides(scenario: &mut Scenario, args: &Overrides) -> Result<(), Error> {
     if let Some(r) = args.replications {
         if r == 0 || r > scenario::MAX_REPLICATIONS {
             return Err(flag_error("--replications", format!("must be between 1 and {}", scenario::MAX_REPLICATIONS)));
@@ -129,14 +156,6 @@ fn apply_overrides(scenario: &mut Scenario, args: &RunArgs) -> Result<(), Error>
             return Err(flag_error("--strategy", "strategy `domain-spread` needs [[domains]] to spread over"));
         }
         scenario.strategies = list;
-    }
-    if let Some(r) = args.trace
-        && r >= scenario.replications
-    {
-        return Err(flag_error(
-            "--trace",
-            format!("replication {r} does not exist: the run has replications 0 to {}", scenario.replications - 1),
-        ));
     }
     if args.threads == Some(0) {
         return Err(flag_error("--threads", "must be at least 1"));
@@ -182,7 +201,15 @@ fn default_out(scenario_path: &Path) -> PathBuf {
 
 fn run(args: RunArgs) -> Result<(), Error> {
     let mut scenario = scenario::load(&args.scenario)?;
-    apply_overrides(&mut scenario, &args)?;
+    apply_overrides(&mut scenario, &args.overrides)?;
+    if let Some(r) = args.trace
+        && r >= scenario.replications
+    {
+        return Err(flag_error(
+            "--trace",
+            format!("replication {r} does not exist: the run has replications 0 to {}", scenario.replications - 1),
+        ));
+    }
     scenario.warnings = run_warnings(&scenario);
     let out_dir = args.out.clone().unwrap_or_else(|| default_out(&args.scenario));
     let previous = output::prepare_dir(&out_dir, &scenario.name, args.force)?;
@@ -216,7 +243,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         );
         bar
     };
-    let results = montecarlo::run(&scenario, args.threads, &|| bar.inc(1)).map_err(Error::Internal)?;
+    let results = montecarlo::run(&scenario, args.overrides.threads, &|| bar.inc(1)).map_err(Error::Internal)?;
     bar.finish_and_clear();
     let summary = summarize(&scenario, &results);
 
@@ -250,6 +277,74 @@ fn run(args: RunArgs) -> Result<(), Error> {
         }
         writeln!(stdout, "\nresults written to {}", out_dir.display()).map_err(io_out)?;
     }
+    Ok(())
+}
+
+fn compare(args: CompareArgs) -> Result<(), Error> {
+    let mut scenarios = Vec::new();
+    for path in &args.scenarios {
+        let mut scenario = scenario::load(path)?;
+        apply_overrides(&mut scenario, &args.overrides)?;
+        scenarios.push(scenario);
+    }
+    if scenarios.len() > 1 {
+        // Each scenario contributes its first strategy.
+        for sc in &mut scenarios {
+            sc.strategies.truncate(1);
+        }
+        let reps = scenarios[0].replications;
+        if let Some(other) = scenarios.iter().find(|s| s.replications != reps) {
+            return Err(flag_error(
+                "--replications",
+                format!(
+                    "`{}` has {} replications and `{}` {}: pairs need the same count, set --replications",
+                    scenarios[0].name, reps, other.name, other.replications
+                ),
+            ));
+        }
+    } else if scenarios[0].strategies.len() < 2 {
+        return Err(flag_error(
+            "--strategy",
+            "one scenario with one strategy has nothing to compare: name two strategies or two scenario files",
+        ));
+    }
+    let mut all_results = Vec::new();
+    for sc in &scenarios {
+        all_results.push(montecarlo::run(sc, args.overrides.threads, &|| ()).map_err(Error::Internal)?);
+    }
+    let mut contenders = Vec::new();
+    for (sc, results) in scenarios.iter().zip(&all_results) {
+        for (s, strategy) in results.strategies.iter().enumerate() {
+            let label = if scenarios.len() > 1 {
+                format!("{} ({})", sc.name, strategy.name())
+            } else {
+                strategy.name().to_string()
+            };
+            contenders.push(crate::compare::Contender { label, scenario: sc, outcomes: &results.outcomes[s] });
+        }
+    }
+    let differences = crate::compare::compare(&contenders);
+    let stem = args.scenarios[0].file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("compare-{stem}")));
+    let identity = format!("compare: {}", contenders.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join(" vs "));
+    let previous = output::prepare_dir(&out_dir, &identity, args.force)?;
+    let csv = files::compare_csv(&differences)?;
+    output::write_atomic(&out_dir, "compare.csv", &csv)?;
+    let manifest = serde_json::json!({
+        "scenario": identity,
+        "version": env!("CARGO_PKG_VERSION"),
+        "seeds": scenarios.iter().map(|s| s.seed).collect::<Vec<_>>(),
+        "replications": scenarios[0].replications,
+        "files": ["compare.csv", output::MANIFEST],
+    });
+    let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
+    bytes.push(b'\n');
+    output::write_atomic(&out_dir, output::MANIFEST, &bytes)?;
+    output::remove_stale(&out_dir, &previous, &["compare.csv", output::MANIFEST])?;
+    let mut stdout = std::io::stdout().lock();
+    let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
+    write!(stdout, "{}", table::render_compare(&differences)).map_err(io_out)?;
+    writeln!(stdout, "\nresults written to {}", out_dir.display()).map_err(io_out)?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! Kubernetes clusters. See ARCHITECTURE.md for the map.
 
 pub mod cli;
+pub mod compare;
 pub mod dist;
 pub mod engine;
 pub mod error;

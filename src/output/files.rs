@@ -256,3 +256,35 @@ pub fn summary_json(scenario: &Scenario, summary: &Summary, files: &[&str]) -> R
     bytes.push(b'\n');
     Ok(bytes)
 }
+
+/// `compare.csv`: one row per compared group and pair of runs.
+pub fn compare_csv(differences: &[crate::compare::Difference]) -> Result<Vec<u8>, Error> {
+    let header: Vec<String> = [
+        "group",
+        "baseline",
+        "other",
+        "baseline_downtime_min_per_year",
+        "other_downtime_min_per_year",
+        "difference_min_per_year",
+        "difference_ci_low",
+        "difference_ci_high",
+        "significant",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows = differences.iter().map(|d| {
+        vec![
+            d.group.clone(),
+            d.baseline.clone(),
+            d.other.clone(),
+            fixed(d.baseline_min_per_year, 4),
+            fixed(d.other_min_per_year, 4),
+            fixed(d.difference_min_per_year, 4),
+            d.ci.map_or(String::new(), |c| fixed(c.0, 4)),
+            d.ci.map_or(String::new(), |c| fixed(c.1, 4)),
+            if d.significant { "yes" } else { "no" }.to_string(),
+        ]
+    });
+    csv_bytes(&header, rows)
+}

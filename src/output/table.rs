@@ -138,3 +138,35 @@ pub fn render_volumes(volumes: &[VolumeRow]) -> String {
     }
     out
 }
+
+/// Renders a comparison: each group's downtime under both runs, the paired
+/// difference with its 95% interval, and whether it is significant.
+pub fn render_compare(differences: &[crate::compare::Difference]) -> String {
+    let mut out = String::new();
+    let width = differences.iter().map(|d| d.group.chars().count()).max().unwrap_or(5).max(5);
+    let mut pair = (String::new(), String::new());
+    for d in differences {
+        if (d.baseline.clone(), d.other.clone()) != pair {
+            pair = (d.baseline.clone(), d.other.clone());
+            out += &format!(
+                "\n{} against {} (downtime, minutes per year; difference paired over replications)\n",
+                d.other, d.baseline
+            );
+            out += &format!(
+                "{:<width$}  {:>12}  {:>12}  {:>12}  {:>24}  significant\n",
+                "group", "baseline", "other", "difference", "95% CI"
+            );
+        }
+        let ci = d.ci.map_or("-".to_string(), |(lo, hi)| format!("{lo:.2} .. {hi:.2}"));
+        out += &format!(
+            "{:<width$}  {:>12.2}  {:>12.2}  {:>+12.2}  {:>24}  {}\n",
+            d.group,
+            d.baseline_min_per_year,
+            d.other_min_per_year,
+            d.difference_min_per_year,
+            ci,
+            if d.significant { "yes" } else { "no" }
+        );
+    }
+    out
+}

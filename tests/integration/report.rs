@@ -122,3 +122,55 @@ fn report_html_loads_in_headless_chromium_without_errors() {
     let console_errors: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE") || l.contains("Uncaught")).collect();
     assert!(console_errors.is_empty(), "console errors: {console_errors:?}");
 }
+
+fn compare_rows(dir: &Path) -> Vec<Vec<String>> {
+    let text = fs::read_to_string(dir.join("compare.csv")).unwrap();
+    text.lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect()
+}
+
+#[test]
+fn compare_finds_the_difference_a_scenario_makes_certain_and_none_between_identical_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    // first-fit fills the GPU nodes with other pods first, so the GPU apps
+    // (node-bound) cannot start: certainly worse than spread.
+    let dc = repo().join("scenarios/small-datacenter.toml");
+    let res = run_in(
+        tmp.path(),
+        &[
+            "compare",
+            dc.to_str().unwrap(),
+            "--strategy",
+            "spread",
+            "--strategy",
+            "first-fit",
+            "--replications",
+            "20",
+            "--horizon",
+            "1y",
+            "--out",
+            "a",
+        ],
+    );
+    assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
+    let rows = compare_rows(&tmp.path().join("a"));
+    let node_bound = rows.iter().find(|r| r[0] == "node-bound").unwrap();
+    assert_eq!((node_bound[1].as_str(), node_bound[2].as_str()), ("spread", "first-fit"));
+    assert_eq!(node_bound[8], "yes");
+    assert!(node_bound[5].parse::<f64>().unwrap() > 0.0, "first-fit is worse");
+
+    // Two copies of one scenario: same seed, same streams, no difference.
+    let homelab = repo().join("scenarios/truecharts-homelab.toml");
+    let copy = tmp.path().join("copy.toml");
+    fs::copy(&homelab, &copy).unwrap();
+    let res = run_in(
+        tmp.path(),
+        &["compare", homelab.to_str().unwrap(), copy.to_str().unwrap(), "--replications", "20", "--out", "b"],
+    );
+    assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
+    let rows = compare_rows(&tmp.path().join("b"));
+    assert!(rows.len() > 4);
+    assert!(rows.iter().all(|r| r[8] == "no" && r[5].parse::<f64>().unwrap() == 0.0), "{rows:?}");
+    // One scenario with one strategy has nothing to compare.
+    let res = run_in(tmp.path(), &["compare", homelab.to_str().unwrap(), "--strategy", "spread", "--out", "c"]);
+    assert_eq!(res.status.code(), Some(2));
+}
