@@ -59,10 +59,21 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
+    /// What to print: a table (coloured on a terminal unless NO_COLOR is
+    /// set), the summary as JSON, or summary.csv.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     /// Also write events.csv: every event of one replication (default the
     /// first, 0) under each strategy.
     #[arg(long, value_name = "REPLICATION", num_args = 0..=1, default_missing_value = "0")]
     pub trace: Option<u32>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
 }
 
 /// Flags that override a scenario file.
@@ -215,7 +226,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let previous = output::prepare_dir(&out_dir, &scenario.name, args.force)?;
     let mut stdout = std::io::stdout().lock();
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
-    if !args.quiet {
+    if !args.quiet && args.format == Format::Table {
         writeln!(
             stdout,
             "clustersim {} · {} · seed {} · {} replications of {} · strategies: {}",
@@ -231,6 +242,12 @@ fn run(args: RunArgs) -> Result<(), Error> {
             writeln!(stdout, "warning: {w}").map_err(io_out)?;
         }
         stdout.flush().map_err(io_out)?;
+    }
+    if !args.quiet && args.format != Format::Table {
+        // stdout carries the data only; the warnings go to stderr.
+        for w in &scenario.warnings {
+            eprintln!("warning: {w}");
+        }
     }
 
     let bar = if args.quiet {
@@ -270,8 +287,12 @@ fn run(args: RunArgs) -> Result<(), Error> {
     output::write_atomic(&out_dir, output::MANIFEST, &files::summary_json(&scenario, &summary, &written)?)?;
     output::remove_stale(&out_dir, &previous, &written)?;
 
-    if !args.quiet {
-        write!(stdout, "\n{}", table::render(&summary)).map_err(io_out)?;
+    if !args.quiet && args.format == Format::Json {
+        stdout.write_all(&files::summary_json(&scenario, &summary, &written)?).map_err(io_out)?;
+    } else if !args.quiet && args.format == Format::Csv {
+        stdout.write_all(&files::summary_csv(&summary)?).map_err(io_out)?;
+    } else if !args.quiet {
+        write!(stdout, "\n{}", table::render(&summary, table::use_colour())).map_err(io_out)?;
         if !summary.volumes.is_empty() {
             write!(stdout, "\n{}", table::render_volumes(&summary.volumes)).map_err(io_out)?;
         }

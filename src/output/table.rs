@@ -25,8 +25,29 @@ fn line(row: &Row, indent: &str) -> Vec<String> {
 pub const MAX_APP_ROWS: usize = 40;
 const WORST_APP_ROWS: usize = 10;
 
-/// Renders the summary as an aligned plain-text table.
-pub fn render(summary: &Summary) -> String {
+/// Whether to colour the table: stdout is a terminal and `NO_COLOR` is not
+/// set (no-color.org).
+pub fn use_colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Green from four nines, yellow from three, red below; bold for classes.
+fn paint(cell: &str, bold: bool) -> String {
+    let availability: Option<f64> = cell.trim().strip_suffix('%').and_then(|v| v.parse().ok());
+    let colour = match availability {
+        Some(a) if a >= 99.99 => "32",
+        Some(a) if a >= 99.9 => "33",
+        Some(_) => "31",
+        None => "0",
+    };
+    let weight = if bold { "1;" } else { "" };
+    format!("\x1b[{weight}{colour}m{cell}\x1b[0m")
+}
+
+/// Renders the summary as an aligned plain-text table, with ANSI colours on
+/// the availability column when `colour`.
+pub fn render(summary: &Summary, colour: bool) -> String {
     let header: Vec<String> = [
         "strategy",
         "class / app",
@@ -74,7 +95,7 @@ pub fn render(summary: &Summary) -> String {
             out.push('\n');
         }
         previous_strategy = row[0].clone();
-        let cells: Vec<String> = row
+        let mut cells: Vec<String> = row
             .iter()
             .enumerate()
             .map(
@@ -83,6 +104,9 @@ pub fn render(summary: &Summary) -> String {
                 },
             )
             .collect();
+        if colour && i > 0 && row.len() == full {
+            cells[2] = paint(&cells[2], !row[1].starts_with(' '));
+        }
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }

@@ -174,3 +174,34 @@ fn compare_finds_the_difference_a_scenario_makes_certain_and_none_between_identi
     let res = run_in(tmp.path(), &["compare", homelab.to_str().unwrap(), "--strategy", "spread", "--out", "c"]);
     assert_eq!(res.status.code(), Some(2));
 }
+
+#[test]
+fn output_formats_and_colours_follow_the_terminal_and_no_color() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = repo().join("scenarios/truecharts-homelab.toml");
+    let h = h.to_str().unwrap();
+    let json = run_in(tmp.path(), &["run", h, "--replications", "5", "--out", "j", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("stdout is the summary JSON");
+    assert_eq!(value["seed"], 42);
+    let csv = run_in(tmp.path(), &["run", h, "--replications", "5", "--out", "c", "--format", "csv"]);
+    assert!(String::from_utf8_lossy(&csv.stdout).starts_with("strategy,class,apps,"));
+    // A pipe gets no colour.
+    let piped = run_in(tmp.path(), &["run", h, "--replications", "5", "--out", "p"]);
+    assert!(!String::from_utf8_lossy(&piped.stdout).contains('\u{1b}'));
+    // A terminal (script(1) gives one) gets colours, unless NO_COLOR is set.
+    let command = format!("{} run {h} --replications 5 --out t --force", env!("CARGO_BIN_EXE_clustersim"));
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(tmp.path())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("script(1) from util-linux runs");
+    assert!(String::from_utf8_lossy(&tty.stdout).contains("\u{1b}[1;32m"), "no colour on a terminal");
+    let plain = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(tmp.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("\u{1b}[1;"), "colour despite NO_COLOR");
+}
