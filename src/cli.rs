@@ -37,6 +37,12 @@ pub enum Command {
     /// Compare strategies or scenarios side by side, paired replication by
     /// replication, with the significance of each difference.
     Compare(CompareArgs),
+    /// Run a scenario over a grid of parameter values ([sweep] in the file,
+    /// or --set PATH=V1,V2,...) and write sweep.csv and its plot.
+    Sweep(SweepArgs),
+    /// Find the first value of one parameter, in the order given, that meets
+    /// an availability target with 95% confidence.
+    Plan(PlanArgs),
     /// Redraw the plots and report.html of a results folder from its CSVs.
     Report {
         /// A folder written by `clustersim run`.
@@ -74,6 +80,43 @@ pub enum Format {
     Table,
     Json,
     Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    pub scenario: PathBuf,
+    /// A swept parameter: PATH=V1,V2,... (repeatable; adds to or replaces
+    /// the file's [sweep] entries).
+    #[arg(long = "set")]
+    pub set: Vec<String>,
+    /// An availability (such as 0.999) drawn as the target line.
+    #[arg(long)]
+    pub target: Option<f64>,
+    #[command(flatten)]
+    pub overrides: Overrides,
+    /// Output folder (default: output/<scenario file name>-sweep).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    pub scenario: PathBuf,
+    /// The goal, such as "class=flexible availability>=0.999" or
+    /// "app=plex availability>=0.9995".
+    #[arg(long)]
+    pub target: String,
+    /// The parameter to vary (a sweep path, such as nodes.worker.count).
+    #[arg(long)]
+    pub vary: String,
+    /// Its candidate values, in order of preference (the first that meets
+    /// the target wins), comma separated.
+    #[arg(long)]
+    pub values: String,
+    #[command(flatten)]
+    pub overrides: Overrides,
 }
 
 /// Flags that override a scenario file.
@@ -118,6 +161,8 @@ pub fn main_with(cli: Cli) -> Result<(), Error> {
         Command::Run(args) => run(args),
         Command::Validate { scenario } => validate(&scenario),
         Command::Compare(args) => compare(args),
+        Command::Sweep(args) => sweep(args),
+        Command::Plan(args) => plan(args),
         Command::Report { dir } => {
             let written = crate::report::generate(&dir)?;
             println!("wrote {} to {}", written.join(", "), dir.display());
@@ -366,6 +411,152 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
     write!(stdout, "{}", table::render_compare(&differences)).map_err(io_out)?;
     writeln!(stdout, "\nresults written to {}", out_dir.display()).map_err(io_out)?;
+    Ok(())
+}
+
+/// Reads a scenario's text for sweeps, as `scenario::load` would.
+fn read_scenario(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Error::Input(InputError::new(path.display().to_string(), format!("cannot read the scenario: {e}")))
+    })
+}
+
+/// Runs one grid point and summarizes it.
+fn run_point(
+    file: &str,
+    text: &str,
+    point: &[(String, String)],
+    overrides: &Overrides,
+) -> Result<(Scenario, crate::summary::Summary), Error> {
+    let mut sc = crate::sweep::variant(file, text, point)?;
+    apply_overrides(&mut sc, overrides)?;
+    let results = montecarlo::run(&sc, overrides.threads, &|| ()).map_err(Error::Internal)?;
+    let summary = summarize(&sc, &results);
+    Ok((sc, summary))
+}
+
+fn sweep(args: SweepArgs) -> Result<(), Error> {
+    let file = args.scenario.display().to_string();
+    let text = read_scenario(&args.scenario)?;
+    let mut parameters = crate::sweep::from_file(&file, &text)?;
+    for set in &args.set {
+        let p = crate::sweep::Parameter::parse(set)?;
+        parameters.retain(|q| q.path != p.path);
+        parameters.push(p);
+    }
+    if parameters.is_empty() {
+        return Err(flag_error("--set", "nothing to sweep: give --set PATH=V1,V2,... or a [sweep] table"));
+    }
+    let points = crate::sweep::grid(&parameters);
+    let stem = args.scenario.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{stem}-sweep")));
+    let identity = format!("sweep: {file}");
+    let previous = output::prepare_dir(&out_dir, &identity, args.force)?;
+    let mut rows = Vec::new();
+    for point in &points {
+        let (_, summary) = run_point(&file, &text, point, &args.overrides)?;
+        rows.push((point.clone(), summary.classes));
+    }
+    let csv = files::sweep_csv(&parameters, &rows)?;
+    output::write_atomic(&out_dir, "sweep.csv", &csv)?;
+    let mut written = vec!["sweep.csv".to_string()];
+    written.extend(crate::report::plots::write_sweep(&out_dir, &identity, &rows, args.target)?);
+    written.push(output::MANIFEST.to_string());
+    let manifest = serde_json::json!({
+        "scenario": identity,
+        "version": env!("CARGO_PKG_VERSION"),
+        "parameters": parameters.iter().map(|p| serde_json::json!({"path": p.path, "values": p.values})).collect::<Vec<_>>(),
+        "files": written,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
+    bytes.push(b'\n');
+    output::write_atomic(&out_dir, output::MANIFEST, &bytes)?;
+    let names: Vec<&str> = written.iter().map(String::as_str).collect();
+    output::remove_stale(&out_dir, &previous, &names)?;
+    let mut stdout = std::io::stdout().lock();
+    let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
+    for (point, classes) in &rows {
+        let label = point.iter().map(|(p, v)| format!("{p}={v}")).collect::<Vec<_>>().join(" ");
+        for r in classes.iter().filter(|r| r.label != "all") {
+            writeln!(
+                stdout,
+                "{label}  {:<10} {:<11} availability {:.5}%  downtime {:.1} min/yr",
+                r.strategy.name(),
+                r.label,
+                r.availability * 100.0,
+                r.downtime_min_per_year
+            )
+            .map_err(io_out)?;
+        }
+    }
+    writeln!(stdout, "results written to {}", out_dir.display()).map_err(io_out)?;
+    Ok(())
+}
+
+/// A target: which group, and the availability it must reach.
+fn parse_target(text: &str) -> Result<(String, String, f64), Error> {
+    let bad = || {
+        flag_error(
+            "--target",
+            format!(
+                "`{text}` is not a target: write \"class=flexible availability>=0.999\" or \"app=plex availability>=0.9995\""
+            ),
+        )
+    };
+    let mut group = None;
+    let mut goal = None;
+    for word in text.split_whitespace() {
+        if let Some(v) = word.strip_prefix("availability>=") {
+            goal = v.parse::<f64>().ok().filter(|g| (0.0..=1.0).contains(g));
+        } else if let Some((kind, name)) = word.split_once('=')
+            && (kind == "class" || kind == "app")
+        {
+            group = Some((kind.to_string(), name.to_string()));
+        }
+    }
+    let (kind, name) = group.ok_or_else(bad)?;
+    Ok((kind, name, goal.ok_or_else(bad)?))
+}
+
+fn plan(args: PlanArgs) -> Result<(), Error> {
+    let (kind, name, goal) = parse_target(&args.target)?;
+    let file = args.scenario.display().to_string();
+    let text = read_scenario(&args.scenario)?;
+    let parameter = crate::sweep::Parameter::parse(&format!("{}={}", args.vary, args.values))?;
+    let mut stdout = std::io::stdout().lock();
+    let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
+    for value in &parameter.values {
+        let point = vec![(parameter.path.clone(), value.clone())];
+        let (_, summary) = run_point(&file, &text, &point, &args.overrides)?;
+        let rows = if kind == "class" { &summary.classes } else { &summary.apps };
+        let row = rows
+            .iter()
+            .find(|r| r.label == name)
+            .ok_or_else(|| flag_error("--target", format!("no {kind} named `{name}` in the scenario")))?;
+        let (lo, hi) = row.availability_ci.unwrap_or((row.availability, row.availability));
+        let met = lo >= goal;
+        writeln!(
+            stdout,
+            "{}={value}: {kind} {name} availability {:.5}% (95% CI {:.5}% .. {:.5}%) {}",
+            parameter.path,
+            row.availability * 100.0,
+            lo * 100.0,
+            hi * 100.0,
+            if met {
+                "meets the target with 97.5% confidence (the interval's lower end is above it)"
+            } else if hi < goal {
+                "misses the target (the whole interval is below it)"
+            } else {
+                "not proven either way: more replications would tell"
+            }
+        )
+        .map_err(io_out)?;
+        if met {
+            writeln!(stdout, "answer: {}={value}", parameter.path).map_err(io_out)?;
+            return Ok(());
+        }
+    }
+    writeln!(stdout, "no value meets availability >= {goal} for {kind} {name} with confidence").map_err(io_out)?;
     Ok(())
 }
 

@@ -16,4 +16,5 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod summary;
+pub mod sweep;
 pub mod time;

@@ -288,3 +288,26 @@ pub fn compare_csv(differences: &[crate::compare::Difference]) -> Result<Vec<u8>
     });
     csv_bytes(&header, rows)
 }
+
+/// `sweep.csv`: a column per parameter, then one row per strategy and class.
+pub fn sweep_csv(parameters: &[crate::sweep::Parameter], rows: &[crate::sweep::SweepRow]) -> Result<Vec<u8>, Error> {
+    let mut header: Vec<String> = parameters.iter().map(|p| p.path.clone()).collect();
+    header.extend(
+        ["strategy", "class", "availability", "availability_ci_low", "availability_ci_high", "downtime_min_per_year"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    let lines = rows.iter().flat_map(|(point, classes)| {
+        classes.iter().map(move |r| {
+            let mut f: Vec<String> = point.iter().map(|(_, v)| v.clone()).collect();
+            f.push(r.strategy.name().to_string());
+            f.push(r.label.clone());
+            f.push(fixed(r.availability, 9));
+            f.push(r.availability_ci.map_or(String::new(), |c| fixed(c.0, 9)));
+            f.push(r.availability_ci.map_or(String::new(), |c| fixed(c.1, 9)));
+            f.push(fixed(r.downtime_min_per_year, 4));
+            f
+        })
+    });
+    csv_bytes(&header, lines)
+}

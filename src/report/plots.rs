@@ -398,3 +398,104 @@ pub fn write_all(dir: &Path, data: &ReportData) -> Result<Vec<String>, Error> {
     }
     Ok(written)
 }
+
+/// Availability of each class (first strategy) at each grid point of a
+/// sweep, with the target line; written as sweep.png and sweep.svg.
+pub fn write_sweep(
+    dir: &Path,
+    title: &str,
+    rows: &[crate::sweep::SweepRow],
+    target: Option<f64>,
+) -> Result<Vec<String>, Error> {
+    register_font();
+    let mut written = Vec::new();
+    for ext in ["png", "svg"] {
+        let file = format!("sweep.{ext}");
+        let tmp: PathBuf = dir.join(format!(".{file}.tmp-{}.{ext}", std::process::id()));
+        let result = if ext == "png" {
+            draw_sweep(&BitMapBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area(), title, rows, target)
+        } else {
+            draw_sweep(&SVGBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area(), title, rows, target)
+        };
+        result.map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::Internal(format!("plot {file}: {e}"))
+        })?;
+        std::fs::rename(&tmp, dir.join(&file)).map_err(|source| Error::Io { path: dir.join(&file), source })?;
+        written.push(file);
+    }
+    Ok(written)
+}
+
+fn draw_sweep<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    rows: &[crate::sweep::SweepRow],
+    target: Option<f64>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let labels: Vec<String> =
+        rows.iter().map(|(p, _)| p.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", ")).collect();
+    let first_strategy = rows.first().and_then(|(_, c)| c.first()).map(|r| r.strategy);
+    let mut classes: Vec<String> = Vec::new();
+    for (_, c) in rows {
+        for r in c.iter().filter(|r| Some(r.strategy) == first_strategy && r.label != "all") {
+            if !classes.contains(&r.label) {
+                classes.push(r.label.clone());
+            }
+        }
+    }
+    let values =
+        rows.iter().flat_map(|(_, c)| c.iter().map(|r| r.availability * 100.0)).chain(target.map(|t| t * 100.0));
+    let (lo, hi) = values.fold((100.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let pad = ((hi - lo) * 0.1).max(1e-4);
+    let n = rows.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption(format!("{title}: availability against the swept parameters"), (FONT, 22))
+        .margin(16)
+        .x_label_area_size(60)
+        .y_label_area_size(80)
+        .build_cartesian_2d(-0.5..n as f64 - 0.5, (lo - pad)..(hi + pad).min(100.0 + pad))?;
+    chart
+        .configure_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x| category_label(*x, &labels))
+        .y_desc("availability, %")
+        .y_label_formatter(&|y| format!("{y:.4}"))
+        .axis_desc_style((FONT, 16))
+        .label_style((FONT, 12))
+        .draw()?;
+    for (k, class) in classes.iter().enumerate() {
+        let points: Vec<(f64, f64)> = rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, c))| {
+                c.iter()
+                    .find(|r| Some(r.strategy) == first_strategy && &r.label == class)
+                    .map(|r| (i as f64, r.availability * 100.0))
+            })
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color(k).stroke_width(2)))?
+            .label(class.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color(k).stroke_width(2)));
+        chart.draw_series(points.into_iter().map(|p| Circle::new(p, 4, color(k).filled())))?;
+    }
+    if let Some(t) = target {
+        chart
+            .draw_series(LineSeries::new(vec![(-0.5, t * 100.0), (n as f64 - 0.5, t * 100.0)], BLACK.stroke_width(1)))?
+            .label(format!("target {:.3}%", t * 100.0))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK));
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}

@@ -40,6 +40,8 @@ pub struct RawScenario {
     #[serde(default)]
     pub replay: Vec<RawReplay>,
     pub maintenance: Option<Spanned<super::maintenance::RawMaintenance>>,
+    /// Parameters for `clustersim sweep` (read by `crate::sweep`).
+    pub sweep: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
