@@ -297,7 +297,7 @@ where
         }
     }
     for e in &events {
-        if !e.app.is_empty() && e.pod.is_empty() && !rows.contains(&format!("app {}", e.app)) {
+        if !e.app.is_empty() && !rows.contains(&format!("app {}", e.app)) {
             rows.push(format!("app {}", e.app));
         }
     }
@@ -324,7 +324,10 @@ where
     spans.extend(open.into_iter().map(|(row, from)| (row, from, horizon_h)));
     let n = rows.len().max(1);
     let mut chart = ChartBuilder::on(root)
-        .caption(format!("{}: one replication under {strategy} (red: down)", data.scenario), (FONT, 24))
+        .caption(
+            format!("{}: one replication under {strategy} (red: down; bands: the node of each pod)", data.scenario),
+            (FONT, 20),
+        )
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(160)
@@ -338,11 +341,60 @@ where
         .axis_desc_style((FONT, 16))
         .label_style((FONT, 12))
         .draw()?;
+    // Where each app's pods ran: a thin band under the app's row, coloured
+    // by node, from each pod's scheduling until it leaves that node.
+    let nodes: Vec<String> = rows.iter().filter_map(|r| r.strip_prefix("node ").map(String::from)).collect();
+    let mut placed: std::collections::BTreeMap<String, (String, f64)> = std::collections::BTreeMap::new();
+    let mut bands: Vec<(usize, usize, f64, f64)> = Vec::new();
+    for e in &events {
+        if e.pod.is_empty() {
+            continue;
+        }
+        let hours = e.time_ms as f64 / crate::time::MS_PER_H as f64;
+        let leaves = matches!(
+            e.kind.as_str(),
+            "pod-scheduled" | "pod-evicted" | "pod-drained" | "pod-force-deleted" | "pod-moved"
+        );
+        if leaves && let Some((node, from)) = placed.remove(&e.pod) {
+            let app = e.pod.rsplit_once('-').map_or(e.pod.as_str(), |(a, _)| a);
+            if let (Some(row), Some(n)) =
+                (rows.iter().position(|r| r == &format!("app {app}")), nodes.iter().position(|x| x == &node))
+            {
+                bands.push((row, n, from, hours));
+            }
+        }
+        if e.kind == "pod-scheduled" {
+            placed.insert(e.pod.clone(), (e.node.clone(), hours));
+        }
+    }
+    for (pod, (node, from)) in placed {
+        let app = pod.rsplit_once('-').map_or(pod.as_str(), |(a, _)| a);
+        if let (Some(row), Some(n)) =
+            (rows.iter().position(|r| r == &format!("app {app}")), nodes.iter().position(|x| x == &node))
+        {
+            bands.push((row, n, from, horizon_h));
+        }
+    }
+    chart.draw_series(bands.iter().map(|&(row, n, from, to)| {
+        Rectangle::new([(from, row as f64 - 0.45), (to, row as f64 - 0.32)], color(n).mix(0.7).filled())
+    }))?;
     // Outages are short next to the horizon: draw each at least a pixel wide.
     let min_width = horizon_h / f64::from(WIDTH);
     chart.draw_series(spans.iter().map(|&(row, from, to)| {
         Rectangle::new([(from, row as f64 - 0.3), (to.max(from + min_width), row as f64 + 0.3)], RED.filled())
     }))?;
+    for (n, node) in nodes.iter().enumerate() {
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
+            .label(format!("pods on {node}"))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 3), (x + 12, y + 3)], color(n).filled()));
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
     root.present()?;
     Ok(())
 }
