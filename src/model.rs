@@ -21,6 +21,8 @@ pub struct Scenario {
     pub name: String,
     /// The file it came from, as the user named it.
     pub source: String,
+    /// The text of that file, kept for the reports.
+    pub text: String,
     pub horizon_ms: Millis,
     pub replications: u32,
     pub seed: u64,

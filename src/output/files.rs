@@ -240,6 +240,7 @@ pub fn summary_json(scenario: &Scenario, summary: &Summary, files: &[&str]) -> R
     let value = json!({
         "scenario": scenario.name,
         "scenario_file": scenario.source,
+        "scenario_text": scenario.text,
         "version": env!("CARGO_PKG_VERSION"),
         "seed": scenario.seed,
         "horizon": format_duration(scenario.horizon_ms),

@@ -38,6 +38,7 @@ pub struct EventRow {
 pub struct ReportData {
     pub scenario: String,
     pub scenario_file: String,
+    pub scenario_text: String,
     pub seed: String,
     pub version: String,
     pub horizon: String,
@@ -212,6 +213,7 @@ impl ReportData {
         Ok(ReportData {
             scenario: s("scenario"),
             scenario_file: s("scenario_file"),
+            scenario_text: s("scenario_text"),
             seed: s("seed"),
             version: s("version"),
             horizon: s("horizon"),

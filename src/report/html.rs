@@ -92,6 +92,11 @@ pub fn render(data: &ReportData, plots: &[(String, String)]) -> String {
         out += &svg[start..];
         out += "\n</figure>\n";
     }
+    if !data.scenario_text.is_empty() {
+        out += "<h2>Scenario</h2>\n<details><summary>the scenario file as run</summary>\n<pre>";
+        out += &escape(&data.scenario_text);
+        out += "</pre>\n</details>\n";
+    }
     out += "<h2>Apps</h2>\n";
     out += &table(
         &data.apps_table.0,

@@ -209,6 +209,7 @@ impl Validator<'_> {
         Ok(Scenario {
             name,
             source: self.file.to_string(),
+            text: self.text.to_string(),
             horizon_ms,
             replications,
             seed,

@@ -79,7 +79,7 @@ fn report_html_is_self_contained_and_inlines_every_plot() {
     homelab_run(tmp.path(), "res");
     let html = fs::read_to_string(tmp.path().join("res/report.html")).unwrap();
     assert_eq!(html.matches("<svg").count(), PLOTS.len());
-    for needle in ["TrueCharts homelab", "seed <b>42</b>", "plex", "zwavejs2mqtt", "traefik"] {
+    for needle in ["TrueCharts homelab", "seed <b>42</b>", "plex", "zwavejs2mqtt", "traefik", "[[apps]]"] {
         assert!(html.contains(needle), "report.html lacks {needle}");
     }
     for external in ["<script", "src=\"http", "href=\"http", "@import"] {
