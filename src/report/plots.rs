@@ -424,31 +424,43 @@ where
 /// Draws every plot the data allows into `dir` as PNG and SVG, each through
 /// a temporary file and a rename; returns the file names written.
 pub fn write_all(dir: &Path, data: &ReportData) -> Result<Vec<String>, Error> {
-    register_font();
     let mut written = Vec::new();
     for (name, available) in PLOTS {
-        if !available(data) {
-            continue;
-        }
-        for ext in ["png", "svg"] {
-            let file = format!("{name}.{ext}");
-            let tmp: PathBuf = dir.join(format!(".{file}.tmp-{}.{ext}", std::process::id()));
-            let result = if ext == "png" {
-                let root = BitMapBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area();
-                draw_one(name, &root, data)
-            } else {
-                let root = SVGBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area();
-                draw_one(name, &root, data)
-            };
-            result.map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                Error::Internal(format!("plot {file}: {e}"))
-            })?;
-            std::fs::rename(&tmp, dir.join(&file)).map_err(|source| Error::Io { path: dir.join(&file), source })?;
-            written.push(file);
+        if available(data) {
+            written.extend(write_png_and_svg(dir, name, |r| draw_one(name, r, data), |r| draw_one(name, r, data))?);
         }
     }
     Ok(written)
+}
+
+/// Draws one plot as `stem.png` and `stem.svg` in `dir`, each through a
+/// temporary file and a rename. plotters' backends are distinct types, so
+/// the caller passes the same drawing for each.
+fn write_png_and_svg(
+    dir: &Path,
+    stem: &str,
+    png: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> DrawResult,
+    svg: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> DrawResult,
+) -> Result<Vec<String>, Error> {
+    register_font();
+    let temporary = |file: &str| -> PathBuf { dir.join(format!(".{file}.tmp-{}", std::process::id())) };
+    let finish = |file: String, tmp: PathBuf, result: DrawResult| -> Result<String, Error> {
+        result.map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::Internal(format!("plot {file}: {e}"))
+        })?;
+        std::fs::rename(&tmp, dir.join(&file)).map_err(|source| Error::Io { path: dir.join(&file), source })?;
+        Ok(file)
+    };
+    let file = format!("{stem}.png");
+    // The bitmap backend picks its encoder from the extension.
+    let tmp = temporary(&file).with_extension("png");
+    let result = png(&BitMapBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area());
+    let png_file = finish(file, tmp, result)?;
+    let file = format!("{stem}.svg");
+    let tmp = temporary(&file);
+    let result = svg(&SVGBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area());
+    Ok(vec![png_file, finish(file, tmp, result)?])
 }
 
 /// Availability of each class (first strategy) at each grid point of a
@@ -459,24 +471,7 @@ pub fn write_sweep(
     rows: &[crate::sweep::SweepRow],
     target: Option<f64>,
 ) -> Result<Vec<String>, Error> {
-    register_font();
-    let mut written = Vec::new();
-    for ext in ["png", "svg"] {
-        let file = format!("sweep.{ext}");
-        let tmp: PathBuf = dir.join(format!(".{file}.tmp-{}.{ext}", std::process::id()));
-        let result = if ext == "png" {
-            draw_sweep(&BitMapBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area(), title, rows, target)
-        } else {
-            draw_sweep(&SVGBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area(), title, rows, target)
-        };
-        result.map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::Internal(format!("plot {file}: {e}"))
-        })?;
-        std::fs::rename(&tmp, dir.join(&file)).map_err(|source| Error::Io { path: dir.join(&file), source })?;
-        written.push(file);
-    }
-    Ok(written)
+    write_png_and_svg(dir, "sweep", |r| draw_sweep(r, title, rows, target), |r| draw_sweep(r, title, rows, target))
 }
 
 fn draw_sweep<DB: DrawingBackend>(
