@@ -43,6 +43,9 @@ pub enum Command {
     /// Find the first value of one parameter, in the order given, that meets
     /// an availability target with 95% confidence.
     Plan(PlanArgs),
+    /// Combine the folders of `run --shard I/N` into the files a single run
+    /// would have written.
+    Merge(MergeArgs),
     /// Redraw the plots and report.html of a results folder from its CSVs.
     Report {
         /// A folder written by `clustersim run`.
@@ -73,6 +76,22 @@ pub struct RunArgs {
     /// first, 0) under each strategy.
     #[arg(long, value_name = "REPLICATION", num_args = 0..=1, default_missing_value = "0")]
     pub trace: Option<u32>,
+    /// Run only shard I of N (replications r with r mod N = I), for
+    /// `clustersim merge`; `--shard N` takes I from JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Folders written by `clustersim run --shard`.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Output folder for the merged results.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,6 +182,18 @@ pub fn main_with(cli: Cli) -> Result<(), Error> {
         Command::Compare(args) => compare(args),
         Command::Sweep(args) => sweep(args),
         Command::Plan(args) => plan(args),
+        Command::Merge(args) => {
+            let merged = crate::shard::merge(&args.shards)?;
+            let previous = output::prepare_dir(&args.out, &merged.scenario.name, args.force)?;
+            write_results(&args.out, &previous, &merged.scenario, &merged.results, None)?;
+            println!(
+                "merged {} shards ({} replications) into {}",
+                args.shards.len(),
+                merged.scenario.replications,
+                args.out.display()
+            );
+            Ok(())
+        }
         Command::Report { dir } => {
             let written = crate::report::generate(&dir)?;
             println!("wrote {} to {}", written.join(", "), dir.display());
@@ -221,7 +252,7 @@ fn apply_overrides(scenario: &mut Scenario, args: &Overrides) -> Result<(), Erro
 
 /// Warnings that depend on the final run settings (after the command-line
 /// overrides), not on the file alone.
-fn run_warnings(scenario: &Scenario) -> Vec<String> {
+pub(crate) fn run_warnings(scenario: &Scenario) -> Vec<String> {
     let mut warnings = scenario.warnings.clone();
     if scenario.replications < 30 {
         warnings.push(format!(
@@ -253,6 +284,71 @@ fn run_warnings(scenario: &Scenario) -> Vec<String> {
 fn default_out(scenario_path: &Path) -> PathBuf {
     let stem = scenario_path.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
     Path::new("output").join(stem)
+}
+
+/// `--shard I/N`, or `--shard N` with the index from `JOB_COMPLETION_INDEX`
+/// (as a Kubernetes Indexed Job sets it).
+fn parse_shard(text: &str) -> Result<(u32, u32), Error> {
+    let bad = |m: String| flag_error("--shard", m);
+    let (index, count) = match text.split_once('/') {
+        Some((i, n)) => (i.trim().to_string(), n.trim().to_string()),
+        None => (
+            std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+                bad(format!("`--shard {text}` needs the index: write I/N, or set JOB_COMPLETION_INDEX"))
+            })?,
+            text.trim().to_string(),
+        ),
+    };
+    let index: u32 = index.parse().map_err(|_| bad(format!("`{index}` is not a shard index")))?;
+    let count: u32 = count.parse().map_err(|_| bad(format!("`{count}` is not a shard count")))?;
+    if count == 0 || index >= count {
+        return Err(bad(format!("shard {index} of {count}: the index must be from 0 to the count minus one")));
+    }
+    Ok((index, count))
+}
+
+fn names(written: &[String]) -> Vec<&str> {
+    written.iter().map(String::as_str).collect()
+}
+
+/// Writes everything a run produces for complete results: the CSVs, the
+/// manifest, the plots and report.html; returns the summary and the files.
+pub fn write_results(
+    out_dir: &Path,
+    previous: &output::Previous,
+    scenario: &Scenario,
+    results: &montecarlo::RunResults,
+    trace: Option<u32>,
+) -> Result<(crate::summary::Summary, Vec<String>), Error> {
+    let summary = summarize(scenario, results);
+    let numbers: Vec<u32> = (0..results.replications() as u32).collect();
+    let mut written: Vec<String> = vec!["summary.csv".into(), "apps.csv".into(), "replications.csv".into()];
+    output::write_atomic(out_dir, "summary.csv", &files::summary_csv(&summary)?)?;
+    output::write_atomic(out_dir, "apps.csv", &files::apps_csv(&summary)?)?;
+    output::write_atomic(out_dir, "replications.csv", &files::replications_csv(scenario, results, &numbers)?)?;
+    if !scenario.volumes.is_empty() {
+        output::write_atomic(out_dir, "volumes.csv", &files::volumes_csv(&summary)?)?;
+        output::write_atomic(
+            out_dir,
+            "volume_replications.csv",
+            &files::volume_replications_csv(scenario, results, &numbers)?,
+        )?;
+        written.push("volumes.csv".into());
+        written.push("volume_replications.csv".into());
+    }
+    if let Some(replication) = trace {
+        let traces = montecarlo::trace(scenario, replication);
+        output::write_atomic(out_dir, "events.csv", &files::events_csv(scenario, &traces)?)?;
+        written.push("events.csv".into());
+    }
+    written.push(output::MANIFEST.into());
+    output::write_atomic(out_dir, output::MANIFEST, &files::summary_json(scenario, &summary, &names(&written))?)?;
+    // The plots and report.html are drawn from the files just written, as
+    // `clustersim report` would; the manifest is then rewritten to list them.
+    written.extend(crate::report::generate(out_dir)?);
+    output::write_atomic(out_dir, output::MANIFEST, &files::summary_json(scenario, &summary, &names(&written))?)?;
+    output::remove_stale(out_dir, previous, &names(&written))?;
+    Ok((summary, written))
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
@@ -305,32 +401,23 @@ fn run(args: RunArgs) -> Result<(), Error> {
         );
         bar
     };
+    if let Some(shard) = &args.shard {
+        let (index, count) = parse_shard(shard)?;
+        let mine: Vec<u32> = (0..scenario.replications).filter(|r| r % count == index).collect();
+        let results = montecarlo::run_replications(&scenario, &mine, args.overrides.threads, &|| bar.inc(1))
+            .map_err(Error::Internal)?;
+        bar.finish_and_clear();
+        crate::shard::write_shard(&out_dir, &previous, &scenario, &results, &mine, index, count)?;
+        if !args.quiet {
+            writeln!(stdout, "shard {index} of {count}: {} replications written to {}", mine.len(), out_dir.display())
+                .map_err(io_out)?;
+        }
+        return Ok(());
+    }
     let results = montecarlo::run(&scenario, args.overrides.threads, &|| bar.inc(1)).map_err(Error::Internal)?;
     bar.finish_and_clear();
-    let summary = summarize(&scenario, &results);
-
-    let mut written: Vec<&str> = vec!["summary.csv", "apps.csv", "replications.csv"];
-    output::write_atomic(&out_dir, "summary.csv", &files::summary_csv(&summary)?)?;
-    output::write_atomic(&out_dir, "apps.csv", &files::apps_csv(&summary)?)?;
-    output::write_atomic(&out_dir, "replications.csv", &files::replications_csv(&scenario, &results)?)?;
-    if !scenario.volumes.is_empty() {
-        output::write_atomic(&out_dir, "volumes.csv", &files::volumes_csv(&summary)?)?;
-        written.push("volumes.csv");
-    }
-    if let Some(replication) = args.trace {
-        let traces = montecarlo::trace(&scenario, replication);
-        output::write_atomic(&out_dir, "events.csv", &files::events_csv(&scenario, &traces)?)?;
-        written.push("events.csv");
-    }
-    written.push(output::MANIFEST);
-    output::write_atomic(&out_dir, output::MANIFEST, &files::summary_json(&scenario, &summary, &written)?)?;
-    // The plots and report.html are drawn from the files just written, as
-    // `clustersim report` would; the manifest is then rewritten to list them.
-    let drawn = crate::report::generate(&out_dir)?;
-    let mut written: Vec<&str> = written;
-    written.extend(drawn.iter().map(String::as_str));
-    output::write_atomic(&out_dir, output::MANIFEST, &files::summary_json(&scenario, &summary, &written)?)?;
-    output::remove_stale(&out_dir, &previous, &written)?;
+    let (summary, written) = write_results(&out_dir, &previous, &scenario, &results, args.trace)?;
+    let written: Vec<&str> = written.iter().map(String::as_str).collect();
 
     if !args.quiet && args.format == Format::Json {
         stdout.write_all(&files::summary_json(&scenario, &summary, &written)?).map_err(io_out)?;

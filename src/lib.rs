@@ -15,6 +15,7 @@ pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod shard;
 pub mod summary;
 pub mod sweep;
 pub mod time;

@@ -34,15 +34,27 @@ impl RunResults {
 /// `None`); `progress` is called once per finished replication, from any
 /// thread.
 pub fn run(scenario: &Scenario, threads: Option<usize>, progress: &(dyn Fn() + Sync)) -> Result<RunResults, String> {
+    let all: Vec<u32> = (0..scenario.replications).collect();
+    run_replications(scenario, &all, threads, progress)
+}
+
+/// Runs the listed replications only (a shard of the run); `outcomes[s][i]`
+/// belongs to replication `replications[i]`.
+pub fn run_replications(
+    scenario: &Scenario,
+    replications: &[u32],
+    threads: Option<usize>,
+    progress: &(dyn Fn() + Sync),
+) -> Result<RunResults, String> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         builder = builder.num_threads(n);
     }
     let pool = builder.build().map_err(|e| format!("cannot start the worker threads: {e}"))?;
     let per_replication: Vec<Vec<ReplicationOutcome>> = pool.install(|| {
-        (0..scenario.replications)
-            .into_par_iter()
-            .map(|rep| {
+        replications
+            .par_iter()
+            .map(|&rep| {
                 let outcomes = scenario.strategies.iter().map(|&s| simulate(scenario, s, rep, None)).collect();
                 progress();
                 outcomes

@@ -144,14 +144,14 @@ pub fn apps_csv(summary: &Summary) -> Result<Vec<u8>, Error> {
 
 /// `replications.csv`: one row per strategy, replication and app, so runs
 /// can be merged and reanalysed.
-pub fn replications_csv(scenario: &Scenario, results: &RunResults) -> Result<Vec<u8>, Error> {
+pub fn replications_csv(scenario: &Scenario, results: &RunResults, numbers: &[u32]) -> Result<Vec<u8>, Error> {
     let mut header: Vec<String> =
         ["strategy", "replication", "app", "downtime_s", "outages"].iter().map(|s| s.to_string()).collect();
     header.extend(Cause::ALL.iter().map(|c| format!("{}_s", c.name().replace('-', "_"))));
     header.push("data_loss_incidents".into());
     header.push("data_loss_s".into());
     let rows = results.strategies.iter().zip(&results.outcomes).flat_map(|(strategy, outcomes)| {
-        outcomes.iter().enumerate().flat_map(move |(r, outcome)| {
+        outcomes.iter().zip(numbers).flat_map(move |(outcome, r)| {
             outcome.apps.iter().zip(&scenario.apps).map(move |(app, spec)| {
                 let mut fields = vec![
                     strategy.name().to_string(),
@@ -164,6 +164,41 @@ pub fn replications_csv(scenario: &Scenario, results: &RunResults) -> Result<Vec
                 fields.push(app.data_loss_incidents.to_string());
                 fields.push(seconds(app.data_loss_ms));
                 fields
+            })
+        })
+    });
+    csv_bytes(&header, rows)
+}
+
+/// `volume_replications.csv`: one row per strategy, replication and volume,
+/// so that shards can be merged into the volume figures too.
+pub fn volume_replications_csv(scenario: &Scenario, results: &RunResults, first: &[u32]) -> Result<Vec<u8>, Error> {
+    let header: Vec<String> = [
+        "strategy",
+        "replication",
+        "volume",
+        "downtime_s",
+        "outages",
+        "reduced_redundancy_s",
+        "data_loss_incidents",
+        "data_loss_s",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows = results.strategies.iter().zip(&results.outcomes).flat_map(|(strategy, outcomes)| {
+        outcomes.iter().zip(first).flat_map(move |(outcome, &r)| {
+            outcome.volumes.iter().zip(&scenario.volumes).map(move |(v, spec)| {
+                vec![
+                    strategy.name().to_string(),
+                    r.to_string(),
+                    spec.name.clone(),
+                    seconds(v.downtime_ms),
+                    v.outages.to_string(),
+                    seconds(v.reduced_redundancy_ms),
+                    v.data_loss_incidents.to_string(),
+                    seconds(v.data_loss_ms),
+                ]
             })
         })
     });

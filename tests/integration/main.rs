@@ -8,4 +8,5 @@ mod failover;
 mod operations;
 mod physics;
 mod report;
+mod shards;
 mod storage;
