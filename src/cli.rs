@@ -343,11 +343,13 @@ pub fn write_results(
     }
     written.push(output::MANIFEST.into());
     output::write_atomic(out_dir, output::MANIFEST, &files::summary_json(scenario, &summary, &names(&written))?)?;
+    // What the previous run wrote and this one did not (a trace, its
+    // timeline) goes first, so that the report below draws only this run.
+    output::remove_stale(out_dir, previous, &names(&written))?;
     // The plots and report.html are drawn from the files just written, as
     // `clustersim report` would; the manifest is then rewritten to list them.
     written.extend(crate::report::generate(out_dir)?);
     output::write_atomic(out_dir, output::MANIFEST, &files::summary_json(scenario, &summary, &names(&written))?)?;
-    output::remove_stale(out_dir, previous, &names(&written))?;
     Ok((summary, written))
 }
 

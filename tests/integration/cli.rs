@@ -178,6 +178,8 @@ fn a_rerun_replaces_its_own_files_and_leaves_the_users_alone() {
     write(&tmp.path().join("res"), "notes.txt", "mine");
     run(&[]);
     assert!(!events.exists(), "the stale trace of the previous run is removed");
+    assert!(!tmp.path().join("res/timeline.png").exists(), "no timeline drawn from a stale trace");
+    assert!(tmp.path().join("res/downtime_by_class.png").exists());
     assert_eq!(read(&tmp.path().join("res/notes.txt")), b"mine", "a user's file is kept");
     let leftovers: Vec<_> = fs::read_dir(tmp.path().join("res"))
         .unwrap()
