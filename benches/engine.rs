@@ -1,13 +1,100 @@
-//! Engine throughput on the bundled scenarios: one replication of each under
-//! each strategy, reported as simulated events per second.
+//! Benchmarks (criterion). `cargo bench --bench engine` measures;
+//! `cargo bench --bench engine -- --test` (what CI runs) only checks that
+//! every benchmark still runs. benches/README.md explains each and keeps the
+//! latest figures.
 //!
-//! `cargo bench --bench engine` measures; `cargo bench --bench engine -- --test`
-//! (what CI runs) only checks that every benchmark still runs.
+//! 1. `up-down`: the event queue on the simplest node up/down model, next to
+//!    a bare `BinaryHeap` loop of the same model in the same run (the
+//!    baseline for the ratio).
+//! 2. `replication/<scenario>`: one replication of each bundled scenario
+//!    under each strategy, in simulated events per second.
+//! 3. `placement/<nodes>`: placement decisions per second at 100, 1,000 and
+//!    10,000 nodes, to show how the cost grows.
 
-use clustersim::engine::simulate;
+use clustersim::dist::Dist;
+use clustersim::engine::{EventQueue, simulate};
+use clustersim::model::{AntiAffinity, App, Class, Node, Workload};
+use clustersim::placement::{ClusterView, NodeLoad, PodRequest, Strategy};
 use clustersim::scenario;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hint::black_box;
 use std::path::Path;
+
+const NODES: u32 = 1000;
+const EVENTS: u64 = 200_000;
+
+/// Draws the up and down times of the model: exponential, means 1000 and 10.
+struct Draws {
+    rng: ChaCha8Rng,
+    up: Exp<f64>,
+    down: Exp<f64>,
+}
+
+impl Draws {
+    fn new() -> Self {
+        Draws {
+            rng: ChaCha8Rng::seed_from_u64(1),
+            up: Exp::new(1.0 / 1000.0).unwrap(),
+            down: Exp::new(1.0 / 10.0).unwrap(),
+        }
+    }
+    fn next(&mut self, going_up: bool) -> u64 {
+        let d = if going_up { &self.down } else { &self.up };
+        d.sample(&mut self.rng) as u64 + 1
+    }
+}
+
+/// The baseline: a bare binary heap of (time, sequence, node, up).
+fn heap_up_down() -> u64 {
+    let mut draws = Draws::new();
+    let mut heap = BinaryHeap::new();
+    let mut seq = 0u64;
+    for node in 0..NODES {
+        heap.push(Reverse((draws.next(false), seq, node, false)));
+        seq += 1;
+    }
+    let mut down_time = 0u64;
+    for _ in 0..EVENTS {
+        let Reverse((t, _, node, up)) = heap.pop().unwrap();
+        if !up {
+            down_time += 1;
+        }
+        heap.push(Reverse((t + draws.next(!up), seq, node, !up)));
+        seq += 1;
+    }
+    down_time
+}
+
+/// The same model on clustersim's event queue (priority-queue, cancellable).
+fn queue_up_down() -> u64 {
+    let mut draws = Draws::new();
+    let mut queue: EventQueue<(u32, bool)> = EventQueue::default();
+    for node in 0..NODES {
+        queue.schedule(draws.next(false), (node, false));
+    }
+    let mut down_time = 0u64;
+    for _ in 0..EVENTS {
+        let (t, (node, up)) = queue.pop_until(u64::MAX).unwrap();
+        if !up {
+            down_time += 1;
+        }
+        queue.schedule(t + draws.next(!up), (node, !up));
+    }
+    down_time
+}
+
+fn up_down(c: &mut Criterion) {
+    let mut group = c.benchmark_group("up-down");
+    group.throughput(Throughput::Elements(EVENTS));
+    group.bench_function("binary-heap baseline", |b| b.iter(|| black_box(heap_up_down())));
+    group.bench_function("clustersim event queue", |b| b.iter(|| black_box(queue_up_down())));
+    group.finish();
+}
 
 fn bundled(c: &mut Criterion) {
     for file in ["scenarios/truecharts-homelab.toml", "scenarios/small-datacenter.toml"] {
@@ -23,5 +110,68 @@ fn bundled(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bundled);
+fn placement(c: &mut Criterion) {
+    let app = App {
+        name: "web".into(),
+        class: Class::Flexible,
+        cpu_m: 500,
+        memory_bytes: 1 << 30,
+        startup: Dist::Fixed(0),
+        replicas: 1,
+        min_available: 1,
+        anti_affinity: AntiAffinity::None,
+        node: None,
+        requires: vec![],
+        volumes: vec![],
+        kind: Workload::Deployment,
+        depends_on: vec![],
+        spread: None,
+        crash: Dist::Never,
+        hang: Dist::Never,
+        max_unavailable: None,
+    };
+    let mut group = c.benchmark_group("placement");
+    group.throughput(Throughput::Elements(1));
+    for n in [100usize, 1000, 10_000] {
+        let mut rng = ChaCha8Rng::seed_from_u64(n as u64);
+        let nodes: Vec<Node> = (0..n)
+            .map(|i| Node {
+                name: format!("n{i}"),
+                cpu_m: 16_000,
+                memory_bytes: 64 << 30,
+                devices: vec![],
+                failure: Dist::Never,
+                repair: Dist::Never,
+                zone: 0,
+                pool: None,
+                control_plane: false,
+                domains: vec![],
+            })
+            .collect();
+        let load: Vec<NodeLoad> = (0..n)
+            .map(|_| NodeLoad {
+                schedulable: rng.random_bool(0.95),
+                cpu_used_m: rng.random_range(0..15_000),
+                memory_used_bytes: rng.random_range(0..(60u64 << 30)),
+            })
+            .collect();
+        let view = ClusterView { nodes: &nodes, load: &load, topology: &[], spread_kind: None };
+        let pod = PodRequest { app_id: 0, app: &app, siblings_on: &[], pin: None };
+        for strategy in [Strategy::Spread, Strategy::Binpack, Strategy::FirstFit] {
+            group.bench_with_input(BenchmarkId::new(strategy.name(), n), &n, |b, _| {
+                b.iter(|| black_box(strategy.placement().select_node(&view, &pod, &mut rng)))
+            });
+        }
+    }
+    group.finish();
+}
+
+// No HTML plots from criterion: plotters here is built with the embedded-font
+// text renderer (ab_glyph) that clustersim's reports use, and criterion's
+// plots would find no font registered for them.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = up_down, bundled, placement
+}
 criterion_main!(benches);
