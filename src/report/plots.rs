@@ -153,11 +153,27 @@ where
             12,
         )
     }))?;
-    for (s, strategy) in data.strategies.iter().enumerate() {
+    swatch_legend(&mut chart, data.strategies.iter().enumerate().map(|(s, name)| (name.clone(), color(s))))?;
+    root.present()?;
+    Ok(())
+}
+
+type BarChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// A legend of coloured swatches, one per entry, for the bar charts.
+fn swatch_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut BarChart<'a, DB>,
+    entries: impl Iterator<Item = (String, RGBColor)>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    for (label, colour) in entries {
         chart
             .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
-            .label(strategy.as_str())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color(s).filled()));
+            .label(label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
     }
     chart
         .configure_series_labels()
@@ -165,7 +181,6 @@ where
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
-    root.present()?;
     Ok(())
 }
 
@@ -264,18 +279,7 @@ where
             }
         }
     }
-    for &c in &used {
-        chart
-            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
-            .label(causes[c].as_str())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color(c).filled()));
-    }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
+    swatch_legend(&mut chart, used.iter().map(|&c| (causes[c].clone(), color(c))))?;
     root.present()?;
     Ok(())
 }
