@@ -32,3 +32,15 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&path, text).expect("write test file");
     path
 }
+
+/// The cluster most scripted tests share: 30 days, one replication, one
+/// strategy, `nodes` nodes `n-1`.. of 4 CPU and 8 GiB that never fail on
+/// their own. `defaults` adds keys to `[node_defaults]`; `body` adds apps,
+/// volumes, events and further tables.
+pub fn quiet_cluster(strategy: &str, nodes: u32, defaults: &str, body: &str) -> Scenario {
+    scenario(&format!(
+        "horizon = \"30d\"\nreplications = 1\nstrategies = [\"{strategy}\"]\n\
+         [node_defaults]\ncpu = 4\nmemory = \"8Gi\"\nfailure = \"never\"\nrepair = \"never\"\n{defaults}\n\
+         [[nodes]]\nname = \"n\"\ncount = {nodes}\n{body}\n"
+    ))
+}

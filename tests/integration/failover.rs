@@ -1,7 +1,7 @@
 //! Scripted failures with outage lengths computable by hand: the Kubernetes
 //! chain of domain.md section 1, the zone disruption rule and capacity.
 
-use crate::common::scenario;
+use crate::common::{quiet_cluster, scenario};
 use clustersim::engine::simulate;
 use clustersim::metrics::{Cause, ReplicationOutcome, TraceRecord};
 use clustersim::model::Scenario;
@@ -26,22 +26,7 @@ fn all(trace: &[TraceRecord], kind: &str, node: usize) -> Vec<Millis> {
 /// Three nodes that never fail on their own; `extra` adds apps, events and
 /// settings.
 fn cluster(extra: &str) -> Scenario {
-    scenario(&format!(
-        r#"
-        horizon = "30d"
-        replications = 1
-        strategies = ["first-fit"]
-        [node_defaults]
-        cpu = 4
-        memory = "8Gi"
-        failure = "never"
-        repair = "never"
-        [[nodes]]
-        name = "n"
-        count = 3
-        {extra}
-        "#
-    ))
+    quiet_cluster("first-fit", 3, "", extra)
 }
 
 const FAIL_AT: Millis = 100 * MS_PER_H;

@@ -1,7 +1,7 @@
 //! Failure domains, the control plane, container crashes, StatefulSets and
 //! dependencies (issue 4), against closed forms and hand-computed timings.
 
-use crate::common::scenario;
+use crate::common::{quiet_cluster, scenario};
 use clustersim::engine::simulate;
 use clustersim::metrics::{Cause, ReplicationOutcome, TraceRecord};
 use clustersim::model::Scenario;
@@ -251,32 +251,11 @@ fn a_hung_container_is_restarted_after_the_liveness_probe_fails_three_times() {
 }
 
 fn statefulset_or_deployment(kind: &str, extra: &str) -> Scenario {
-    scenario(&format!(
-        r#"
-        horizon = "30d"
-        replications = 1
-        strategies = ["first-fit"]
-        [kubernetes]
-        {extra}
-        [node_defaults]
-        cpu = 4
-        memory = "8Gi"
-        failure = "never"
-        repair = "never"
-        [[nodes]]
-        name = "n"
-        count = 3
-        [[apps]]
-        name = "db"
-        class = "flexible"
-        kind = "{kind}"
-        startup = "20s"
-        [[events]]
-        at = "100h"
-        fail = "node:n-1"
-        duration = "4h"
-        "#
-    ))
+    let body = format!(
+        "[[apps]]\nname = \"db\"\nclass = \"flexible\"\nkind = \"{kind}\"\nstartup = \"20s\"\n\
+         [[events]]\nat = \"100h\"\nfail = \"node:n-1\"\nduration = \"4h\"\n[kubernetes]\n{extra}"
+    );
+    quiet_cluster("first-fit", 3, "", &body)
 }
 
 #[test]
@@ -407,25 +386,7 @@ fn a_bad_trace_row_is_reported_with_its_line_and_column() {
 }
 
 fn maintained(apps: &str) -> Scenario {
-    scenario(&format!(
-        r#"
-        horizon = "30d"
-        replications = 1
-        strategies = ["spread"]
-        [maintenance]
-        every = "7d"
-        duration = "1h"
-        [node_defaults]
-        cpu = 4
-        memory = "8Gi"
-        failure = "never"
-        repair = "never"
-        [[nodes]]
-        name = "n"
-        count = 4
-        {apps}
-        "#
-    ))
+    quiet_cluster("spread", 4, "", &format!("{apps}\n[maintenance]\nevery = \"7d\"\nduration = \"1h\""))
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Storage backends against closed forms and hand-computed scripted cases
 //! (domain.md sections 2, 5, 6 and 8).
 
-use crate::common::scenario;
+use crate::common::{quiet_cluster, scenario};
 use clustersim::engine::simulate;
 use clustersim::metrics::{Cause, ReplicationOutcome, TraceRecord};
 use clustersim::model::Scenario;
@@ -132,30 +132,15 @@ fn first(trace: &[TraceRecord], kind: &str) -> Millis {
 /// Three nodes that never fail on their own, one flexible app (45 s start)
 /// on `volume`, scripted failures in `events`.
 fn scripted(volume: &str, events: &str) -> Scenario {
-    scenario(&format!(
-        r#"
-        horizon = "30d"
-        replications = 1
-        strategies = ["first-fit"]
-        [node_defaults]
-        cpu = 4
-        memory = "8Gi"
-        failure = "never"
-        repair = "never"
-        [[nodes]]
-        name = "n"
-        count = 3
-        [[volumes]]
-        name = "data"
-        {volume}
-        [[apps]]
-        name = "app"
-        class = "flexible"
-        startup = "45s"
-        volumes = ["data"]
-        {events}
-        "#
-    ))
+    quiet_cluster("first-fit", 3, "", &app_on_data(volume, events))
+}
+
+/// A volume `data` of the given backend and a flexible app (45 s start) on it.
+fn app_on_data(volume: &str, events: &str) -> String {
+    format!(
+        "[[volumes]]\nname = \"data\"\n{volume}\n[[apps]]\nname = \"app\"\nclass = \"flexible\"\nstartup = \"45s\"\n\
+         volumes = [\"data\"]\n{events}"
+    )
 }
 
 const FAIL_AT: Millis = 100 * MS_PER_H + 17 * MS_PER_MIN;
@@ -402,31 +387,10 @@ fn pods_on_zfs_replicated_follow_the_active_side_under_every_strategy() {
 /// (disks fail only when scripted), `restore` to rebuild a lost pool, and
 /// nightly backups.
 fn with_pools(restore: &str, volume: &str, events: &str) -> Scenario {
-    scenario(&format!(
-        r#"
-        horizon = "30d"
-        replications = 1
-        strategies = ["first-fit"]
-        [node_defaults]
-        cpu = 4
-        memory = "8Gi"
-        failure = "never"
-        repair = "never"
-        pool = {{ layout = "mirror", disks = 2, disk_failure = "never", replace = "24h", restore = "{restore}", backup_interval = "24h" }}
-        [[nodes]]
-        name = "n"
-        count = 3
-        [[volumes]]
-        name = "data"
-        {volume}
-        [[apps]]
-        name = "app"
-        class = "flexible"
-        startup = "45s"
-        volumes = ["data"]
-        {events}
-        "#
-    ))
+    let pool = format!(
+        "pool = {{ layout = \"mirror\", disks = 2, disk_failure = \"never\", replace = \"24h\", restore = \"{restore}\", backup_interval = \"24h\" }}"
+    );
+    quiet_cluster("first-fit", 3, &pool, &app_on_data(volume, events))
 }
 
 fn lose_pool_at(node: &str, at: &str) -> String {
