@@ -13,7 +13,7 @@
 
 use clustersim::dist::Dist;
 use clustersim::engine::{EventQueue, simulate};
-use clustersim::model::{AntiAffinity, App, Class, Node, Workload};
+use clustersim::model::{App, Class, Node};
 use clustersim::placement::{ClusterView, NodeLoad, PodRequest, Strategy};
 use clustersim::scenario;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -111,25 +111,7 @@ fn bundled(c: &mut Criterion) {
 }
 
 fn placement(c: &mut Criterion) {
-    let app = App {
-        name: "web".into(),
-        class: Class::Flexible,
-        cpu_m: 500,
-        memory_bytes: 1 << 30,
-        startup: Dist::Fixed(0),
-        replicas: 1,
-        min_available: 1,
-        anti_affinity: AntiAffinity::None,
-        node: None,
-        requires: vec![],
-        volumes: vec![],
-        kind: Workload::Deployment,
-        depends_on: vec![],
-        spread: None,
-        crash: Dist::Never,
-        hang: Dist::Never,
-        max_unavailable: None,
-    };
+    let app = App { cpu_m: 500, memory_bytes: 1 << 30, ..App::new("web", Class::Flexible) };
     let mut group = c.benchmark_group("placement");
     group.throughput(Throughput::Elements(1));
     for n in [100usize, 1000, 10_000] {

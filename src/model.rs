@@ -347,6 +347,31 @@ pub enum SpreadMode {
 }
 
 impl App {
+    /// An app built in code rather than read from a file: one replica with
+    /// no requests and no constraints, that starts at once and never fails.
+    /// Callers set what they need with struct update syntax.
+    pub fn new(name: impl Into<String>, class: Class) -> App {
+        App {
+            name: name.into(),
+            class,
+            cpu_m: 0,
+            memory_bytes: 0,
+            startup: Dist::Fixed(0),
+            replicas: 1,
+            min_available: 1,
+            anti_affinity: AntiAffinity::None,
+            node: None,
+            requires: Vec::new(),
+            volumes: Vec::new(),
+            kind: Workload::Deployment,
+            depends_on: Vec::new(),
+            spread: None,
+            crash: Dist::Never,
+            hang: Dist::Never,
+            max_unavailable: None,
+        }
+    }
+
     /// Whether `node` satisfies the app's static constraints (pin, devices,
     /// size); liveness and anti-affinity are the scheduler's business.
     pub fn fits_statically(&self, id: NodeId, node: &Node) -> bool {

@@ -119,7 +119,7 @@ fn volume_row(
         backend,
         replications: outcomes.len(),
         availability: 1.0 - mean(&fraction),
-        availability_ci: t_interval(&fraction).map(|(lo, hi)| ((1.0 - hi).max(0.0), (1.0 - lo).min(1.0))),
+        availability_ci: availability_interval(&fraction),
         downtime_min_per_year: sum(|o| o.downtime_ms as f64) / MS_PER_MIN as f64 / reps / years,
         reduced_redundancy_h_per_year: sum(|o| o.reduced_redundancy_ms as f64)
             / crate::time::MS_PER_H as f64
@@ -169,8 +169,7 @@ fn row(
     let reps = outcomes.len() as f64;
     let per_app_year = |total: f64| total / reps / n_apps / years;
     let mean_unavailability = mean(&fraction);
-    // An availability is a fraction: the interval is clipped to [0, 1].
-    let availability_ci = t_interval(&fraction).map(|(lo, hi)| ((1.0 - hi).max(0.0), (1.0 - lo).min(1.0)));
+    let availability_ci = availability_interval(&fraction);
     minutes.sort_by(f64::total_cmp);
     Row {
         strategy,
@@ -192,6 +191,13 @@ fn row(
         data_loss_min_per_incident: (loss_incidents > 0)
             .then(|| loss_ms as f64 / loss_incidents as f64 / MS_PER_MIN as f64),
     }
+}
+
+/// The 95% interval of the mean availability, from per-replication
+/// unavailable fractions; an availability is a fraction, so it is clipped to
+/// [0, 1].
+fn availability_interval(unavailable: &[f64]) -> Option<(f64, f64)> {
+    t_interval(unavailable).map(|(lo, hi)| ((1.0 - hi).max(0.0), (1.0 - lo).min(1.0)))
 }
 
 pub fn mean(xs: &[f64]) -> f64 {

@@ -267,8 +267,8 @@ impl<'a, 't> Sim<'a, 't> {
                 .map(|v| (0..sc.apps.len()).filter(|&a| sc.apps[a].volumes.contains(&v)).collect())
                 .collect(),
             domains: sc.domains.iter().map(|_| lifecycle::DomainState::default()).collect(),
-            domain_failure_rng: (0..sc.domains.len()).map(|d| stream(sc.seed, rep, Source::DomainFailure(d))).collect(),
-            domain_repair_rng: (0..sc.domains.len()).map(|d| stream(sc.seed, rep, Source::DomainRepair(d))).collect(),
+            domain_failure_rng: streams(Source::DomainFailure, sc.domains.len()),
+            domain_repair_rng: streams(Source::DomainRepair, sc.domains.len()),
             crash_rng: streams(Source::Crash, sc.apps.len()),
             oos_rng: streams(Source::OutOfService, n),
             cp_total: sc.nodes.iter().filter(|n| n.control_plane).count(),

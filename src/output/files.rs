@@ -21,6 +21,11 @@ fn csv_bytes(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> 
     writer.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))
 }
 
+/// A CSV header from column names.
+fn strings(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
 fn fixed(x: f64, decimals: usize) -> String {
     format!("{x:.decimals$}")
 }
@@ -31,7 +36,7 @@ fn seconds(ms: Millis) -> String {
 }
 
 fn row_header(first: &str) -> Vec<String> {
-    let mut header: Vec<String> = [
+    let mut header: Vec<String> = strings(&[
         "strategy",
         first,
         "class",
@@ -48,10 +53,7 @@ fn row_header(first: &str) -> Vec<String> {
         "mean_outage_min",
         "planned_min_per_year",
         "unplanned_min_per_year",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     header.extend(Cause::ALL.iter().map(|c| format!("{}_min_per_year", c.name().replace('-', "_"))));
     header.push("data_loss_incidents_per_year".into());
     header.push("data_loss_min_per_year".into());
@@ -88,7 +90,7 @@ fn row_fields(row: &Row) -> Vec<String> {
 
 /// `volumes.csv`: one row per strategy and volume.
 pub fn volumes_csv(summary: &Summary) -> Result<Vec<u8>, Error> {
-    let header: Vec<String> = [
+    let header: Vec<String> = strings(&[
         "strategy",
         "volume",
         "backend",
@@ -100,10 +102,7 @@ pub fn volumes_csv(summary: &Summary) -> Result<Vec<u8>, Error> {
         "reduced_redundancy_h_per_year",
         "data_loss_incidents_per_year",
         "data_loss_min_per_year",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     let rows = summary.volumes.iter().map(|v| {
         let ci = |f: fn((f64, f64)) -> f64| v.availability_ci.map_or(String::new(), |ci| fixed(f(ci), 9));
         vec![
@@ -145,8 +144,7 @@ pub fn apps_csv(summary: &Summary) -> Result<Vec<u8>, Error> {
 /// `replications.csv`: one row per strategy, replication and app, so runs
 /// can be merged and reanalysed.
 pub fn replications_csv(scenario: &Scenario, results: &RunResults, numbers: &[u32]) -> Result<Vec<u8>, Error> {
-    let mut header: Vec<String> =
-        ["strategy", "replication", "app", "downtime_s", "outages"].iter().map(|s| s.to_string()).collect();
+    let mut header: Vec<String> = strings(&["strategy", "replication", "app", "downtime_s", "outages"]);
     header.extend(Cause::ALL.iter().map(|c| format!("{}_s", c.name().replace('-', "_"))));
     header.push("data_loss_incidents".into());
     header.push("data_loss_s".into());
@@ -173,7 +171,7 @@ pub fn replications_csv(scenario: &Scenario, results: &RunResults, numbers: &[u3
 /// `volume_replications.csv`: one row per strategy, replication and volume,
 /// so that shards can be merged into the volume figures too.
 pub fn volume_replications_csv(scenario: &Scenario, results: &RunResults, first: &[u32]) -> Result<Vec<u8>, Error> {
-    let header: Vec<String> = [
+    let header: Vec<String> = strings(&[
         "strategy",
         "replication",
         "volume",
@@ -182,10 +180,7 @@ pub fn volume_replications_csv(scenario: &Scenario, results: &RunResults, first:
         "reduced_redundancy_s",
         "data_loss_incidents",
         "data_loss_s",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     let rows = results.strategies.iter().zip(&results.outcomes).flat_map(|(strategy, outcomes)| {
         outcomes.iter().zip(first).flat_map(move |(outcome, &r)| {
             outcome.volumes.iter().zip(&scenario.volumes).map(move |(v, spec)| {
@@ -207,8 +202,7 @@ pub fn volume_replications_csv(scenario: &Scenario, results: &RunResults, first:
 
 /// `events.csv`: the trace of one replication per strategy.
 pub fn events_csv(scenario: &Scenario, traces: &[(Strategy, Vec<TraceRecord>)]) -> Result<Vec<u8>, Error> {
-    let header: Vec<String> =
-        ["strategy", "time_ms", "time", "kind", "node", "app", "pod", "detail"].iter().map(|s| s.to_string()).collect();
+    let header: Vec<String> = strings(&["strategy", "time_ms", "time", "kind", "node", "app", "pod", "detail"]);
     let rows = traces.iter().flat_map(|(strategy, records)| {
         records.iter().map(move |r| {
             vec![
@@ -295,7 +289,7 @@ pub fn summary_json(scenario: &Scenario, summary: &Summary, files: &[&str]) -> R
 
 /// `compare.csv`: one row per compared group and pair of runs.
 pub fn compare_csv(differences: &[crate::compare::Difference]) -> Result<Vec<u8>, Error> {
-    let header: Vec<String> = [
+    let header: Vec<String> = strings(&[
         "group",
         "baseline",
         "other",
@@ -305,10 +299,7 @@ pub fn compare_csv(differences: &[crate::compare::Difference]) -> Result<Vec<u8>
         "difference_ci_low",
         "difference_ci_high",
         "significant",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     let rows = differences.iter().map(|d| {
         vec![
             d.group.clone(),
@@ -328,11 +319,14 @@ pub fn compare_csv(differences: &[crate::compare::Difference]) -> Result<Vec<u8>
 /// `sweep.csv`: a column per parameter, then one row per strategy and class.
 pub fn sweep_csv(parameters: &[crate::sweep::Parameter], rows: &[crate::sweep::SweepRow]) -> Result<Vec<u8>, Error> {
     let mut header: Vec<String> = parameters.iter().map(|p| p.path.clone()).collect();
-    header.extend(
-        ["strategy", "class", "availability", "availability_ci_low", "availability_ci_high", "downtime_min_per_year"]
-            .iter()
-            .map(|s| s.to_string()),
-    );
+    header.extend(strings(&[
+        "strategy",
+        "class",
+        "availability",
+        "availability_ci_low",
+        "availability_ci_high",
+        "downtime_min_per_year",
+    ]));
     let lines = rows.iter().flat_map(|(point, classes)| {
         classes.iter().map(move |r| {
             let mut f: Vec<String> = point.iter().map(|(_, v)| v.clone()).collect();

@@ -27,23 +27,13 @@ fn node(i: usize, cpu_m: u64, memory_bytes: u64, device: bool) -> Node {
 
 fn app(cpu_m: u64, memory_bytes: u64, anti: AntiAffinity, pin: Option<usize>, device: bool) -> App {
     App {
-        name: "a".into(),
-        class: Class::Ha,
         cpu_m,
         memory_bytes,
-        startup: Dist::Fixed(0),
         replicas: 3,
-        min_available: 1,
         anti_affinity: anti,
         node: pin,
         requires: if device { vec!["usb".into()] } else { vec![] },
-        volumes: vec![],
-        kind: crate::model::Workload::Deployment,
-        depends_on: vec![],
-        spread: None,
-        crash: Dist::Never,
-        hang: Dist::Never,
-        max_unavailable: None,
+        ..App::new("a", Class::Ha)
     }
 }
 

@@ -10,7 +10,6 @@
 //! since the last backup).
 
 use super::{Event, EventId, Millis, NodeId, Phase, Sim, VolumeId};
-use crate::dist::Dist;
 use crate::metrics::{Cause, VolumeOutcome};
 use crate::model::{Backend, Pool, Volume};
 use crate::placement::{ClusterView, PodRequest};
@@ -175,23 +174,9 @@ impl Sim<'_, '_> {
                 Some(list) => list.clone(),
                 None => {
                     let brick = crate::model::App {
-                        name: volume.name.clone(),
-                        class: crate::model::Class::Ha,
-                        cpu_m: 0,
-                        memory_bytes: 0,
-                        startup: Dist::Fixed(0),
                         replicas: total as u32,
-                        min_available: 1,
                         anti_affinity: crate::model::AntiAffinity::Required,
-                        node: None,
-                        requires: Vec::new(),
-                        volumes: Vec::new(),
-                        kind: crate::model::Workload::Deployment,
-                        depends_on: Vec::new(),
-                        spread: None,
-                        crash: Dist::Never,
-                        hang: Dist::Never,
-                        max_unavailable: None,
+                        ..crate::model::App::new(volume.name.clone(), crate::model::Class::Ha)
                     };
                     let mut placed = Vec::new();
                     for _ in 0..total {
