@@ -2,7 +2,10 @@
 
 #![allow(dead_code)]
 
+use clustersim::engine::simulate;
+use clustersim::metrics::{ReplicationOutcome, TraceRecord};
 use clustersim::model::Scenario;
+use clustersim::summary::{mean, t_interval};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -43,4 +46,44 @@ pub fn quiet_cluster(strategy: &str, nodes: u32, defaults: &str, body: &str) -> 
          [node_defaults]\ncpu = 4\nmemory = \"8Gi\"\nfailure = \"never\"\nrepair = \"never\"\n{defaults}\n\
          [[nodes]]\nname = \"n\"\ncount = {nodes}\n{body}\n"
     ))
+}
+
+/// Replication 0 of `sc` under its first strategy, with its event trace.
+pub fn traced(sc: &Scenario) -> (ReplicationOutcome, Vec<TraceRecord>) {
+    let mut trace = Vec::new();
+    let outcome = simulate(sc, sc.strategies[0], 0, Some(&mut trace));
+    (outcome, trace)
+}
+
+/// Per replication (first strategy), the fraction of the horizon `downtime`
+/// picks out of the outcome.
+pub fn unavailability(sc: &Scenario, downtime: impl Fn(&ReplicationOutcome) -> u64) -> Vec<f64> {
+    let results = clustersim::montecarlo::run(sc, None, &|| ()).expect("run");
+    results.outcomes[0].iter().map(|o| downtime(o) as f64 / sc.horizon_ms as f64).collect()
+}
+
+pub fn app_unavailability(sc: &Scenario, app: usize) -> Vec<f64> {
+    unavailability(sc, |o| o.apps[app].downtime_ms)
+}
+
+/// The largest half-width of the interval, relative to the expected
+/// unavailability, for a closed-form check to mean something.
+pub const MAX_RELATIVE_HALF_WIDTH: f64 = 0.05;
+
+/// The 95% Student-t interval of the mean of `series` (unavailable
+/// fractions, one per replication) must hold the closed form `expected`, and
+/// be tight enough (half-width under 5% of it) to catch a model error of
+/// that size.
+pub fn assert_in_interval(what: &str, series: &[f64], expected: f64) {
+    let (lo, hi) = t_interval(series).expect("two or more replications");
+    let half = (hi - lo) / 2.0;
+    eprintln!("{what}: simulated {:.6e} [{lo:.6e}, {hi:.6e}], closed form {expected:.6e}", mean(series));
+    assert!(
+        lo <= expected && expected <= hi,
+        "{what}: closed form {expected:.6e} outside the 95% interval [{lo:.6e}, {hi:.6e}]"
+    );
+    assert!(
+        half < MAX_RELATIVE_HALF_WIDTH * expected,
+        "{what}: interval half-width {half:.3e} is too wide to mean anything at {expected:.3e}"
+    );
 }

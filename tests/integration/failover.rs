@@ -1,18 +1,10 @@
 //! Scripted failures with outage lengths computable by hand: the Kubernetes
 //! chain of domain.md section 1, the zone disruption rule and capacity.
 
-use crate::common::{quiet_cluster, scenario};
-use clustersim::engine::simulate;
-use clustersim::metrics::{Cause, ReplicationOutcome, TraceRecord};
+use crate::common::{quiet_cluster, scenario, traced};
+use clustersim::metrics::{Cause, TraceRecord};
 use clustersim::model::Scenario;
-use clustersim::placement::Strategy;
 use clustersim::time::{MS_PER_H, MS_PER_MIN, MS_PER_S, Millis};
-
-fn traced(sc: &Scenario, strategy: Strategy) -> (ReplicationOutcome, Vec<TraceRecord>) {
-    let mut trace = Vec::new();
-    let outcome = simulate(sc, strategy, 0, Some(&mut trace));
-    (outcome, trace)
-}
 
 /// Time of the first trace record of `kind` about node `node` (index).
 fn first(trace: &[TraceRecord], kind: &str, node: usize) -> Option<Millis> {
@@ -49,7 +41,7 @@ fn flexible_outage_is_grace_minus_lease_offset_plus_toleration_plus_startup() {
             duration = "4h"
             "#
         ));
-        let (outcome, trace) = traced(&sc, Strategy::FirstFit);
+        let (outcome, trace) = traced(&sc);
         let not_ready = first(&trace, "node-not-ready", 0).expect("the node is marked NotReady");
         let grace = grace_s * MS_PER_S;
         let detection = not_ready - FAIL_AT;
@@ -87,7 +79,7 @@ fn node_bound_app_is_down_for_the_outage_plus_startup_whenever_the_node_returns(
             duration = "{outage}ms"
             "#
         ));
-        let (outcome, trace) = traced(&sc, Strategy::FirstFit);
+        let (outcome, trace) = traced(&sc);
         assert_eq!(outcome.apps[0].downtime_ms, outage + 15 * MS_PER_S, "outage {outage} ms");
         let evicted = first(&trace, "pod-evicted", 0).is_some();
         assert_eq!(evicted, outage > 5 * MS_PER_MIN, "eviction only after the toleration, outage {outage} ms");
@@ -133,7 +125,7 @@ fn zone_disruption_stops_evictions_once_three_of_five_nodes_are_not_ready() {
         duration = "20h"
         "#
     ));
-    let (outcome, trace) = traced(&sc, Strategy::Spread);
+    let (outcome, trace) = traced(&sc);
     let taint1 = first(&trace, "taint", 0).expect("n-1 tainted");
     let taint2 = first(&trace, "taint", 1).expect("n-2 tainted");
     // The eviction rate limit: one node every 10 s in a healthy zone.
@@ -179,7 +171,7 @@ fn all_nodes_not_ready_is_full_disruption_and_nothing_is_evicted() {
         duration = "10h"
         "#,
     );
-    let (_, trace) = traced(&sc, Strategy::FirstFit);
+    let (_, trace) = traced(&sc);
     assert!(trace.iter().any(|r| r.kind == "all-zones-disrupted"));
     assert!(!trace.iter().any(|r| r.kind == "pod-evicted"), "no eviction with every node NotReady");
 }
@@ -217,7 +209,7 @@ fn a_pod_with_no_room_on_the_survivors_stays_pending_until_the_repair() {
         duration = "10h"
         "#,
     );
-    let (outcome, trace) = traced(&sc, Strategy::FirstFit);
+    let (outcome, trace) = traced(&sc);
     let a = &outcome.apps[0];
     assert_eq!(a.downtime_ms, 10 * MS_PER_H + 30 * MS_PER_S);
     let evicted = first(&trace, "pod-evicted", 0).expect("evicted");

@@ -1,31 +1,12 @@
 //! Failure domains, the control plane, container crashes, StatefulSets and
 //! dependencies (issue 4), against closed forms and hand-computed timings.
 
-use crate::common::{quiet_cluster, scenario};
+use crate::common::{app_unavailability, assert_in_interval, quiet_cluster, scenario, traced};
 use clustersim::engine::simulate;
-use clustersim::metrics::{Cause, ReplicationOutcome, TraceRecord};
+use clustersim::metrics::{Cause, TraceRecord};
 use clustersim::model::Scenario;
-use clustersim::montecarlo;
-use clustersim::summary::{mean, t_interval};
+use clustersim::summary::mean;
 use clustersim::time::{MS_PER_H, MS_PER_MIN, MS_PER_S, Millis};
-
-fn assert_in_interval(what: &str, series: &[f64], expected: f64) {
-    let (lo, hi) = t_interval(series).unwrap();
-    eprintln!("{what}: simulated {:.6e} [{lo:.6e}, {hi:.6e}], closed form {expected:.6e}", mean(series));
-    assert!(lo <= expected && expected <= hi, "{what}: {expected:.6e} outside [{lo:.6e}, {hi:.6e}]");
-    assert!((hi - lo) / 2.0 < 0.05 * expected, "{what}: interval too wide");
-}
-
-fn unavailability(sc: &Scenario, app: usize) -> Vec<f64> {
-    let results = montecarlo::run(sc, None, &|| ()).unwrap();
-    results.outcomes[0].iter().map(|o| o.apps[app].downtime_ms as f64 / sc.horizon_ms as f64).collect()
-}
-
-fn traced(sc: &Scenario) -> (ReplicationOutcome, Vec<TraceRecord>) {
-    let mut trace = Vec::new();
-    let outcome = simulate(sc, sc.strategies[0], 0, Some(&mut trace));
-    (outcome, trace)
-}
 
 fn times(trace: &[TraceRecord], kind: &str) -> Vec<Millis> {
     trace.iter().filter(|r| r.kind == kind).map(|r| r.time_ms).collect()
@@ -60,7 +41,7 @@ fn a_node_in_a_domain_is_up_when_both_are() {
         "#,
     );
     let a = (1000.0 / 1010.0) * (2000.0 / 2030.0);
-    assert_in_interval("node x domain", &unavailability(&sc, 0), 1.0 - a);
+    assert_in_interval("node x domain", &app_unavailability(&sc, 0), 1.0 - a);
 }
 
 /// Two power domains of two nodes each; nodes never fail on their own.
@@ -111,8 +92,8 @@ fn power_domains(app: &str) -> Scenario {
 #[test]
 fn ha_replicas_spread_over_two_power_domains_beat_replicas_sharing_one() {
     let a = 500.0 / 525.0;
-    let shared = unavailability(&power_domains("requires = [\"feed-a\"]"), 0);
-    let spread = unavailability(&power_domains("spread_over = \"power\"\nspread = \"required\""), 0);
+    let shared = app_unavailability(&power_domains("requires = [\"feed-a\"]"), 0);
+    let spread = app_unavailability(&power_domains("spread_over = \"power\"\nspread = \"required\""), 0);
     assert_in_interval("replicas on one power domain", &shared, 1.0 - a);
     assert_in_interval("replicas over two power domains", &spread, (1.0 - a) * (1.0 - a));
     assert!(mean(&spread) < mean(&shared) / 10.0);

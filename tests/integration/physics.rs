@@ -3,37 +3,12 @@
 //! enough (half-width under 5% of the unavailability) to catch a model error
 //! of that size.
 
-use crate::common::scenario;
+use crate::common::{app_unavailability, assert_in_interval, scenario};
 use clustersim::model::Scenario;
-use clustersim::montecarlo;
-use clustersim::summary::{mean, t_interval};
 use clustersim::time::MS_PER_H;
 
-/// The largest half-width of the interval, relative to the expected
-/// unavailability, for the check to mean something.
-const MAX_RELATIVE_HALF_WIDTH: f64 = 0.05;
-
-/// Mean unavailability of app `app` over the replications, with its 95% CI.
-fn unavailability(sc: &Scenario, app: usize) -> (f64, f64, f64) {
-    let results = montecarlo::run(sc, None, &|| ()).expect("run");
-    let fractions: Vec<f64> =
-        results.outcomes[0].iter().map(|o| o.apps[app].downtime_ms as f64 / sc.horizon_ms as f64).collect();
-    let (lo, hi) = t_interval(&fractions).expect("two or more replications");
-    (mean(&fractions), lo, hi)
-}
-
 fn assert_closed_form(what: &str, sc: &Scenario, app: usize, expected: f64) {
-    let (m, lo, hi) = unavailability(sc, app);
-    let half = (hi - lo) / 2.0;
-    eprintln!("{what}: simulated unavailability {m:.6e} [{lo:.6e}, {hi:.6e}], closed form {expected:.6e}");
-    assert!(
-        lo <= expected && expected <= hi,
-        "{what}: closed form {expected:.6e} outside the 95% interval [{lo:.6e}, {hi:.6e}]"
-    );
-    assert!(
-        half < MAX_RELATIVE_HALF_WIDTH * expected,
-        "{what}: interval half-width {half:.3e} is too wide to mean anything at {expected:.3e}"
-    );
+    assert_in_interval(what, &app_unavailability(sc, app), expected);
 }
 
 /// One node, one node-bound app with no start-up time: the app is exactly as

@@ -1,33 +1,15 @@
 //! Storage backends against closed forms and hand-computed scripted cases
 //! (domain.md sections 2, 5, 6 and 8).
 
-use crate::common::{quiet_cluster, scenario};
+use crate::common::{app_unavailability, assert_in_interval, quiet_cluster, scenario, traced, unavailability};
 use clustersim::engine::simulate;
-use clustersim::metrics::{Cause, ReplicationOutcome, TraceRecord};
+use clustersim::metrics::{Cause, TraceRecord};
 use clustersim::model::Scenario;
-use clustersim::montecarlo;
 use clustersim::placement::Strategy;
-use clustersim::summary::{mean, t_interval};
 use clustersim::time::{MS_PER_H, MS_PER_MIN, MS_PER_S, Millis};
 
-/// The 95% interval of the mean unavailability of `series` (a fraction of
-/// the horizon per replication) must hold `expected`, and be tight (half
-/// width under 5% of it).
-fn assert_in_interval(what: &str, series: &[f64], expected: f64) {
-    let (lo, hi) = t_interval(series).unwrap();
-    eprintln!("{what}: simulated {:.6e} [{lo:.6e}, {hi:.6e}], closed form {expected:.6e}", mean(series));
-    assert!(lo <= expected && expected <= hi, "{what}: {expected:.6e} outside [{lo:.6e}, {hi:.6e}]");
-    assert!((hi - lo) / 2.0 < 0.05 * expected, "{what}: interval too wide");
-}
-
 fn volume_unavailability(sc: &Scenario, volume: usize) -> Vec<f64> {
-    let results = montecarlo::run(sc, None, &|| ()).unwrap();
-    results.outcomes[0].iter().map(|o| o.volumes[volume].downtime_ms as f64 / sc.horizon_ms as f64).collect()
-}
-
-fn app_unavailability(sc: &Scenario, app: usize) -> Vec<f64> {
-    let results = montecarlo::run(sc, None, &|| ()).unwrap();
-    results.outcomes[0].iter().map(|o| o.apps[app].downtime_ms as f64 / sc.horizon_ms as f64).collect()
+    unavailability(sc, |o| o.volumes[volume].downtime_ms)
 }
 
 /// Three nodes (exponential failures, mean 100 h; repairs mean 20 h) and a
@@ -117,12 +99,6 @@ fn a_flexible_app_on_zfs_local_has_the_availability_of_its_node() {
     assert!(sc.warnings.iter().any(|w| w.contains("behaves as node-bound")), "{:?}", sc.warnings);
     // Not the failover figure: the pod cannot leave n-2.
     assert_in_interval("zfs-local flexible app", &app_unavailability(&sc, 0), 10.0 / 1010.0);
-}
-
-fn traced(sc: &Scenario) -> (ReplicationOutcome, Vec<TraceRecord>) {
-    let mut trace = Vec::new();
-    let outcome = simulate(sc, sc.strategies[0], 0, Some(&mut trace));
-    (outcome, trace)
 }
 
 fn first(trace: &[TraceRecord], kind: &str) -> Millis {
