@@ -6,15 +6,18 @@
 //! 1. `up-down`: the event queue on the simplest node up/down model, next to
 //!    a bare `BinaryHeap` loop of the same model in the same run (the
 //!    baseline for the ratio).
-//! 2. `replication/<scenario>`: one replication of each bundled scenario
-//!    under each strategy, in simulated events per second.
-//! 3. `placement/<nodes>`: placement decisions per second at 100, 1,000 and
-//!    10,000 nodes, to show how the cost grows.
+//! 2. `replication/<scenario>`: one replication of the homelab, small and
+//!    large bundled scenarios under each strategy, in simulated events per
+//!    second.
+//! 3. `placement/<strategy>-<index|scan>/<nodes>`: placement decisions per
+//!    second at 100, 1,000 and 10,000 nodes, to show how the cost grows: the
+//!    engine's index (a decision plus the two index updates of binding and
+//!    later unbinding the pod) next to the plain scan over every node.
 
 use clustersim::dist::Dist;
 use clustersim::engine::{EventQueue, simulate};
 use clustersim::model::{App, Class, Node};
-use clustersim::placement::{ClusterView, NodeLoad, PodRequest, Strategy};
+use clustersim::placement::{ClusterView, NodeIndex, NodeLoad, PodRequest, Strategy, scan};
 use clustersim::scenario;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
@@ -97,10 +100,16 @@ fn up_down(c: &mut Criterion) {
 }
 
 fn bundled(c: &mut Criterion) {
-    for file in ["scenarios/truecharts-homelab.toml", "scenarios/small-datacenter.toml"] {
+    for file in
+        ["scenarios/truecharts-homelab.toml", "scenarios/small-datacenter.toml", "scenarios/large-datacenter.toml"]
+    {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
         let sc = scenario::load(&path).expect("bundled scenario is valid");
         let mut group = c.benchmark_group(format!("replication/{}", sc.name));
+        if sc.nodes.len() > 500 {
+            // Half a second a replication: criterion's smallest sample.
+            group.sample_size(10);
+        }
         for &strategy in &sc.strategies {
             let events = simulate(&sc, strategy, 0, None).events;
             group.throughput(Throughput::Elements(events));
@@ -140,8 +149,24 @@ fn placement(c: &mut Criterion) {
         let view = ClusterView { nodes: &nodes, load: &load, topology: &[], spread_kind: None };
         let pod = PodRequest { app_id: 0, app: &app, siblings_on: &[], pin: None };
         for strategy in [Strategy::Spread, Strategy::Binpack, Strategy::FirstFit] {
-            group.bench_with_input(BenchmarkId::new(strategy.name(), n), &n, |b, _| {
-                b.iter(|| black_box(strategy.placement().select_node(&view, &pod, &mut rng)))
+            let mut index = NodeIndex::new(strategy, &nodes, &[], &[], &load);
+            group.bench_with_input(BenchmarkId::new(format!("{}-index", strategy.name()), n), &n, |b, _| {
+                b.iter(|| {
+                    let chosen = index.select(&view, &pod, &mut rng);
+                    if let Some(c) = chosen {
+                        let bound = NodeLoad {
+                            cpu_used_m: load[c].cpu_used_m + app.cpu_m,
+                            memory_used_bytes: load[c].memory_used_bytes + app.memory_bytes,
+                            ..load[c]
+                        };
+                        index.update(c, &nodes[c], &bound);
+                        index.update(c, &nodes[c], &load[c]);
+                    }
+                    black_box(chosen)
+                })
+            });
+            group.bench_with_input(BenchmarkId::new(format!("{}-scan", strategy.name()), n), &n, |b, _| {
+                b.iter(|| black_box(scan::select(strategy, &view, &pod, &mut rng)))
             });
         }
     }

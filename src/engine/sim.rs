@@ -10,7 +10,7 @@ use super::event::{Event, PodId};
 use super::queue::{EventId, EventQueue};
 use crate::metrics::{AppOutcome, Cause, ReplicationOutcome, TraceRecord};
 use crate::model::{AppId, NodeId, Scenario, VolumeId};
-use crate::placement::{ClusterView, NodeLoad, Placement, PodRequest, Strategy};
+use crate::placement::{ClusterView, NodeIndex, NodeLoad, PodRequest, Strategy};
 use crate::rng::{Source, stream};
 use crate::time::{Millis, format_duration};
 use rand::Rng;
@@ -145,7 +145,8 @@ struct AppState {
 
 struct Sim<'a, 't> {
     sc: &'a Scenario,
-    placement: &'static dyn Placement,
+    /// The scheduler's view of `load`, kept in step by [`Sim::change_load`].
+    index: NodeIndex,
     queue: EventQueue<Event>,
     nodes: Vec<NodeState>,
     load: Vec<NodeLoad>,
@@ -218,7 +219,13 @@ impl<'a, 't> Sim<'a, 't> {
         let streams = |f: fn(usize) -> Source, count: usize| (0..count).map(|i| stream(sc.seed, rep, f(i))).collect();
         Sim {
             sc,
-            placement: strategy.placement(),
+            index: NodeIndex::new(
+                strategy,
+                &sc.nodes,
+                &sc.topology,
+                &NodeIndex::kinds_for(strategy, &sc.apps, sc.spread_kind),
+                &vec![NodeLoad { schedulable: true, cpu_used_m: 0, memory_used_bytes: 0 }; n],
+            ),
             queue: EventQueue::default(),
             nodes: sc
                 .nodes
@@ -453,7 +460,7 @@ impl<'a, 't> Sim<'a, 't> {
         if self.sc.nodes[node].control_plane {
             self.set_cp_up(false, now);
         }
-        self.load[node].schedulable = false;
+        self.change_load(node, |l| l.schedulable = false);
         let bound = std::mem::take(&mut self.nodes[node].pods);
         for &pod in &bound {
             self.cancel_container_events(pod);
@@ -502,7 +509,7 @@ impl<'a, 't> Sim<'a, 't> {
             self.nodes[node].oos_ev = Some(self.queue.schedule(now.saturating_add(d), Event::OutOfService { node }));
         }
         self.set_ready(node, false);
-        self.load[node].schedulable = false;
+        self.change_load(node, |l| l.schedulable = false);
         let zone = self.sc.nodes[node].zone;
         self.nodes[node].queued = true;
         self.zones[zone].queue.push_back(node);
@@ -645,8 +652,11 @@ impl<'a, 't> Sim<'a, 't> {
         self.pods[pod].backoff_ms = 0;
         self.pods[pod].in_place = false;
         let app = &self.sc.apps[self.pods[pod].app];
-        self.load[node].cpu_used_m -= app.cpu_m;
-        self.load[node].memory_used_bytes -= app.memory_bytes;
+        let (cpu, memory) = (app.cpu_m, app.memory_bytes);
+        self.change_load(node, |l| {
+            l.cpu_used_m -= cpu;
+            l.memory_used_bytes -= memory;
+        });
         self.nodes[node].pods.retain(|&p| p != pod);
         self.pods[pod].phase = Phase::Pending(Cause::NoNode);
         self.pending.push(pod);
@@ -717,7 +727,14 @@ impl<'a, 't> Sim<'a, 't> {
         self.nodes[node].queued = false;
         self.nodes[node].evict_overdue = false;
         self.nodes[node].ready_overdue = false;
-        self.load[node].schedulable = !self.nodes[node].cordoned;
+        let cordoned = self.nodes[node].cordoned;
+        self.change_load(node, |l| l.schedulable = !cordoned);
+    }
+
+    /// Changes node `node`'s load and tells the scheduler's index.
+    pub(super) fn change_load(&mut self, node: NodeId, change: impl FnOnce(&mut NodeLoad)) {
+        change(&mut self.load[node]);
+        self.index.update(node, &self.sc.nodes[node], &self.load[node]);
     }
 
     fn start_pod(&mut self, pod: PodId, now: Millis) {
@@ -762,10 +779,12 @@ impl<'a, 't> Sim<'a, 't> {
         let view =
             ClusterView { nodes: &sc.nodes, load: &self.load, topology: &sc.topology, spread_kind: sc.spread_kind };
         let request = PodRequest { app_id, app, siblings_on: &siblings, pin };
-        match self.placement.select_node(&view, &request, &mut self.placement_rng) {
+        match self.index.select(&view, &request, &mut self.placement_rng) {
             Some(node) => {
-                self.load[node].cpu_used_m += app.cpu_m;
-                self.load[node].memory_used_bytes += app.memory_bytes;
+                self.change_load(node, |l| {
+                    l.cpu_used_m += app.cpu_m;
+                    l.memory_used_bytes += app.memory_bytes;
+                });
                 self.nodes[node].pods.push(pod);
                 self.pods[pod].node = Some(node);
                 self.bind_storage(app_id, node);
@@ -784,9 +803,7 @@ impl<'a, 't> Sim<'a, 't> {
             None => {
                 // Capacity if a Ready node could take the pod but for its
                 // free resources or anti-affinity; otherwise no node at all.
-                let any_ready = (0..sc.nodes.len()).any(|n| {
-                    self.load[n].schedulable && app.fits_statically(n, &sc.nodes[n]) && pin.is_none_or(|p| p == n)
-                });
+                let any_ready = self.index.any_schedulable(&view, &request);
                 let cause = if any_ready { Cause::Capacity } else { Cause::NoNode };
                 let changed = self.pods[pod].phase != Phase::Pending(cause);
                 self.pods[pod].phase = Phase::Pending(cause);
@@ -911,6 +928,9 @@ impl<'a, 't> Sim<'a, 't> {
             assert_eq!(mem[n], self.load[n].memory_used_bytes, "memory accounting of node {n}");
             assert!(cpu[n] <= node.cpu_m && mem[n] <= node.memory_bytes, "node {n} over capacity");
             assert!(!self.load[n].schedulable || self.nodes[n].up, "down node {n} schedulable");
+        }
+        if let Err(stale) = self.index.check(&self.sc.nodes, &self.load) {
+            panic!("{stale}");
         }
         for (a, app) in self.sc.apps.iter().enumerate() {
             let (first, last) = self.app_pods[a];

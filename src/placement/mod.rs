@@ -1,23 +1,26 @@
 //! Placement strategies: where the scheduler puts a pod.
 //!
-//! Every strategy is a pure function of a read-only [`ClusterView`] and the
-//! pod to place, behind the [`Placement`] trait, one file each. All of them
-//! share the scheduler's filter ([`feasible`]): the node is Ready and
-//! untainted, has room for the pod's CPU and memory requests, has the devices
-//! the app requires, matches its node pin, and holds no other replica of the
-//! app under required anti-affinity. They differ in the score, as
-//! kube-scheduler's scoring plugins do. Ties go to a uniformly random node
-//! among the best, drawn from the placement stream, as kube-scheduler's
-//! `selectHost` does.
+//! All strategies share the scheduler's filter ([`feasible`]): the node is
+//! Ready and untainted, has room for the pod's CPU and memory requests, has
+//! the devices the app requires, matches its node pin, and holds no other
+//! replica of the app under required anti-affinity. They differ in the score,
+//! as kube-scheduler's scoring plugins do ([`Strategy::score`]). Preferred
+//! topology spread and preferred anti-affinity rank before the score. Ties go
+//! to a uniformly random node among the best, drawn from the placement
+//! stream, as kube-scheduler's `selectHost` does.
+//!
+//! The engine decides through [`NodeIndex`] (`index.rs`), which finds the
+//! best node without scanning them all; [`scan::select`] (`scan.rs`) is the
+//! plain scan over every node, kept as the reference the index is tested
+//! against and as the fallback for the rare decisions the index does not
+//! cover.
 
-mod binpack;
-mod domain_spread;
-mod first_fit;
-mod random;
-mod spread;
+mod index;
+pub mod scan;
+
+pub use index::NodeIndex;
 
 use crate::model::{AntiAffinity, App, AppId, DomainId, Node, NodeId, SpreadMode};
-use rand::{Rng, RngCore};
 
 /// What the scheduler knows of one node's state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,11 +72,6 @@ impl PodRequest<'_> {
     }
 }
 
-/// A placement strategy: picks a feasible node, or `None` when none is.
-pub trait Placement: Sync {
-    fn select_node(&self, view: &ClusterView, pod: &PodRequest, rng: &mut dyn RngCore) -> Option<NodeId>;
-}
-
 /// The strategies a scenario can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Strategy {
@@ -113,15 +111,56 @@ impl Strategy {
         Strategy::ALL.map(Strategy::name).join(", ")
     }
 
-    pub fn placement(self) -> &'static dyn Placement {
+    /// The score's part that depends on the node and its load alone
+    /// (higher is better). With [`Strategy::request_part`] it makes the
+    /// score; the split lets the index order a shape's nodes once for all
+    /// pods.
+    pub fn node_part(self, n: NodeId, node: &Node, load: &NodeLoad) -> i64 {
         match self {
-            Strategy::Spread => &spread::Spread,
-            Strategy::Binpack => &binpack::Binpack,
-            Strategy::Random => &random::Random,
-            Strategy::FirstFit => &first_fit::FirstFit,
-            Strategy::DomainSpread => &domain_spread::DomainSpread,
+            Strategy::Spread | Strategy::DomainSpread => -allocated_ppb(load.cpu_used_m, load.memory_used_bytes, node),
+            Strategy::Binpack => allocated_ppb(load.cpu_used_m, load.memory_used_bytes, node),
+            Strategy::Random => 0,
+            // The node index is a unique score, so no tie ever draws.
+            Strategy::FirstFit => -(n as i64),
         }
     }
+
+    /// The score's part that depends on the pod and the node's allocatable
+    /// size alone.
+    pub fn request_part(self, app: &App, cpu_m: u64, memory_bytes: u64) -> i64 {
+        let share = || ppb(app.cpu_m, cpu_m) + ppb(app.memory_bytes, memory_bytes);
+        match self {
+            Strategy::Spread | Strategy::DomainSpread => -share(),
+            Strategy::Binpack => share(),
+            Strategy::Random | Strategy::FirstFit => 0,
+        }
+    }
+
+    /// The strategy's score of `node` for `pod`: `spread` (LeastAllocated)
+    /// prefers the node with the smallest requested share of CPU and memory
+    /// after placing, `binpack` (MostAllocated) the largest, `first-fit` the
+    /// first node in file order, `random` none.
+    pub fn score(self, view: &ClusterView, pod: &PodRequest, node: NodeId) -> i64 {
+        let spec = &view.nodes[node];
+        self.node_part(node, spec, &view.load[node]) + self.request_part(pod.app, spec.cpu_m, spec.memory_bytes)
+    }
+
+    /// The domain kind the strategy itself spreads over (`domain-spread`).
+    pub fn own_spread_kind(self, view: &ClusterView) -> Option<usize> {
+        if self == Strategy::DomainSpread { view.spread_kind } else { None }
+    }
+}
+
+/// `part` of `whole` in parts per billion, rounded down.
+fn ppb(part: u64, whole: u64) -> i64 {
+    (part as u128 * 1_000_000_000 / whole.max(1) as u128) as i64
+}
+
+/// The requested share of CPU plus that of memory, in parts per billion
+/// each. Node load and pod request are rounded separately, so that within
+/// one node size the order of nodes does not depend on the pod.
+fn allocated_ppb(cpu_m: u64, memory_bytes: u64, node: &Node) -> i64 {
+    ppb(cpu_m, node.cpu_m) + ppb(memory_bytes, node.memory_bytes)
 }
 
 /// The scheduler's filter phase: can `pod` run on `node` now?
@@ -142,73 +181,6 @@ pub fn feasible(view: &ClusterView, pod: &PodRequest, node: NodeId) -> bool {
             }
             _ => true,
         }
-}
-
-/// Requested fraction of each resource after placing the pod, in parts per
-/// million, summed over CPU and memory. Integer arithmetic keeps ties exact.
-fn allocated_ppm_after(view: &ClusterView, pod: &PodRequest, node: NodeId) -> i64 {
-    let load = &view.load[node];
-    let spec = &view.nodes[node];
-    let cpu = (load.cpu_used_m + pod.app.cpu_m) as u128 * 1_000_000 / spec.cpu_m.max(1) as u128;
-    let mem = (load.memory_used_bytes + pod.app.memory_bytes) as u128 * 1_000_000 / spec.memory_bytes.max(1) as u128;
-    (cpu + mem) as i64
-}
-
-/// Picks the feasible node with the highest key, where the key is first the
-/// preferred anti-affinity (fewer siblings is better) and then `score`; ties
-/// are broken uniformly at random (reservoir sampling, one draw per tie).
-fn select_best(
-    view: &ClusterView,
-    pod: &PodRequest,
-    rng: &mut dyn RngCore,
-    score: impl Fn(NodeId) -> i64,
-) -> Option<NodeId> {
-    select_best_spread(view, pod, rng, None, score)
-}
-
-/// `select_best`, with a preferred spread over domains of `extra_kind` on
-/// top of the app's own (used by `domain-spread`).
-fn select_best_spread(
-    view: &ClusterView,
-    pod: &PodRequest,
-    rng: &mut dyn RngCore,
-    extra_kind: Option<usize>,
-    score: impl Fn(NodeId) -> i64,
-) -> Option<NodeId> {
-    let prefer_apart = pod.app.anti_affinity == AntiAffinity::Preferred;
-    let spread_kind = match pod.app.spread {
-        Some((kind, SpreadMode::Preferred)) => Some(kind),
-        _ => extra_kind,
-    };
-    let mut best: Option<((i64, i64, i64), NodeId)> = None;
-    let mut ties = 0u32;
-    for node in 0..view.nodes.len() {
-        if !feasible(view, pod, node) {
-            continue;
-        }
-        let apart = if prefer_apart { -(pod.siblings_on(node) as i64) } else { 0 };
-        // A node without the topology key ranks last under a preferred
-        // spread, as kube-scheduler's PodTopologySpread scores it.
-        let spread = spread_kind.map_or(0, |kind| match view.topology[kind][node] {
-            Some(_) => -(view.siblings_in_domain(kind, node, pod.siblings_on) as i64),
-            None => i64::MIN / 4,
-        });
-        let key = (spread, apart, score(node));
-        match best {
-            Some((best_key, _)) if key < best_key => {}
-            Some((best_key, _)) if key == best_key => {
-                ties += 1;
-                if rng.random_range(0..ties) == 0 {
-                    best = Some((key, node));
-                }
-            }
-            _ => {
-                best = Some((key, node));
-                ties = 1;
-            }
-        }
-    }
-    best.map(|(_, node)| node)
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Property tests of the strategies: on any cluster state, every strategy
 //! picks only a feasible node (schedulable, with room, with the devices and
 //! the pin, apart from siblings under required anti-affinity), finds one
-//! whenever one exists, and is deterministic for a given random stream.
+//! whenever one exists, and is deterministic for a given random stream; the
+//! index picks a node exactly as good as the scan's, also after the loads
+//! changed under it.
 
 use super::*;
 use crate::dist::Dist;
@@ -38,7 +40,8 @@ fn app(cpu_m: u64, memory_bytes: u64, anti: AntiAffinity, pin: Option<usize>, de
 }
 
 prop_compose! {
-    fn cluster()(specs in prop::collection::vec((1u64..16, 1u64..64, any::<bool>(), any::<bool>(), 0u64..100, 0u64..100), 1..12))
+    // Few sizes, so that the index's trees hold several nodes each.
+    fn cluster()(specs in prop::collection::vec((prop::sample::select(vec![4u64, 8, 16]), prop::sample::select(vec![8u64, 32]), any::<bool>(), any::<bool>(), 0u64..100, 0u64..100), 1..24))
         -> (Vec<Node>, Vec<NodeLoad>) {
         let nodes = specs.iter().enumerate().map(|(i, s)| node(i, s.0 * 1000, s.1 << 30, s.2)).collect::<Vec<_>>();
         let load = specs.iter().zip(&nodes).map(|(s, n)| NodeLoad {
@@ -61,10 +64,11 @@ proptest! {
         cpu in 0u64..8000,
         mem_gi in 0u64..32,
         anti in anti_affinity(),
-        pin in prop::option::of(0usize..12),
+        pin in prop::option::of(0usize..24),
         device in any::<bool>(),
-        siblings in prop::collection::vec(0usize..12, 0..3),
-        racks in prop::collection::vec(prop::option::of(0usize..3), 12),
+        siblings in prop::collection::vec(0usize..24, 0..4),
+        racks in prop::collection::vec(prop::option::of(0usize..3), 24),
+        stale in prop::collection::vec((any::<bool>(), 0u64..100), 24),
         spread in prop::option::of(any::<bool>()),
         seed in any::<u64>(),
     ) {
@@ -76,9 +80,29 @@ proptest! {
         let view = ClusterView { nodes: &nodes, load: &load, topology: &topology, spread_kind: Some(0) };
         let pod = PodRequest { app_id: 0, app: &app, siblings_on: &siblings, pin: None };
         let any_feasible = (0..nodes.len()).any(|n| feasible(&view, &pod, n));
+        // The index starts from other loads and is brought up to date.
+        let before: Vec<NodeLoad> = nodes.iter().zip(&stale).map(|(n, &(s, f))| NodeLoad {
+            schedulable: s,
+            cpu_used_m: n.cpu_m * f / 100,
+            memory_used_bytes: n.memory_bytes * f / 100,
+        }).collect();
         for strategy in super::Strategy::ALL {
+            let mut index = NodeIndex::new(strategy, &nodes, &topology, &[0], &before);
+            for (n, spec) in nodes.iter().enumerate() {
+                index.update(n, spec, &load[n]);
+            }
+            prop_assert!(index.check(&nodes, &load).is_ok());
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let chosen = strategy.placement().select_node(&view, &pod, &mut rng);
+            let scanned = scan::select(strategy, &view, &pod, &mut rng);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let indexed = index.select(&view, &pod, &mut rng);
+            prop_assert!(index.check(&nodes, &load).is_ok(), "a decision left the index changed");
+            prop_assert_eq!(indexed.is_some(), scanned.is_some(), "{:?}", strategy);
+            if let (Some(a), Some(b)) = (indexed, scanned) {
+                prop_assert_eq!(scan::key(strategy, &view, &pod, a), scan::key(strategy, &view, &pod, b),
+                    "{:?}: the index chose {} and the scan {}", strategy, a, b);
+            }
+            for chosen in [scanned, indexed] {
             prop_assert_eq!(chosen.is_some(), any_feasible, "{:?}", strategy);
             if let Some(n) = chosen {
                 prop_assert!(load[n].schedulable, "{:?} chose an unschedulable node", strategy);
@@ -97,8 +121,9 @@ proptest! {
                     prop_assert_eq!(count(n), fewest, "{:?} ignored preferred anti-affinity", strategy);
                 }
             }
+            }
             let mut again = ChaCha8Rng::seed_from_u64(seed);
-            prop_assert_eq!(strategy.placement().select_node(&view, &pod, &mut again), chosen);
+            prop_assert_eq!(index.select(&view, &pod, &mut again), indexed);
         }
     }
 }
@@ -115,9 +140,13 @@ fn spread_takes_the_emptiest_node_and_binpack_the_fullest() {
     let app = app(500, 1 << 30, AntiAffinity::None, None, false);
     let pod = PodRequest { app_id: 0, app: &app, siblings_on: &[], pin: None };
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    assert_eq!(super::Strategy::Spread.placement().select_node(&view, &pod, &mut rng), Some(2));
-    assert_eq!(super::Strategy::Binpack.placement().select_node(&view, &pod, &mut rng), Some(1));
-    assert_eq!(super::Strategy::FirstFit.placement().select_node(&view, &pod, &mut rng), Some(0));
+    for (strategy, want) in
+        [(super::Strategy::Spread, 2), (super::Strategy::Binpack, 1), (super::Strategy::FirstFit, 0)]
+    {
+        assert_eq!(scan::select(strategy, &view, &pod, &mut rng), Some(want), "{strategy:?}");
+        let mut index = NodeIndex::new(strategy, &nodes, &[], &[], &load);
+        assert_eq!(index.select(&view, &pod, &mut rng), Some(want), "{strategy:?}");
+    }
 }
 
 #[test]
@@ -128,10 +157,14 @@ fn random_ties_cover_every_feasible_node() {
     let app = app(0, 0, AntiAffinity::None, None, false);
     let pod = PodRequest { app_id: 0, app: &app, siblings_on: &[], pin: None };
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let mut counts = [0u32; 4];
+    let mut index = NodeIndex::new(super::Strategy::Random, &nodes, &[], &[], &load);
+    let (mut scanned, mut indexed) = ([0u32; 4], [0u32; 4]);
     for _ in 0..4000 {
-        counts[super::Strategy::Random.placement().select_node(&view, &pod, &mut rng).unwrap()] += 1;
+        scanned[scan::select(super::Strategy::Random, &view, &pod, &mut rng).unwrap()] += 1;
+        indexed[index.select(&view, &pod, &mut rng).unwrap()] += 1;
     }
     // Each count is binomial(4000, 1/4): mean 1000, sd 27.4; 5 sd either side.
-    assert!(counts.iter().all(|&c| (863..=1137).contains(&c)), "{counts:?}");
+    for counts in [scanned, indexed] {
+        assert!(counts.iter().all(|&c| (863..=1137).contains(&c)), "{counts:?}");
+    }
 }

@@ -106,7 +106,11 @@ fn ha_app_one_of_three_matches_the_binomial() {
 /// A flexible pod whose host fails at rate λ (exponential), always with room
 /// elsewhere, repairs (2 h) longer than the failover delay D: unavailability
 /// λD/(1+λD), with D from the Kubernetes settings: grace period minus the
-/// mean lease offset, plus toleration, plus start-up.
+/// mean lease offset, plus toleration, plus start-up. The closed form knows
+/// nothing of the zone disruption rule, which stops evictions while 3 of the
+/// 4 nodes are NotReady: with it, outages come out 1.3 s longer on average
+/// (4,000 replications: 5.0843e-4 [5.0835e-4, 5.0851e-4] against 5.0669e-4),
+/// so the test turns it off with a threshold no partial outage reaches.
 #[test]
 fn flexible_app_matches_lambda_d_over_one_plus_lambda_d() {
     let sc = scenario(
@@ -115,6 +119,7 @@ fn flexible_app_matches_lambda_d_over_one_plus_lambda_d() {
         replications = 200
         seed = 13
         [kubernetes]
+        unhealthy_zone_threshold = 1.0
         node_monitor_grace_period = "40s"
         lease_renew_interval = "10s"
         eviction_toleration = "300s"

@@ -54,7 +54,7 @@ impl Sim<'_, '_> {
         self.maint =
             super::maintenance::MaintState { node: Some(node), step: Step::Draining, since_ms: now, poll_ev: None };
         self.nodes[node].cordoned = true;
-        self.load[node].schedulable = false;
+        self.change_load(node, |l| l.schedulable = false);
         self.note(now, "cordon", Some(node), None, String::new());
         self.drain_step(now);
     }
@@ -110,7 +110,7 @@ impl Sim<'_, '_> {
             );
             self.nodes[node].cordoned = false;
             if self.nodes[node].ready {
-                self.load[node].schedulable = true;
+                self.change_load(node, |l| l.schedulable = true);
             }
             self.begin_node(node + 1, now);
         } else {

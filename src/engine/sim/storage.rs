@@ -188,7 +188,7 @@ impl Sim<'_, '_> {
                         };
                         let request = PodRequest { app_id: usize::MAX, app: &brick, siblings_on: &placed, pin: None };
                         // Validation guarantees enough nodes, all up at time zero.
-                        if let Some(node) = self.placement.select_node(&view, &request, &mut self.placement_rng) {
+                        if let Some(node) = self.index.select(&view, &request, &mut self.placement_rng) {
                             placed.push(node);
                         }
                     }
