@@ -256,3 +256,38 @@ fn an_output_folder_reached_through_a_link_stays_a_link() {
     names.sort();
     assert_eq!(names, ["link", "real"]);
 }
+
+#[test]
+fn the_current_folder_is_written_in_place_manifest_last() {
+    // A folder the user's shell is in is not swapped (the shell would be
+    // left in a deleted folder): the files are moved in one by one instead.
+    let tmp = tempfile::tempdir().unwrap();
+    let res = tmp.path().join("res");
+    fs::create_dir(&res).unwrap();
+    write(&res, "notes.txt", "mine");
+    let inode = || std::os::unix::fs::MetadataExt::ino(&fs::metadata(&res).unwrap());
+    let folder = inode();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--replications", "3", "--out", ".", "--quiet"];
+        let h = homelab();
+        args.insert(1, &h);
+        args.extend_from_slice(extra);
+        let out = run_in(&res, &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    run(&["--trace"]);
+    run(&[]);
+    let mut files = snapshot(&res);
+    assert_eq!(files.remove("notes.txt").as_deref(), Some(&b"mine"[..]));
+    assert_complete(&files, "a run in place");
+    assert!(!files.contains_key("events.csv"), "the previous run's trace is gone");
+    let out = run_in(&res, &["report", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut redrawn = snapshot(&res);
+    redrawn.remove("notes.txt");
+    assert_eq!(redrawn, files, "a redraw in place gives the same files");
+    let names: Vec<String> =
+        fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(names, ["res"], "nothing written beside the folder");
+    assert_eq!(inode(), folder, "the folder itself was not replaced");
+}
