@@ -376,6 +376,10 @@ fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
 /// support it).
 #[cfg(target_os = "linux")]
 fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    #[cfg(test)]
+    if tests::NO_EXCHANGE.get() {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
     let a = CString::new(a.as_os_str().as_bytes())?;
@@ -648,6 +652,26 @@ mod tests {
             }
             Err(e) => assert!(unsupported(&e), "{e}"),
         }
+    }
+
+    thread_local! {
+        /// Makes `exchange` fail as on a filesystem without it.
+        pub static NO_EXCHANGE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    #[test]
+    fn without_exchange_the_old_folder_is_renamed_aside_and_the_users_files_kept() {
+        NO_EXCHANGE.set(true);
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("res");
+        write_run(&Target::check(&out, "s", false).unwrap(), &[("a.csv", "1"), ("b.csv", "1")]);
+        fs::write(out.join("notes.txt"), "mine").unwrap();
+        write_run(&Target::check(&out, "s", false).unwrap(), &[("a.csv", "2")]);
+        NO_EXCHANGE.set(false);
+        assert_eq!(names(&out), ["a.csv", "notes.txt", "summary.json"]);
+        assert_eq!(fs::read_to_string(out.join("a.csv")).unwrap(), "2");
+        assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+        assert_eq!(names(tmp.path()), ["res"], "no staging folder left");
     }
 
     #[test]
