@@ -184,8 +184,10 @@ pub fn main_with(cli: Cli) -> Result<(), Error> {
         Command::Plan(args) => plan(args),
         Command::Merge(args) => {
             let merged = crate::shard::merge(&args.shards)?;
-            let previous = output::prepare_dir(&args.out, &merged.scenario.name, args.force)?;
-            write_results(&args.out, &previous, &merged.scenario, &merged.results, None)?;
+            let target = output::Target::check(&args.out, &merged.scenario.name, args.force)?;
+            let staging = stage(&target, false)?;
+            let (_, written) = write_results(staging.dir(), &merged.scenario, &merged.results, None)?;
+            commit(staging, &written, false)?;
             println!(
                 "merged {} shards ({} replications) into {}",
                 args.shards.len(),
@@ -194,12 +196,44 @@ pub fn main_with(cli: Cli) -> Result<(), Error> {
             );
             Ok(())
         }
-        Command::Report { dir } => {
-            let written = crate::report::generate(&dir)?;
-            println!("wrote {} to {}", written.join(", "), dir.display());
-            Ok(())
-        }
+        Command::Report { dir } => report(&dir),
     }
+}
+
+/// `clustersim report DIR`: redraws the plots and report.html of a results
+/// folder. The redraw is staged like a run: the folder's data files are
+/// linked into the staging folder, the report drawn there, and the whole
+/// switched in; the user's files are carried over as by a run.
+fn report(dir: &Path) -> Result<(), Error> {
+    // Read once in place, so that a folder that is not a results folder is
+    // named in the error as given.
+    crate::report::ReportData::load(dir)?;
+    let listed = output::staging::listed(dir)?;
+    let report_files = crate::report::file_names();
+    let (drawn_before, data): (Vec<String>, Vec<String>) = listed.into_iter().partition(|f| report_files.contains(f));
+    let mut staging = stage(&output::Target::redraw(dir, report_files), false)?;
+    staging.carry(&data)?;
+    let mut written = crate::report::generate(staging.dir())?;
+    let shown = written.clone();
+    let mut before = drawn_before;
+    let mut now = written.clone();
+    before.sort();
+    now.sort();
+    if before != now {
+        // The manifest lists what the folder holds: rewrite its list only
+        // when the redraw changed it (the data are left as they were).
+        let path = staging.dir().join(output::MANIFEST);
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+        let mut value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Internal(e.to_string()))?;
+        value["files"] = serde_json::json!(data.iter().chain(&written).collect::<Vec<_>>());
+        let mut bytes = serde_json::to_vec_pretty(&value).map_err(|e| Error::Internal(e.to_string()))?;
+        bytes.push(b'\n');
+        output::write_atomic(staging.dir(), output::MANIFEST, &bytes)?;
+        written.push(output::MANIFEST.to_string());
+    }
+    commit(staging, &written, false)?;
+    println!("wrote {} to {}", shown.join(", "), dir.display());
+    Ok(())
 }
 
 fn flag_error(flag: &str, message: impl Into<String>) -> Error {
@@ -280,10 +314,38 @@ pub(crate) fn run_warnings(scenario: &Scenario) -> Vec<String> {
     warnings
 }
 
-/// The default output folder: `output/<file stem>`.
+/// The scenario file's stem as one safe folder name (`...toml` has the stem
+/// `..`, a file name may hold anything but `/`).
+fn safe_stem(scenario_path: &Path) -> String {
+    output::safe_component(&scenario_path.file_stem().map_or(String::new(), |s| s.to_string_lossy().into_owned()))
+}
+
+/// The default output folder: `output/<file stem>`, made safe.
 fn default_out(scenario_path: &Path) -> PathBuf {
-    let stem = scenario_path.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
-    Path::new("output").join(stem)
+    Path::new("output").join(safe_stem(scenario_path))
+}
+
+/// Makes the staging folder of `target`, mentioning the staging folders of
+/// other runs it left alone.
+pub(crate) fn stage(target: &output::Target, quiet: bool) -> Result<output::Staging, Error> {
+    let staging = target.stage()?;
+    if !quiet {
+        for note in &staging.notes {
+            eprintln!("warning: {note}");
+        }
+    }
+    Ok(staging)
+}
+
+/// Switches the staged files in (see `output::staging`).
+pub(crate) fn commit(staging: output::Staging, written: &[String], quiet: bool) -> Result<(), Error> {
+    let notes = staging.commit(&names(written))?;
+    if !quiet {
+        for note in notes {
+            eprintln!("warning: {note}");
+        }
+    }
+    Ok(())
 }
 
 /// `--shard I/N`, or `--shard N` with the index from `JOB_COMPLETION_INDEX`
@@ -311,11 +373,11 @@ fn names(written: &[String]) -> Vec<&str> {
     written.iter().map(String::as_str).collect()
 }
 
-/// Writes everything a run produces for complete results: the CSVs, the
-/// manifest, the plots and report.html; returns the summary and the files.
+/// Writes everything a run produces for complete results into `out_dir` (a
+/// staging folder): the CSVs, the manifest, the plots and report.html;
+/// returns the summary and the files.
 pub fn write_results(
     out_dir: &Path,
-    previous: &output::Previous,
     scenario: &Scenario,
     results: &montecarlo::RunResults,
     trace: Option<u32>,
@@ -343,10 +405,8 @@ pub fn write_results(
     }
     written.push(output::MANIFEST.into());
     output::write_atomic(out_dir, output::MANIFEST, &files::summary_json(scenario, &summary, &names(&written))?)?;
-    // What the previous run wrote and this one did not (a trace, its
-    // timeline) goes first, so that the report below draws only this run.
-    output::remove_stale(out_dir, previous, &names(&written))?;
-    // The plots and report.html are drawn from the files just written, as
+    // The staging folder holds this run's files only, so the report below
+    // draws this run and nothing stale. The plots and report.html are drawn from the files just written, as
     // `clustersim report` would; the manifest is then rewritten to list them.
     written.extend(crate::report::generate(out_dir)?);
     output::write_atomic(out_dir, output::MANIFEST, &files::summary_json(scenario, &summary, &names(&written))?)?;
@@ -366,7 +426,8 @@ fn run(args: RunArgs) -> Result<(), Error> {
     }
     scenario.warnings = run_warnings(&scenario);
     let out_dir = args.out.clone().unwrap_or_else(|| default_out(&args.scenario));
-    let previous = output::prepare_dir(&out_dir, &scenario.name, args.force)?;
+    // Checked now, written at the end: an interrupted run leaves nothing.
+    let target = output::Target::check(&out_dir, &scenario.name, args.force)?;
     let mut stdout = std::io::stdout().lock();
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
     if !args.quiet && args.format == Format::Table {
@@ -409,7 +470,9 @@ fn run(args: RunArgs) -> Result<(), Error> {
         let results = montecarlo::run_replications(&scenario, &mine, args.overrides.threads, &|| bar.inc(1))
             .map_err(Error::Internal)?;
         bar.finish_and_clear();
-        crate::shard::write_shard(&out_dir, &previous, &scenario, &results, &mine, index, count)?;
+        let staging = stage(&target, args.quiet)?;
+        let written = crate::shard::write_shard(staging.dir(), &scenario, &results, &mine, index, count)?;
+        commit(staging, &written, args.quiet)?;
         if !args.quiet {
             writeln!(stdout, "shard {index} of {count}: {} replications written to {}", mine.len(), out_dir.display())
                 .map_err(io_out)?;
@@ -418,7 +481,9 @@ fn run(args: RunArgs) -> Result<(), Error> {
     }
     let results = montecarlo::run(&scenario, args.overrides.threads, &|| bar.inc(1)).map_err(Error::Internal)?;
     bar.finish_and_clear();
-    let (summary, written) = write_results(&out_dir, &previous, &scenario, &results, args.trace)?;
+    let staging = stage(&target, args.quiet)?;
+    let (summary, written) = write_results(staging.dir(), &scenario, &results, args.trace)?;
+    commit(staging, &written, args.quiet)?;
     let written: Vec<&str> = written.iter().map(String::as_str).collect();
 
     if !args.quiet && args.format == Format::Json {
@@ -479,12 +544,13 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
         }
     }
     let differences = crate::compare::compare(&contenders);
-    let stem = args.scenarios[0].file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    let stem = safe_stem(&args.scenarios[0]);
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("compare-{stem}")));
     let identity = format!("compare: {}", contenders.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join(" vs "));
-    let previous = output::prepare_dir(&out_dir, &identity, args.force)?;
+    let target = output::Target::check(&out_dir, &identity, args.force)?;
+    let staging = stage(&target, false)?;
     let csv = files::compare_csv(&differences)?;
-    output::write_atomic(&out_dir, "compare.csv", &csv)?;
+    output::write_atomic(staging.dir(), "compare.csv", &csv)?;
     let manifest = serde_json::json!({
         "scenario": identity,
         "version": env!("CARGO_PKG_VERSION"),
@@ -494,8 +560,8 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
     });
     let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
     bytes.push(b'\n');
-    output::write_atomic(&out_dir, output::MANIFEST, &bytes)?;
-    output::remove_stale(&out_dir, &previous, &["compare.csv", output::MANIFEST])?;
+    output::write_atomic(staging.dir(), output::MANIFEST, &bytes)?;
+    commit(staging, &["compare.csv".to_string(), output::MANIFEST.to_string()], false)?;
     let mut stdout = std::io::stdout().lock();
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
     write!(stdout, "{}", table::render_compare(&differences)).map_err(io_out)?;
@@ -537,19 +603,20 @@ fn sweep(args: SweepArgs) -> Result<(), Error> {
         return Err(flag_error("--set", "nothing to sweep: give --set PATH=V1,V2,... or a [sweep] table"));
     }
     let points = crate::sweep::grid(&parameters);
-    let stem = args.scenario.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    let stem = safe_stem(&args.scenario);
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{stem}-sweep")));
     let identity = format!("sweep: {file}");
-    let previous = output::prepare_dir(&out_dir, &identity, args.force)?;
+    let target = output::Target::check(&out_dir, &identity, args.force)?;
     let mut rows = Vec::new();
     for point in &points {
         let (_, summary) = run_point(&file, &text, point, &args.overrides)?;
         rows.push((point.clone(), summary.classes));
     }
     let csv = files::sweep_csv(&parameters, &rows)?;
-    output::write_atomic(&out_dir, "sweep.csv", &csv)?;
+    let staging = stage(&target, false)?;
+    output::write_atomic(staging.dir(), "sweep.csv", &csv)?;
     let mut written = vec!["sweep.csv".to_string()];
-    written.extend(crate::report::plots::write_sweep(&out_dir, &identity, &rows, args.target)?);
+    written.extend(crate::report::plots::write_sweep(staging.dir(), &identity, &rows, args.target)?);
     written.push(output::MANIFEST.to_string());
     let manifest = serde_json::json!({
         "scenario": identity,
@@ -559,9 +626,8 @@ fn sweep(args: SweepArgs) -> Result<(), Error> {
     });
     let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
     bytes.push(b'\n');
-    output::write_atomic(&out_dir, output::MANIFEST, &bytes)?;
-    let names: Vec<&str> = written.iter().map(String::as_str).collect();
-    output::remove_stale(&out_dir, &previous, &names)?;
+    output::write_atomic(staging.dir(), output::MANIFEST, &bytes)?;
+    commit(staging, &written, false)?;
     let mut stdout = std::io::stdout().lock();
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
     for (point, classes) in &rows {

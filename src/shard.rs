@@ -7,21 +7,21 @@ use crate::error::{Error, InputError};
 use crate::metrics::{AppOutcome, Cause, ReplicationOutcome, VolumeOutcome};
 use crate::model::Scenario;
 use crate::montecarlo::RunResults;
-use crate::output::{self, Previous, files};
+use crate::output::{self, files};
 use crate::placement::Strategy;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-/// Writes one shard's files into `dir`.
+/// Writes one shard's files into `dir` (a staging folder); returns their
+/// names.
 pub fn write_shard(
     dir: &Path,
-    previous: &Previous,
     scenario: &Scenario,
     results: &RunResults,
     replications: &[u32],
     index: u32,
     count: u32,
-) -> Result<(), Error> {
+) -> Result<Vec<String>, Error> {
     let mut written = vec!["replications.csv", output::MANIFEST];
     output::write_atomic(dir, "replications.csv", &files::replications_csv(scenario, results, replications)?)?;
     if !scenario.volumes.is_empty() {
@@ -47,7 +47,7 @@ pub fn write_shard(
     let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
     bytes.push(b'\n');
     output::write_atomic(dir, output::MANIFEST, &bytes)?;
-    output::remove_stale(dir, previous, &written)
+    Ok(written.into_iter().map(String::from).collect())
 }
 
 pub struct Merged {

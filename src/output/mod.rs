@@ -1,77 +1,31 @@
 //! Everything that leaves the process: result files and terminal tables.
 //!
 //! Only this layer knows CSV, JSON and the terminal. It takes finished
-//! results, never the engine. Files are written atomically (a temporary file
-//! in the same folder, then a rename), and a folder is only written when it
-//! is empty of results or holds results of the same scenario; `summary.json`
-//! doubles as the manifest of the files a run wrote, so a rerun removes only
-//! its own stale files and never anything a user put there.
+//! results, never the engine. A command that writes results goes through
+//! [`staging`]: its files are written into a staging folder beside the
+//! output folder and switched in as a whole, so an interrupted run leaves
+//! either the previous complete results or none, never a mix. `summary.json`
+//! doubles as the manifest of the files a run wrote: what it does not list
+//! belongs to the user and is carried over, never deleted or overwritten.
 
 pub mod files;
+pub mod staging;
 pub mod table;
 
-use crate::error::{Error, InputError};
+pub use staging::{Staging, Target};
+
+use crate::error::Error;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The manifest of the previous run in an output folder.
-#[derive(Debug, Default)]
-pub struct Previous {
-    /// Files the previous run wrote, by name.
-    pub files: Vec<String>,
-}
-
 /// The file that identifies a results folder and lists what a run wrote.
 pub const MANIFEST: &str = "summary.json";
 
-/// Checks that `dir` may receive the results of scenario `name`, creating it
-/// if needed, and returns what the previous run there wrote.
-pub fn prepare_dir(dir: &Path, name: &str, force: bool) -> Result<Previous, Error> {
-    let shown = dir.display().to_string();
-    if dir.exists() && !dir.is_dir() {
-        return Err(
-            InputError::new(&shown, "the output path exists and is not a folder: choose another with --out").into()
-        );
-    }
-    let manifest = dir.join(MANIFEST);
-    let mut previous = Previous::default();
-    if manifest.exists() {
-        let text = fs::read_to_string(&manifest).map_err(|source| Error::Io { path: manifest.clone(), source })?;
-        let parsed: Option<serde_json::Value> = serde_json::from_str(&text).ok();
-        let owner = parsed.as_ref().and_then(|v| v.get("scenario")).and_then(|v| v.as_str()).map(str::to_string);
-        match owner {
-            Some(owner) if owner == name || force => {
-                previous.files = parsed
-                    .as_ref()
-                    .and_then(|v| v.get("files"))
-                    .and_then(|v| v.as_array())
-                    .map(|list| list.iter().filter_map(|f| f.as_str().map(str::to_string)).collect())
-                    .unwrap_or_default();
-            }
-            Some(owner) => {
-                return Err(InputError::new(
-                    &shown,
-                    format!("the folder holds results of scenario `{owner}`, not `{name}`: pass --force to overwrite them, or --out to write elsewhere"),
-                )
-                .into());
-            }
-            None if force => {}
-            None => {
-                return Err(InputError::new(
-                    &shown,
-                    format!("the folder holds a {MANIFEST} that clustersim did not write: pass --force to overwrite it, or --out to write elsewhere"),
-                )
-                .into());
-            }
-        }
-    }
-    fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-    Ok(previous)
-}
-
 /// Writes `bytes` to `dir/name` through a temporary file and a rename, so a
-/// reader never sees a half-written file.
+/// reader never sees a half-written file. A rename also never writes
+/// through an existing file: a hard link carried into a staging folder is
+/// replaced, and the user's file it shares its data with is left alone.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Error> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
@@ -87,20 +41,73 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Err
     Ok(path)
 }
 
-/// Removes the files the previous run wrote that this run did not, so that
-/// a stale `events.csv` does not sit beside fresh results. Only plain file
-/// names from our own manifest are touched.
-pub fn remove_stale(dir: &Path, previous: &Previous, written: &[&str]) -> Result<(), Error> {
-    for name in &previous.files {
-        let plain = !name.contains(['/', '\\']) && name != ".." && name != ".";
-        if plain && !written.contains(&name.as_str()) {
-            let path = dir.join(name);
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => return Err(Error::Io { path, source }),
-            }
+/// The longest folder or file name made from user data, in bytes.
+const MAX_COMPONENT: usize = 100;
+
+/// Names Windows reserves for devices, whatever the extension.
+const RESERVED: [&str; 22] = [
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9", "LPT1", "LPT2",
+    "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// Turns a name from user data (a scenario file's stem, a scenario name)
+/// into one safe path component: ASCII letters, digits, `.`, `_` and `-`
+/// are kept, anything else (separators, NUL, spaces, non-ASCII) becomes
+/// `-`; leading and trailing dots go, so `.` and `..` cannot appear and the
+/// folder is never hidden; the length is capped; a Windows device name gets
+/// a leading `_`; an empty result is `scenario`.
+pub fn safe_component(name: &str) -> String {
+    let mapped: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect();
+    let capped: String = mapped.trim_start_matches('.').chars().take(MAX_COMPONENT).collect();
+    let mut safe = capped.trim_end_matches('.').to_string();
+    if safe.is_empty() {
+        return "scenario".to_string();
+    }
+    let device = safe.split('.').next().unwrap_or("").to_ascii_uppercase();
+    if RESERVED.contains(&device.as_str()) {
+        safe.insert(0, '_');
+    }
+    safe
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_component;
+    use std::path::{Component, Path};
+
+    #[test]
+    fn names_from_user_data_become_one_safe_component() {
+        let cases = [
+            ("homelab", "homelab"),
+            ("truecharts-homelab_v2.1", "truecharts-homelab_v2.1"),
+            ("../../etc", "-..-etc"),
+            ("/abs/path", "-abs-path"),
+            ("a/b", "a-b"),
+            ("a\\b", "a-b"),
+            ("..", "scenario"),
+            (".", "scenario"),
+            ("", "scenario"),
+            ("...", "scenario"),
+            (".hidden", "hidden"),
+            ("nul\0byte", "nul-byte"),
+            ("my cluster: v1?", "my-cluster--v1-"),
+            ("CON", "_CON"),
+            ("com1.txt", "_com1.txt"),
+            ("übung", "-bung"),
+            ("trailing.", "trailing"),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(safe_component(name), expected, "{name:?}");
+        }
+        let long = "x".repeat(1000);
+        assert_eq!(safe_component(&long).len(), 100);
+        for (name, _) in cases {
+            let safe = safe_component(name);
+            let path = Path::new("output").join(&safe);
+            let components: Vec<_> = path.components().collect();
+            assert_eq!(components.len(), 2, "{name:?} -> {safe:?}");
+            assert!(matches!(components[1], Component::Normal(_)), "{name:?} -> {safe:?}");
         }
     }
-    Ok(())
 }

@@ -19,6 +19,14 @@ const TITLES: [(&str, &str); 4] = [
     ("timeline", "One replication: node and app outages over time"),
 ];
 
+/// Every file [`generate`] may write, whether or not the data allows it.
+pub fn file_names() -> Vec<String> {
+    let mut names: Vec<String> =
+        TITLES.iter().flat_map(|(stem, _)| [format!("{stem}.png"), format!("{stem}.svg")]).collect();
+    names.push("report.html".to_string());
+    names
+}
+
 /// Draws the plots and writes report.html into `dir` from the result files
 /// there; returns the names of the files written.
 pub fn generate(dir: &Path) -> Result<Vec<String>, Error> {

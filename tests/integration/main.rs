@@ -6,6 +6,7 @@ mod common;
 mod engine_props;
 mod failover;
 mod operations;
+mod outputs;
 mod physics;
 mod report;
 mod shards;
