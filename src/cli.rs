@@ -214,8 +214,14 @@ fn flag_error(flag: &str, message: impl Into<String>) -> Error {
 /// Applies the command-line overrides to a validated scenario.
 fn apply_overrides(scenario: &mut Scenario, args: &Overrides) -> Result<(), Error> {
     if let Some(r) = args.replications {
-        if r == 0 || r > scenario::MAX_REPLICATIONS {
-            return Err(flag_error("--replications", format!("must be between 1 and {}", scenario::MAX_REPLICATIONS)));
+        if r == 0 || u64::from(r) > scenario.limits.max_replications {
+            return Err(flag_error(
+                "--replications",
+                format!(
+                    "must be between 1 and {}, the scenario's limit `max_replications` (raise it with `[limits] max_replications = {r}` in the scenario)",
+                    scenario.limits.max_replications
+                ),
+            ));
         }
         scenario.replications = r;
     }
@@ -356,6 +362,8 @@ pub fn write_results(
 fn run(args: RunArgs) -> Result<(), Error> {
     let mut scenario = scenario::load(&args.scenario)?;
     apply_overrides(&mut scenario, &args.overrides)?;
+    // Limits on the final settings, counting this shard's replications only.
+    scenario::limits::check_run(&scenario, args.shard.as_deref().map(parse_shard).transpose()?)?;
     if let Some(r) = args.trace
         && r >= scenario.replications
     {
@@ -440,6 +448,7 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
     for path in &args.scenarios {
         let mut scenario = scenario::load(path)?;
         apply_overrides(&mut scenario, &args.overrides)?;
+        scenario::limits::check_run(&scenario, None)?;
         scenarios.push(scenario);
     }
     if scenarios.len() > 1 {
@@ -519,6 +528,7 @@ fn run_point(
 ) -> Result<(Scenario, crate::summary::Summary), Error> {
     let mut sc = crate::sweep::variant(file, text, point)?;
     apply_overrides(&mut sc, overrides)?;
+    scenario::limits::check_run(&sc, None)?;
     let results = montecarlo::run(&sc, overrides.threads, &|| ()).map_err(Error::Internal)?;
     let summary = summarize(&sc, &results);
     Ok((sc, summary))
@@ -666,6 +676,7 @@ fn plan(args: PlanArgs) -> Result<(), Error> {
 
 fn validate(path: &Path) -> Result<(), Error> {
     let scenario = scenario::load(path)?;
+    scenario::limits::check_run(&scenario, None)?;
     let mut out = String::new();
     let s = &scenario;
     out += &format!("scenario `{}` ({}) is valid\n", s.name, s.source);
