@@ -2,6 +2,7 @@
 //! with overrides applied, and handed to the runner and the output layer.
 
 use crate::error::{Error, InputError};
+use crate::metrics::ReplicationOutcome;
 use crate::model::Scenario;
 use crate::montecarlo;
 use crate::output::{self, files, table};
@@ -183,10 +184,12 @@ pub fn main_with(cli: Cli) -> Result<(), Error> {
         Command::Sweep(args) => sweep(args),
         Command::Plan(args) => plan(args),
         Command::Merge(args) => {
-            let merged = crate::shard::merge(&args.shards)?;
+            let mut merged = crate::shard::merge(&args.shards)?;
             let target = output::Target::check(&args.out, &merged.scenario.name, args.force)?;
             let staging = stage(&target, false)?;
-            let (_, written) = write_results(staging.dir(), &merged.scenario, &merged.results, None)?;
+            let scenario = merged.scenario.clone();
+            let (summary, files) = aggregate_into(staging.dir(), &scenario, &mut |sink| merged.replay(sink))?;
+            let (_, written) = write_results(staging.dir(), &scenario, summary, files, None)?;
             commit(staging, &written, false)?;
             println!(
                 "merged {} shards ({} replications) into {}",
@@ -248,8 +251,14 @@ fn flag_error(flag: &str, message: impl Into<String>) -> Error {
 /// Applies the command-line overrides to a validated scenario.
 fn apply_overrides(scenario: &mut Scenario, args: &Overrides) -> Result<(), Error> {
     if let Some(r) = args.replications {
-        if r == 0 || r > scenario::MAX_REPLICATIONS {
-            return Err(flag_error("--replications", format!("must be between 1 and {}", scenario::MAX_REPLICATIONS)));
+        if r == 0 || u64::from(r) > scenario.limits.max_replications {
+            return Err(flag_error(
+                "--replications",
+                format!(
+                    "must be between 1 and {}, the scenario's limit `max_replications` (raise it with `[limits] max_replications = {r}` in the scenario)",
+                    scenario.limits.max_replications
+                ),
+            ));
         }
         scenario.replications = r;
     }
@@ -373,30 +382,49 @@ fn names(written: &[String]) -> Vec<&str> {
     written.iter().map(String::as_str).collect()
 }
 
-/// Writes everything a run produces for complete results into `out_dir` (a
-/// staging folder): the CSVs, the manifest, the plots and report.html;
-/// returns the summary and the files.
+/// A source of replications in order: a run (`montecarlo::stream`) or the
+/// shards of one (`Merged::replay`).
+type Source<'a> =
+    dyn FnMut(&mut dyn FnMut(u32, Vec<ReplicationOutcome>) -> Result<(), Error>) -> Result<(), Error> + 'a;
+
+/// Writes the per-replication files into `dir` (a staging folder) row by
+/// row as `source` delivers replications, and folds them into the summary
+/// as they pass (streaming aggregation: no replication is kept); returns
+/// the summary and the files' names.
+fn aggregate_into(
+    dir: &Path,
+    scenario: &Scenario,
+    source: &mut Source,
+) -> Result<(crate::summary::Summary, Vec<String>), Error> {
+    let (mut rows, files) = files::ReplicationRows::create(dir, scenario)?;
+    let mut acc = crate::summary::Accumulator::new(scenario, &scenario.strategies);
+    source(&mut |r, outcomes| {
+        let per_strategy: Vec<&ReplicationOutcome> = outcomes.iter().collect();
+        rows.write(scenario, r, &per_strategy)?;
+        acc.add(&per_strategy);
+        Ok(())
+    })?;
+    rows.finish()?;
+    Ok((acc.finish(scenario), files))
+}
+
+/// Writes everything else a run produces for complete results into
+/// `out_dir` (a staging folder that already holds the per-replication
+/// files, `written`): the summaries, the manifest, the plots and
+/// report.html; returns the summary and all the files.
 pub fn write_results(
     out_dir: &Path,
     scenario: &Scenario,
-    results: &montecarlo::RunResults,
+    summary: crate::summary::Summary,
+    mut written: Vec<String>,
     trace: Option<u32>,
 ) -> Result<(crate::summary::Summary, Vec<String>), Error> {
-    let summary = summarize(scenario, results);
-    let numbers: Vec<u32> = (0..results.replications() as u32).collect();
-    let mut written: Vec<String> = vec!["summary.csv".into(), "apps.csv".into(), "replications.csv".into()];
+    written.extend(["summary.csv".to_string(), "apps.csv".to_string()]);
     output::write_atomic(out_dir, "summary.csv", &files::summary_csv(&summary)?)?;
     output::write_atomic(out_dir, "apps.csv", &files::apps_csv(&summary)?)?;
-    output::write_atomic(out_dir, "replications.csv", &files::replications_csv(scenario, results, &numbers)?)?;
     if !scenario.volumes.is_empty() {
         output::write_atomic(out_dir, "volumes.csv", &files::volumes_csv(&summary)?)?;
-        output::write_atomic(
-            out_dir,
-            "volume_replications.csv",
-            &files::volume_replications_csv(scenario, results, &numbers)?,
-        )?;
         written.push("volumes.csv".into());
-        written.push("volume_replications.csv".into());
     }
     if let Some(replication) = trace {
         let traces = montecarlo::trace(scenario, replication);
@@ -416,6 +444,8 @@ pub fn write_results(
 fn run(args: RunArgs) -> Result<(), Error> {
     let mut scenario = scenario::load(&args.scenario)?;
     apply_overrides(&mut scenario, &args.overrides)?;
+    // Limits on the final settings, counting this shard's replications only.
+    scenario::limits::check_run(&scenario, args.shard.as_deref().map(parse_shard).transpose()?)?;
     if let Some(r) = args.trace
         && r >= scenario.replications
     {
@@ -467,11 +497,14 @@ fn run(args: RunArgs) -> Result<(), Error> {
     if let Some(shard) = &args.shard {
         let (index, count) = parse_shard(shard)?;
         let mine: Vec<u32> = (0..scenario.replications).filter(|r| r % count == index).collect();
-        let results = montecarlo::run_replications(&scenario, &mine, args.overrides.threads, &|| bar.inc(1))
-            .map_err(Error::Internal)?;
-        bar.finish_and_clear();
+        // Staged before the replications: their rows go to disk as they
+        // finish. A run killed meanwhile leaves the output folder as it was.
         let staging = stage(&target, args.quiet)?;
-        let written = crate::shard::write_shard(staging.dir(), &scenario, &results, &mine, index, count)?;
+        let (_, files) = aggregate_into(staging.dir(), &scenario, &mut |sink| {
+            montecarlo::stream(&scenario, &mine, args.overrides.threads, &|| bar.inc(1), sink)
+        })?;
+        bar.finish_and_clear();
+        let written = crate::shard::write_manifest(staging.dir(), &scenario, files, index, count)?;
         commit(staging, &written, args.quiet)?;
         if !args.quiet {
             writeln!(stdout, "shard {index} of {count}: {} replications written to {}", mine.len(), out_dir.display())
@@ -479,10 +512,13 @@ fn run(args: RunArgs) -> Result<(), Error> {
         }
         return Ok(());
     }
-    let results = montecarlo::run(&scenario, args.overrides.threads, &|| bar.inc(1)).map_err(Error::Internal)?;
-    bar.finish_and_clear();
     let staging = stage(&target, args.quiet)?;
-    let (summary, written) = write_results(staging.dir(), &scenario, &results, args.trace)?;
+    let all: Vec<u32> = (0..scenario.replications).collect();
+    let (summary, files) = aggregate_into(staging.dir(), &scenario, &mut |sink| {
+        montecarlo::stream(&scenario, &all, args.overrides.threads, &|| bar.inc(1), sink)
+    })?;
+    bar.finish_and_clear();
+    let (summary, written) = write_results(staging.dir(), &scenario, summary, files, args.trace)?;
     commit(staging, &written, args.quiet)?;
     let written: Vec<&str> = written.iter().map(String::as_str).collect();
 
@@ -505,6 +541,8 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
     for path in &args.scenarios {
         let mut scenario = scenario::load(path)?;
         apply_overrides(&mut scenario, &args.overrides)?;
+        scenario::limits::check_run(&scenario, None)?;
+        scenario::limits::check_held(&scenario)?;
         scenarios.push(scenario);
     }
     if scenarios.len() > 1 {
@@ -585,6 +623,8 @@ fn run_point(
 ) -> Result<(Scenario, crate::summary::Summary), Error> {
     let mut sc = crate::sweep::variant(file, text, point)?;
     apply_overrides(&mut sc, overrides)?;
+    scenario::limits::check_run(&sc, None)?;
+    scenario::limits::check_held(&sc)?;
     let results = montecarlo::run(&sc, overrides.threads, &|| ()).map_err(Error::Internal)?;
     let summary = summarize(&sc, &results);
     Ok((sc, summary))
@@ -732,6 +772,7 @@ fn plan(args: PlanArgs) -> Result<(), Error> {
 
 fn validate(path: &Path) -> Result<(), Error> {
     let scenario = scenario::load(path)?;
+    scenario::limits::check_run(&scenario, None)?;
     let mut out = String::new();
     let s = &scenario;
     out += &format!("scenario `{}` ({}) is valid\n", s.name, s.source);

@@ -45,6 +45,31 @@ pub struct Scenario {
     pub maintenance: Option<Maintenance>,
     /// Legal but probably unintended things, for `validate` and the reports.
     pub warnings: Vec<String>,
+    /// The work and memory a run may ask for (`[limits]`, defaults in
+    /// `scenario::limits`).
+    pub limits: Limits,
+}
+
+/// Soft limits on the size of a run: a scenario that asks for more is
+/// refused before anything runs, with the limit named. Each can be raised in
+/// the scenario's `[limits]` table up to a hard ceiling
+/// (`scenario::limits::HARD_*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Nodes after `count` expansion.
+    pub max_nodes: u64,
+    /// Pods in all: the sum of `replicas` over the expanded apps.
+    pub max_pods: u64,
+    pub max_replications: u64,
+    /// Estimated events of one replication under one strategy (a replication
+    /// runs on one thread and cannot be split).
+    pub max_events_per_replication: u64,
+    /// Estimated events of the whole run in one process (replications of
+    /// this shard x strategies x events per replication).
+    pub max_events: u64,
+    /// Estimated memory the per-replication results take until they are
+    /// summarized and written.
+    pub max_memory_bytes: u64,
 }
 
 /// Control-plane timings, defaulting to upstream Kubernetes (domain.md §1).

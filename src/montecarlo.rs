@@ -1,18 +1,25 @@
-//! Independent replications, in parallel, in a fixed order.
+//! Independent replications, in parallel, delivered in a fixed order.
 //!
 //! Replication `r` runs every strategy of the scenario on the same random
 //! streams (common random numbers), so strategies are compared on the same
-//! node failures. Results are collected in replication order whatever the
-//! number of threads, which is what makes the outputs byte-identical for any
-//! `--threads`.
+//! node failures. Worker threads take the next replication from a shared
+//! counter; the caller's thread receives the outcomes and hands them on in
+//! replication order whatever the number of threads, which is what makes
+//! the outputs byte-identical for any `--threads`. Nothing is kept once
+//! handed on: a run's memory does not grow with its replications (streaming
+//! aggregation is [`crate::summary::Accumulator`]'s job).
 
 use crate::engine::simulate;
+use crate::error::Error;
 use crate::metrics::{ReplicationOutcome, TraceRecord};
 use crate::model::Scenario;
 use crate::placement::Strategy;
-use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 
-/// The outcome of every replication under every strategy.
+/// The outcome of every replication under every strategy, for the commands
+/// that need them all at once (compare, sweep, plan, tests).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunResults {
     pub strategies: Vec<Strategy>,
@@ -31,44 +38,87 @@ impl RunResults {
 }
 
 /// Runs all replications of `scenario` on `threads` threads (all cores when
-/// `None`); `progress` is called once per finished replication, from any
-/// thread.
+/// `None`) and keeps every outcome; `progress` is called once per finished
+/// replication, from any thread.
 pub fn run(scenario: &Scenario, threads: Option<usize>, progress: &(dyn Fn() + Sync)) -> Result<RunResults, String> {
     let all: Vec<u32> = (0..scenario.replications).collect();
     run_replications(scenario, &all, threads, progress)
 }
 
-/// Runs the listed replications only (a shard of the run); `outcomes[s][i]`
-/// belongs to replication `replications[i]`.
+/// Runs the listed replications only and keeps every outcome;
+/// `outcomes[s][i]` belongs to replication `replications[i]`.
 pub fn run_replications(
     scenario: &Scenario,
     replications: &[u32],
     threads: Option<usize>,
     progress: &(dyn Fn() + Sync),
 ) -> Result<RunResults, String> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = threads {
-        builder = builder.num_threads(n);
-    }
-    let pool = builder.build().map_err(|e| format!("cannot start the worker threads: {e}"))?;
-    let per_replication: Vec<Vec<ReplicationOutcome>> = pool.install(|| {
-        replications
-            .par_iter()
-            .map(|&rep| {
-                let outcomes = scenario.strategies.iter().map(|&s| simulate(scenario, s, rep, None)).collect();
-                progress();
-                outcomes
-            })
-            .collect()
-    });
     let mut outcomes: Vec<Vec<ReplicationOutcome>> =
-        scenario.strategies.iter().map(|_| Vec::with_capacity(per_replication.len())).collect();
-    for rep in per_replication {
-        for (s, outcome) in rep.into_iter().enumerate() {
+        scenario.strategies.iter().map(|_| Vec::with_capacity(replications.len())).collect();
+    stream(scenario, replications, threads, progress, &mut |_, per_strategy| {
+        for (s, outcome) in per_strategy.into_iter().enumerate() {
             outcomes[s].push(outcome);
         }
-    }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
     Ok(RunResults { strategies: scenario.strategies.clone(), outcomes })
+}
+
+/// Runs the listed replications on `threads` threads (all cores when
+/// `None`) and calls `sink` with each replication's number and its outcomes
+/// (one per strategy, in the scenario's order), in the order of
+/// `replications`. The first error of `sink` stops the run and is returned.
+///
+/// Outcomes that finish ahead of an earlier replication wait for it; with
+/// replications of similar cost that is about one per thread.
+pub fn stream(
+    scenario: &Scenario,
+    replications: &[u32],
+    threads: Option<usize>,
+    progress: &(dyn Fn() + Sync),
+    sink: &mut dyn FnMut(u32, Vec<ReplicationOutcome>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, replications.len().max(1));
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<(usize, Vec<ReplicationOutcome>)>(threads);
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, stop) = (&next, &stop);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&rep) = replications.get(i) else { break };
+                    let outcomes = scenario.strategies.iter().map(|&s| simulate(scenario, s, rep, None)).collect();
+                    progress();
+                    if tx.send((i, outcomes)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting: BTreeMap<usize, Vec<ReplicationOutcome>> = BTreeMap::new();
+        let mut due = 0;
+        let mut result = Ok(());
+        for (i, outcomes) in rx {
+            waiting.insert(i, outcomes);
+            while let Some(outcomes) = waiting.remove(&due) {
+                if result.is_ok() {
+                    result = sink(replications[due], outcomes);
+                    if result.is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                }
+                due += 1;
+            }
+        }
+        result
+    })
 }
 
 /// Replays replication `replication` of each strategy with the event trace on.

@@ -1,37 +1,31 @@
 //! Sharded runs: `run --shard I/N` computes the replications r with
-//! r mod N = I and writes them with a manifest; `merge` checks that the
-//! shards belong together and rebuilds the per-replication outcomes, from
-//! which the single run's files are written, byte for byte.
+//! r mod N = I and writes their per-replication files with a manifest;
+//! `merge` checks that the shards belong together and replays the
+//! per-replication outcomes, in replication order and one replication at a
+//! time, into the same writers and summary a single run uses, so the files
+//! come out byte for byte the same and memory does not grow with the run.
 
 use crate::error::{Error, InputError};
 use crate::metrics::{AppOutcome, Cause, ReplicationOutcome, VolumeOutcome};
 use crate::model::Scenario;
-use crate::montecarlo::RunResults;
-use crate::output::{self, files};
+use crate::output;
 use crate::placement::Strategy;
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// Writes one shard's files into `dir` (a staging folder); returns their
-/// names.
-pub fn write_shard(
+/// Writes the manifest of one shard into `dir` (a staging folder that
+/// already holds the shard's per-replication files, `files`); returns the
+/// names of all its files.
+pub fn write_manifest(
     dir: &Path,
     scenario: &Scenario,
-    results: &RunResults,
-    replications: &[u32],
+    mut files: Vec<String>,
     index: u32,
     count: u32,
 ) -> Result<Vec<String>, Error> {
-    let mut written = vec!["replications.csv", output::MANIFEST];
-    output::write_atomic(dir, "replications.csv", &files::replications_csv(scenario, results, replications)?)?;
-    if !scenario.volumes.is_empty() {
-        output::write_atomic(
-            dir,
-            "volume_replications.csv",
-            &files::volume_replications_csv(scenario, results, replications)?,
-        )?;
-        written.push("volume_replications.csv");
-    }
+    files.push(output::MANIFEST.into());
     let manifest = json!({
         "scenario": scenario.name,
         "scenario_file": scenario.source,
@@ -42,17 +36,19 @@ pub fn write_shard(
         "replications": scenario.replications,
         "strategies": scenario.strategies.iter().map(|s| s.name()).collect::<Vec<_>>(),
         "shard": { "index": index, "count": count },
-        "files": written,
+        "files": files,
     });
     let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
     bytes.push(b'\n');
     output::write_atomic(dir, output::MANIFEST, &bytes)?;
-    Ok(written.into_iter().map(String::from).collect())
+    Ok(files)
 }
 
+/// Shards that belong together, ready to be replayed.
 pub struct Merged {
     pub scenario: Scenario,
-    pub results: RunResults,
+    /// The shards' readers by shard index.
+    shards: Vec<ShardReader>,
 }
 
 fn bad(path: &Path, message: impl Into<String>) -> Error {
@@ -129,42 +125,138 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, Error> {
         .unwrap_or_default();
     scenario.warnings = crate::cli::run_warnings(&scenario);
 
-    let reps = scenario.replications as usize;
-    let strategies = scenario.strategies.clone();
-    let mut slots: Vec<Vec<Option<ReplicationOutcome>>> = strategies.iter().map(|_| vec![None; reps]).collect();
-    let causes: Vec<String> = Cause::ALL.iter().map(|c| format!("{}_s", c.name().replace('-', "_"))).collect();
-    for dir in dirs {
-        let path = dir.join("replications.csv");
+    let mut by_index: Vec<Option<&PathBuf>> = vec![None; shard_count as usize];
+    for (dir, (_, m)) in dirs.iter().zip(&manifests) {
+        by_index[m["shard"]["index"].as_u64().unwrap_or(0) as usize] = Some(dir);
+    }
+    let shards = by_index
+        .into_iter()
+        .map(|dir| ShardReader::open(dir.expect("every shard index was seen"), !scenario.volumes.is_empty()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Merged { scenario, shards })
+}
+
+impl Merged {
+    /// Calls `sink` with each replication's outcomes (one per strategy), in
+    /// replication order, as the run's `montecarlo::stream` would have; a
+    /// replication missing from its shard, given twice, or outside the run
+    /// is an error.
+    pub fn replay(
+        &mut self,
+        sink: &mut dyn FnMut(u32, Vec<ReplicationOutcome>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let names = Names::of(&self.scenario);
+        let count = self.shards.len() as u32;
+        for r in 0..self.scenario.replications {
+            let outcomes = self.shards[(r % count) as usize].read(r, &self.scenario, &names)?;
+            sink(r, outcomes)?;
+        }
+        for shard in &mut self.shards {
+            if let Some(r) = shard.apps.peek_replication()? {
+                return Err(bad(
+                    &shard.apps.path,
+                    format!("replication {r} is given twice or is outside the run's {}", self.scenario.replications),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Indexes of strategies, apps and volumes by name.
+struct Names {
+    strategies: HashMap<String, usize>,
+    apps: HashMap<String, usize>,
+    volumes: HashMap<String, usize>,
+}
+
+impl Names {
+    fn of(scenario: &Scenario) -> Names {
+        let index = |names: Vec<String>| names.into_iter().enumerate().map(|(i, n)| (n, i)).collect();
+        Names {
+            strategies: index(scenario.strategies.iter().map(|s| s.name().to_string()).collect()),
+            apps: index(scenario.apps.iter().map(|a| a.name.clone()).collect()),
+            volumes: index(scenario.volumes.iter().map(|v| v.name.clone()).collect()),
+        }
+    }
+}
+
+/// One CSV file of a shard, read a row at a time, with one row of look-ahead.
+struct Rows {
+    path: PathBuf,
+    records: csv::StringRecordsIntoIter<File>,
+    header: Vec<String>,
+    ahead: Option<csv::StringRecord>,
+}
+
+impl Rows {
+    fn open(path: PathBuf) -> Result<Rows, Error> {
         let mut reader = csv::Reader::from_path(&path).map_err(|e| bad(&path, format!("cannot read: {e}")))?;
         let header: Vec<String> =
             reader.headers().map_err(|e| bad(&path, e.to_string()))?.iter().map(String::from).collect();
-        let col =
-            |name: &str| header.iter().position(|h| h == name).ok_or_else(|| bad(&path, format!("no column `{name}`")));
-        let (c_s, c_r, c_a, c_d, c_o) =
-            (col("strategy")?, col("replication")?, col("app")?, col("downtime_s")?, col("outages")?);
-        let (c_li, c_ls) = (col("data_loss_incidents")?, col("data_loss_s")?);
-        let c_causes: Vec<usize> = causes.iter().map(|c| col(c)).collect::<Result<_, _>>()?;
-        for record in reader.records() {
-            let row = record.map_err(|e| bad(&path, e.to_string()))?;
-            let s = strategies
-                .iter()
-                .position(|x| x.name() == &row[c_s])
-                .ok_or_else(|| bad(&path, format!("unknown strategy `{}`", &row[c_s])))?;
-            let r = count(&path, &row[c_r])? as usize;
-            let a = scenario
-                .apps
-                .iter()
-                .position(|x| x.name == row[c_a])
-                .ok_or_else(|| bad(&path, format!("unknown app `{}`", &row[c_a])))?;
-            if r >= reps {
-                return Err(bad(&path, format!("replication {r} is outside the run's {reps}")));
+        Ok(Rows { records: reader.into_records(), header, ahead: None, path })
+    }
+
+    fn column(&self, name: &str) -> Result<usize, Error> {
+        self.header.iter().position(|h| h == name).ok_or_else(|| bad(&self.path, format!("no column `{name}`")))
+    }
+
+    /// The replication of the next row, if any.
+    fn peek_replication(&mut self) -> Result<Option<u32>, Error> {
+        if self.ahead.is_none() {
+            self.ahead = self.records.next().transpose().map_err(|e| bad(&self.path, e.to_string()))?;
+        }
+        match &self.ahead {
+            Some(row) => Ok(Some(count(&self.path, row.get(1).unwrap_or(""))?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The next row if it belongs to replication `r`.
+    fn next_of(&mut self, r: u32) -> Result<Option<csv::StringRecord>, Error> {
+        if self.peek_replication()? == Some(r) { Ok(self.ahead.take()) } else { Ok(None) }
+    }
+}
+
+/// A shard's per-replication files.
+struct ShardReader {
+    apps: Rows,
+    volumes: Option<Rows>,
+}
+
+impl ShardReader {
+    fn open(dir: &Path, volumes: bool) -> Result<ShardReader, Error> {
+        let apps = Rows::open(dir.join("replications.csv"))?;
+        let volumes = if volumes { Some(Rows::open(dir.join("volume_replications.csv"))?) } else { None };
+        Ok(ShardReader { apps, volumes })
+    }
+
+    /// Reads replication `r`, which must come next in this shard.
+    fn read(&mut self, r: u32, scenario: &Scenario, names: &Names) -> Result<Vec<ReplicationOutcome>, Error> {
+        let blank = ReplicationOutcome {
+            apps: vec![AppOutcome::default(); scenario.apps.len()],
+            volumes: vec![VolumeOutcome::default(); scenario.volumes.len()],
+            events: 0,
+        };
+        let mut outcomes = vec![blank; scenario.strategies.len()];
+        let lookup = |path: &Path, map: &HashMap<String, usize>, what: &str, name: &str| {
+            map.get(name).copied().ok_or_else(|| bad(path, format!("unknown {what} `{name}`")))
+        };
+        let causes: Vec<String> = Cause::ALL.iter().map(|c| format!("{}_s", c.name().replace('-', "_"))).collect();
+        let rows = &mut self.apps;
+        let path = rows.path.clone();
+        let (c_s, c_a, c_d, c_o) =
+            (rows.column("strategy")?, rows.column("app")?, rows.column("downtime_s")?, rows.column("outages")?);
+        let (c_li, c_ls) = (rows.column("data_loss_incidents")?, rows.column("data_loss_s")?);
+        let c_causes: Vec<usize> = causes.iter().map(|c| rows.column(c)).collect::<Result<_, _>>()?;
+        let mut seen = vec![false; scenario.strategies.len() * scenario.apps.len()];
+        while let Some(row) = rows.next_of(r)? {
+            let s = lookup(&path, &names.strategies, "strategy", &row[c_s])?;
+            let a = lookup(&path, &names.apps, "app", &row[c_a])?;
+            if std::mem::replace(&mut seen[s * scenario.apps.len() + a], true) {
+                return Err(bad(&path, format!("replication {r} of app `{}` is given twice", &row[c_a])));
             }
-            let slot = slots[s][r].get_or_insert_with(|| ReplicationOutcome {
-                apps: vec![AppOutcome::default(); scenario.apps.len()],
-                volumes: vec![VolumeOutcome::default(); scenario.volumes.len()],
-                events: 0,
-            });
-            let app = &mut slot.apps[a];
+            let app = &mut outcomes[s].apps[a];
             app.downtime_ms = millis(&path, &row[c_d])?;
             app.outages = count(&path, &row[c_o])?;
             for (k, &c) in c_causes.iter().enumerate() {
@@ -173,43 +265,31 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, Error> {
             app.data_loss_incidents = count(&path, &row[c_li])?;
             app.data_loss_ms = millis(&path, &row[c_ls])?;
         }
-        let vpath = dir.join("volume_replications.csv");
-        if !scenario.volumes.is_empty() {
-            let mut reader = csv::Reader::from_path(&vpath).map_err(|e| bad(&vpath, format!("cannot read: {e}")))?;
-            for record in reader.records() {
-                let row = record.map_err(|e| bad(&vpath, e.to_string()))?;
-                let s = strategies
-                    .iter()
-                    .position(|x| x.name() == &row[0])
-                    .ok_or_else(|| bad(&vpath, "unknown strategy"))?;
-                let r = count(&vpath, &row[1])? as usize;
-                let v = scenario
-                    .volumes
-                    .iter()
-                    .position(|x| x.name == row[2])
-                    .ok_or_else(|| bad(&vpath, "unknown volume"))?;
-                let Some(Some(slot)) = slots.get_mut(s).and_then(|x| x.get_mut(r)) else {
-                    return Err(bad(&vpath, format!("replication {r} has volumes but no apps")));
-                };
-                slot.volumes[v] = VolumeOutcome {
-                    downtime_ms: millis(&vpath, &row[3])?,
-                    outages: count(&vpath, &row[4])?,
-                    reduced_redundancy_ms: millis(&vpath, &row[5])?,
-                    data_loss_incidents: count(&vpath, &row[6])?,
-                    data_loss_ms: millis(&vpath, &row[7])?,
+        if let Some(missing) = seen.iter().position(|&s| !s) {
+            let strategy = scenario.strategies[missing / scenario.apps.len().max(1)].name();
+            return Err(bad(&path, format!("replication {r} of strategy {strategy} is in no shard")));
+        }
+        if let Some(rows) = &mut self.volumes {
+            let path = rows.path.clone();
+            let mut seen = vec![false; scenario.strategies.len() * scenario.volumes.len()];
+            while let Some(row) = rows.next_of(r)? {
+                let s = lookup(&path, &names.strategies, "strategy", &row[0])?;
+                let v = lookup(&path, &names.volumes, "volume", &row[2])?;
+                if std::mem::replace(&mut seen[s * scenario.volumes.len() + v], true) {
+                    return Err(bad(&path, format!("replication {r} of volume `{}` is given twice", &row[2])));
+                }
+                outcomes[s].volumes[v] = VolumeOutcome {
+                    downtime_ms: millis(&path, &row[3])?,
+                    outages: count(&path, &row[4])?,
+                    reduced_redundancy_ms: millis(&path, &row[5])?,
+                    data_loss_incidents: count(&path, &row[6])?,
+                    data_loss_ms: millis(&path, &row[7])?,
                 };
             }
+            if seen.iter().any(|&s| !s) {
+                return Err(bad(&path, format!("replication {r} has apps but not all its volumes")));
+            }
         }
+        Ok(outcomes)
     }
-    let mut outcomes = Vec::new();
-    for (s, per_rep) in slots.into_iter().enumerate() {
-        let mut list = Vec::with_capacity(reps);
-        for (r, slot) in per_rep.into_iter().enumerate() {
-            list.push(slot.ok_or_else(|| {
-                bad(first_path, format!("replication {r} of strategy {} is in no shard", strategies[s].name()))
-            })?);
-        }
-        outcomes.push(list);
-    }
-    Ok(Merged { scenario, results: RunResults { strategies, outcomes } })
 }

@@ -76,120 +76,209 @@ pub struct Summary {
     pub volumes: Vec<VolumeRow>,
 }
 
+/// The summary of outcomes held in memory (compare, sweep, plan, tests).
 pub fn summarize(scenario: &Scenario, results: &RunResults) -> Summary {
-    let mut classes = Vec::new();
-    let mut apps = Vec::new();
-    let mut volumes = Vec::new();
-    for (s, &strategy) in results.strategies.iter().enumerate() {
-        let outcomes = &results.outcomes[s];
-        for class in Class::ALL {
-            let members: Vec<usize> = (0..scenario.apps.len()).filter(|&a| scenario.apps[a].class == class).collect();
-            if !members.is_empty() {
-                classes.push(row(scenario, strategy, outcomes, &members, class.name(), class.name()));
+    let mut acc = Accumulator::new(scenario, &results.strategies);
+    for r in 0..results.replications() {
+        let per_strategy: Vec<&ReplicationOutcome> = results.outcomes.iter().map(|o| &o[r]).collect();
+        acc.add(&per_strategy);
+    }
+    acc.finish(scenario)
+}
+
+/// One app's figures under one strategy, so far.
+#[derive(Debug, Clone, Default)]
+struct AppSums {
+    /// Downtime in each replication: the percentiles and the intervals need
+    /// every value, so this is the one thing that grows with the
+    /// replications (8 bytes an app, strategy and replication).
+    down_ms: Vec<u64>,
+    outages: u64,
+    causes: [u64; Cause::COUNT],
+    loss_incidents: u64,
+    loss_ms: u64,
+}
+
+/// One volume's figures under one strategy, so far.
+#[derive(Debug, Clone, Default)]
+struct VolumeSums {
+    down_ms: Vec<u64>,
+    reduced_redundancy_ms: f64,
+    loss_incidents: f64,
+    loss_ms: f64,
+}
+
+/// The summary, built one replication at a time in replication order
+/// (streaming aggregation): per app and volume the sums of what is summed
+/// and the per-replication downtime, never the outcomes themselves.
+/// Sums are taken in replication order, so the result is the same bytes
+/// however the replications were computed.
+pub struct Accumulator {
+    strategies: Vec<Strategy>,
+    /// `apps[s][a]`, `volumes[s][v]`.
+    apps: Vec<Vec<AppSums>>,
+    volumes: Vec<Vec<VolumeSums>>,
+    replications: usize,
+    events: u64,
+}
+
+impl Accumulator {
+    pub fn new(scenario: &Scenario, strategies: &[Strategy]) -> Accumulator {
+        Accumulator {
+            strategies: strategies.to_vec(),
+            apps: strategies.iter().map(|_| vec![AppSums::default(); scenario.apps.len()]).collect(),
+            volumes: strategies.iter().map(|_| vec![VolumeSums::default(); scenario.volumes.len()]).collect(),
+            replications: 0,
+            events: 0,
+        }
+    }
+
+    /// Adds the next replication: its outcome under each strategy, in the
+    /// order of `strategies`.
+    pub fn add(&mut self, per_strategy: &[&ReplicationOutcome]) {
+        for (s, outcome) in per_strategy.iter().enumerate() {
+            self.events += outcome.events;
+            for (sums, app) in self.apps[s].iter_mut().zip(&outcome.apps) {
+                sums.down_ms.push(app.downtime_ms);
+                sums.outages += u64::from(app.outages);
+                sums.loss_incidents += u64::from(app.data_loss_incidents);
+                sums.loss_ms = sums.loss_ms.saturating_add(app.data_loss_ms);
+                for (total, c) in sums.causes.iter_mut().zip(app.cause_ms) {
+                    *total += c;
+                }
+            }
+            for (sums, volume) in self.volumes[s].iter_mut().zip(&outcome.volumes) {
+                sums.down_ms.push(volume.downtime_ms);
+                sums.reduced_redundancy_ms += volume.reduced_redundancy_ms as f64;
+                sums.loss_incidents += f64::from(volume.data_loss_incidents);
+                sums.loss_ms += volume.data_loss_ms as f64;
             }
         }
-        let everyone: Vec<usize> = (0..scenario.apps.len()).collect();
-        classes.push(row(scenario, strategy, outcomes, &everyone, "all", ""));
-        for (a, app) in scenario.apps.iter().enumerate() {
-            apps.push(row(scenario, strategy, outcomes, &[a], &app.name, app.class.name()));
+        self.replications += 1;
+    }
+
+    /// Simulated events so far, over all strategies.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// The class rows (classes with apps only, then `all`) and the app rows
+    /// of every strategy, in scenario order.
+    pub fn finish(&self, scenario: &Scenario) -> Summary {
+        let mut classes = Vec::new();
+        let mut apps = Vec::new();
+        let mut volumes = Vec::new();
+        for (s, &strategy) in self.strategies.iter().enumerate() {
+            let sums = &self.apps[s];
+            for class in Class::ALL {
+                let members: Vec<usize> =
+                    (0..scenario.apps.len()).filter(|&a| scenario.apps[a].class == class).collect();
+                if !members.is_empty() {
+                    classes.push(self.row(scenario, strategy, sums, &members, class.name(), class.name()));
+                }
+            }
+            let everyone: Vec<usize> = (0..scenario.apps.len()).collect();
+            classes.push(self.row(scenario, strategy, sums, &everyone, "all", ""));
+            for (a, app) in scenario.apps.iter().enumerate() {
+                apps.push(self.row(scenario, strategy, sums, &[a], &app.name, app.class.name()));
+            }
+            for (v, volume) in scenario.volumes.iter().enumerate() {
+                volumes.push(self.volume_row(
+                    scenario,
+                    strategy,
+                    &self.volumes[s][v],
+                    &volume.name,
+                    volume.backend.name(),
+                ));
+            }
         }
-        for (v, volume) in scenario.volumes.iter().enumerate() {
-            volumes.push(volume_row(scenario, strategy, outcomes, v, &volume.name, volume.backend.name()));
+        Summary { classes, apps, volumes }
+    }
+
+    fn volume_row(
+        &self,
+        scenario: &Scenario,
+        strategy: Strategy,
+        sums: &VolumeSums,
+        name: &str,
+        backend: &'static str,
+    ) -> VolumeRow {
+        let horizon_ms = scenario.horizon_ms as f64;
+        let years = horizon_ms / MS_PER_YEAR as f64;
+        let reps = self.replications as f64;
+        let fraction: Vec<f64> = sums.down_ms.iter().map(|&d| d as f64 / horizon_ms).collect();
+        let downtime_ms: f64 = sums.down_ms.iter().map(|&d| d as f64).sum();
+        VolumeRow {
+            strategy,
+            volume: name.to_string(),
+            backend,
+            replications: self.replications,
+            availability: 1.0 - mean(&fraction),
+            availability_ci: availability_interval(&fraction),
+            downtime_min_per_year: downtime_ms / MS_PER_MIN as f64 / reps / years,
+            reduced_redundancy_h_per_year: sums.reduced_redundancy_ms / crate::time::MS_PER_H as f64 / reps / years,
+            data_loss_incidents_per_year: sums.loss_incidents / reps / years,
+            data_loss_min_per_year: sums.loss_ms / MS_PER_MIN as f64 / reps / years,
         }
     }
-    Summary { classes, apps, volumes }
-}
 
-fn volume_row(
-    scenario: &Scenario,
-    strategy: Strategy,
-    outcomes: &[ReplicationOutcome],
-    v: usize,
-    name: &str,
-    backend: &'static str,
-) -> VolumeRow {
-    let horizon_ms = scenario.horizon_ms as f64;
-    let years = horizon_ms / MS_PER_YEAR as f64;
-    let reps = outcomes.len() as f64;
-    let fraction: Vec<f64> = outcomes.iter().map(|o| o.volumes[v].downtime_ms as f64 / horizon_ms).collect();
-    let sum = |f: fn(&crate::metrics::VolumeOutcome) -> f64| outcomes.iter().map(|o| f(&o.volumes[v])).sum::<f64>();
-    VolumeRow {
-        strategy,
-        volume: name.to_string(),
-        backend,
-        replications: outcomes.len(),
-        availability: 1.0 - mean(&fraction),
-        availability_ci: availability_interval(&fraction),
-        downtime_min_per_year: sum(|o| o.downtime_ms as f64) / MS_PER_MIN as f64 / reps / years,
-        reduced_redundancy_h_per_year: sum(|o| o.reduced_redundancy_ms as f64)
-            / crate::time::MS_PER_H as f64
-            / reps
-            / years,
-        data_loss_incidents_per_year: sum(|o| f64::from(o.data_loss_incidents)) / reps / years,
-        data_loss_min_per_year: sum(|o| o.data_loss_ms as f64) / MS_PER_MIN as f64 / reps / years,
-    }
-}
-
-fn row(
-    scenario: &Scenario,
-    strategy: Strategy,
-    outcomes: &[ReplicationOutcome],
-    members: &[usize],
-    label: &str,
-    class: &str,
-) -> Row {
-    let horizon_ms = scenario.horizon_ms as f64;
-    let years = horizon_ms / MS_PER_YEAR as f64;
-    let n_apps = members.len() as f64;
-    // Per replication: the group's mean downtime fraction and minutes per year.
-    let mut fraction = Vec::with_capacity(outcomes.len());
-    let mut minutes = Vec::with_capacity(outcomes.len());
-    let mut outages = 0u64;
-    let mut downtime_total_ms = 0u64;
-    let mut causes = [0u64; Cause::COUNT];
-    let mut loss_incidents = 0u64;
-    let mut loss_ms = 0u64;
-    for outcome in outcomes {
-        let mut down = 0u64;
+    fn row(
+        &self,
+        scenario: &Scenario,
+        strategy: Strategy,
+        sums: &[AppSums],
+        members: &[usize],
+        label: &str,
+        class: &str,
+    ) -> Row {
+        let horizon_ms = scenario.horizon_ms as f64;
+        let years = horizon_ms / MS_PER_YEAR as f64;
+        let n_apps = members.len() as f64;
+        // Per replication: the group's mean downtime fraction and minutes per year.
+        let mut fraction = Vec::with_capacity(self.replications);
+        let mut minutes = Vec::with_capacity(self.replications);
+        let mut downtime_total_ms = 0u64;
+        for r in 0..self.replications {
+            let down: u64 = members.iter().map(|&a| sums[a].down_ms[r]).sum();
+            downtime_total_ms += down;
+            let mean_down = down as f64 / n_apps;
+            fraction.push(mean_down / horizon_ms);
+            minutes.push(mean_down / MS_PER_MIN as f64 / years);
+        }
+        let outages: u64 = members.iter().map(|&a| sums[a].outages).sum();
+        let loss_incidents: u64 = members.iter().map(|&a| sums[a].loss_incidents).sum();
+        let loss_ms: u64 = members.iter().fold(0u64, |t, &a| t.saturating_add(sums[a].loss_ms));
+        let mut causes = [0u64; Cause::COUNT];
         for &a in members {
-            let app = &outcome.apps[a];
-            down += app.downtime_ms;
-            outages += u64::from(app.outages);
-            loss_incidents += u64::from(app.data_loss_incidents);
-            loss_ms += app.data_loss_ms;
-            for (total, c) in causes.iter_mut().zip(app.cause_ms) {
+            for (total, c) in causes.iter_mut().zip(sums[a].causes) {
                 *total += c;
             }
         }
-        downtime_total_ms += down;
-        let mean_down = down as f64 / n_apps;
-        fraction.push(mean_down / horizon_ms);
-        minutes.push(mean_down / MS_PER_MIN as f64 / years);
-    }
-    let reps = outcomes.len() as f64;
-    let per_app_year = |total: f64| total / reps / n_apps / years;
-    let mean_unavailability = mean(&fraction);
-    let availability_ci = availability_interval(&fraction);
-    minutes.sort_by(f64::total_cmp);
-    Row {
-        strategy,
-        label: label.to_string(),
-        class: class.to_string(),
-        apps: members.len(),
-        replications: outcomes.len(),
-        availability: 1.0 - mean_unavailability,
-        availability_ci,
-        downtime_min_per_year: mean(&minutes),
-        downtime_p50: percentile(&minutes, 0.50),
-        downtime_p95: percentile(&minutes, 0.95),
-        downtime_p99: percentile(&minutes, 0.99),
-        outages_per_year: per_app_year(outages as f64),
-        mean_outage_min: (outages > 0).then(|| downtime_total_ms as f64 / outages as f64 / MS_PER_MIN as f64),
-        cause_min_per_year: causes.map(|c| per_app_year(c as f64 / MS_PER_MIN as f64)),
-        data_loss_incidents_per_year: per_app_year(loss_incidents as f64),
-        data_loss_min_per_year: per_app_year(loss_ms as f64 / MS_PER_MIN as f64),
-        data_loss_min_per_incident: (loss_incidents > 0)
-            .then(|| loss_ms as f64 / loss_incidents as f64 / MS_PER_MIN as f64),
+        let reps = self.replications as f64;
+        let per_app_year = |total: f64| total / reps / n_apps / years;
+        let mean_unavailability = mean(&fraction);
+        let availability_ci = availability_interval(&fraction);
+        minutes.sort_by(f64::total_cmp);
+        Row {
+            strategy,
+            label: label.to_string(),
+            class: class.to_string(),
+            apps: members.len(),
+            replications: self.replications,
+            availability: 1.0 - mean_unavailability,
+            availability_ci,
+            downtime_min_per_year: mean(&minutes),
+            downtime_p50: percentile(&minutes, 0.50),
+            downtime_p95: percentile(&minutes, 0.95),
+            downtime_p99: percentile(&minutes, 0.99),
+            outages_per_year: per_app_year(outages as f64),
+            mean_outage_min: (outages > 0).then(|| downtime_total_ms as f64 / outages as f64 / MS_PER_MIN as f64),
+            cause_min_per_year: causes.map(|c| per_app_year(c as f64 / MS_PER_MIN as f64)),
+            data_loss_incidents_per_year: per_app_year(loss_incidents as f64),
+            data_loss_min_per_year: per_app_year(loss_ms as f64 / MS_PER_MIN as f64),
+            data_loss_min_per_incident: (loss_incidents > 0)
+                .then(|| loss_ms as f64 / loss_incidents as f64 / MS_PER_MIN as f64),
+        }
     }
 }
 

@@ -83,7 +83,9 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
         rest = after[unit_len..].trim_start();
     }
     if !total.is_finite() || total > MAX_DURATION_MS as f64 {
-        return Err(format!("duration `{text}` is longer than the limit of 100000y"));
+        return Err(format!(
+            "duration `{text}` is longer than the limit of 100000y, a hard limit of every duration (it keeps sums of simulated time far from overflowing 64-bit milliseconds)"
+        ));
     }
     Ok(total.round() as Millis)
 }
@@ -108,12 +110,19 @@ pub fn ms_to_hours(ms: f64) -> f64 {
     ms / MS_PER_H as f64
 }
 
+/// The units a size accepts, for messages.
+pub const SIZE_UNITS: &str =
+    "Ki, Mi, Gi, Ti (binary, also KiB...), k, M, G, T (decimal, also kB...), or none (or B) for bytes";
+
 /// Parses a byte size: a plain integer (bytes), or a number with a binary
 /// (`Ki`, `Mi`, `Gi`, `Ti`, also written `KiB`...) or decimal (`k`, `M`, `G`,
 /// `T`) suffix, as Kubernetes quantities do.
 pub fn parse_size(text: &str) -> Result<u64, String> {
-    let (value, unit) = split_number(text)
-        .ok_or_else(|| format!("`{text}` is not a size: write a number and a unit, such as \"32Gi\" or \"512Mi\""))?;
+    let (value, unit) = split_number(text).ok_or_else(|| {
+        format!(
+            "`{text}` is not a size: write a number and a unit, such as \"32Gi\" or \"512Mi\" (units: {SIZE_UNITS})"
+        )
+    })?;
     let factor: f64 = match unit.trim_end_matches('B') {
         "" => 1.0,
         "k" | "K" => 1e3,
@@ -125,13 +134,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "Gi" => 1024.0 * 1024.0 * 1024.0,
         "Ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
         _ => {
-            return Err(format!(
-                "`{unit}` in `{text}` is not a size unit: use Ki, Mi, Gi, Ti (binary) or k, M, G, T (decimal)"
-            ));
+            return Err(format!("`{unit}` in `{text}` is not a size unit: use {SIZE_UNITS}"));
         }
     };
     if value < 0.0 {
-        return Err(format!("size `{text}` is negative"));
+        return Err(format!("size `{text}` is negative: sizes are zero or more, such as \"512Mi\""));
     }
     let bytes = value * factor;
     if !bytes.is_finite() || bytes > 1e18 {
@@ -176,7 +183,9 @@ pub fn parse_cpu_str(text: &str) -> Result<u64, String> {
 /// Converts cores to millicores, refusing negative or absurd amounts.
 pub fn cpu_millis(cores: f64) -> Result<u64, String> {
     if !cores.is_finite() || cores < 0.0 {
-        return Err(format!("CPU amount {cores} is negative or not a number"));
+        return Err(format!(
+            "CPU amount {cores} is negative or not a number: write zero or more cores (2, 0.5) or millicores (\"500m\")"
+        ));
     }
     if cores > 1e9 {
         return Err(format!("CPU amount {cores} is larger than the limit of 10^9 cores"));

@@ -3,13 +3,15 @@
 //! same results give the same bytes.
 
 use crate::error::Error;
-use crate::metrics::{Cause, TraceRecord};
+use crate::metrics::{Cause, ReplicationOutcome, TraceRecord};
 use crate::model::Scenario;
-use crate::montecarlo::RunResults;
 use crate::placement::Strategy;
 use crate::summary::{Row, Summary};
 use crate::time::{Millis, format_duration};
 use serde_json::{Value, json};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 
 fn csv_bytes(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Error> {
     let internal = |e: csv::Error| Error::Internal(format!("csv: {e}"));
@@ -141,37 +143,18 @@ pub fn apps_csv(summary: &Summary) -> Result<Vec<u8>, Error> {
     csv_bytes(&row_header("app"), summary.apps.iter().map(row_fields))
 }
 
-/// `replications.csv`: one row per strategy, replication and app, so runs
-/// can be merged and reanalysed.
-pub fn replications_csv(scenario: &Scenario, results: &RunResults, numbers: &[u32]) -> Result<Vec<u8>, Error> {
+/// The header of `replications.csv`.
+fn replication_header() -> Vec<String> {
     let mut header: Vec<String> = strings(&["strategy", "replication", "app", "downtime_s", "outages"]);
     header.extend(Cause::ALL.iter().map(|c| format!("{}_s", c.name().replace('-', "_"))));
     header.push("data_loss_incidents".into());
     header.push("data_loss_s".into());
-    let rows = results.strategies.iter().zip(&results.outcomes).flat_map(|(strategy, outcomes)| {
-        outcomes.iter().zip(numbers).flat_map(move |(outcome, r)| {
-            outcome.apps.iter().zip(&scenario.apps).map(move |(app, spec)| {
-                let mut fields = vec![
-                    strategy.name().to_string(),
-                    r.to_string(),
-                    spec.name.clone(),
-                    seconds(app.downtime_ms),
-                    app.outages.to_string(),
-                ];
-                fields.extend(app.cause_ms.iter().map(|&ms| seconds(ms)));
-                fields.push(app.data_loss_incidents.to_string());
-                fields.push(seconds(app.data_loss_ms));
-                fields
-            })
-        })
-    });
-    csv_bytes(&header, rows)
+    header
 }
 
-/// `volume_replications.csv`: one row per strategy, replication and volume,
-/// so that shards can be merged into the volume figures too.
-pub fn volume_replications_csv(scenario: &Scenario, results: &RunResults, first: &[u32]) -> Result<Vec<u8>, Error> {
-    let header: Vec<String> = strings(&[
+/// The header of `volume_replications.csv`.
+fn volume_replication_header() -> Vec<String> {
+    strings(&[
         "strategy",
         "replication",
         "volume",
@@ -180,24 +163,101 @@ pub fn volume_replications_csv(scenario: &Scenario, results: &RunResults, first:
         "reduced_redundancy_s",
         "data_loss_incidents",
         "data_loss_s",
-    ]);
-    let rows = results.strategies.iter().zip(&results.outcomes).flat_map(|(strategy, outcomes)| {
-        outcomes.iter().zip(first).flat_map(move |(outcome, &r)| {
-            outcome.volumes.iter().zip(&scenario.volumes).map(move |(v, spec)| {
-                vec![
+    ])
+}
+
+/// The per-replication files, written row by row as replications finish:
+/// `replications.csv` (one row per replication, strategy and app) and, with
+/// volumes, `volume_replications.csv` (per replication, strategy and
+/// volume), in replication order, so runs can be merged and reanalysed and
+/// nothing of a replication is kept after it is written.
+pub struct ReplicationRows<W: Write> {
+    apps: csv::Writer<W>,
+    volumes: Option<csv::Writer<W>>,
+    strategies: Vec<Strategy>,
+}
+
+fn csv_error(e: csv::Error) -> Error {
+    Error::Internal(format!("csv: {e}"))
+}
+
+impl ReplicationRows<BufWriter<File>> {
+    /// Creates the files in `dir` (a staging folder) and returns their names.
+    pub fn create(dir: &Path, scenario: &Scenario) -> Result<(Self, Vec<String>), Error> {
+        let open = |name: &str| {
+            let path = dir.join(name);
+            File::create(&path).map(BufWriter::new).map_err(|source| Error::Io { path, source })
+        };
+        let mut names = vec!["replications.csv".to_string()];
+        let apps = open("replications.csv")?;
+        let volumes = if scenario.volumes.is_empty() {
+            None
+        } else {
+            names.push("volume_replications.csv".into());
+            Some(open("volume_replications.csv")?)
+        };
+        Ok((ReplicationRows::new(apps, volumes, scenario)?, names))
+    }
+}
+
+impl<W: Write> ReplicationRows<W> {
+    pub fn new(apps: W, volumes: Option<W>, scenario: &Scenario) -> Result<Self, Error> {
+        let mut apps = csv::Writer::from_writer(apps);
+        apps.write_record(replication_header()).map_err(csv_error)?;
+        let volumes = match volumes {
+            Some(w) => {
+                let mut w = csv::Writer::from_writer(w);
+                w.write_record(volume_replication_header()).map_err(csv_error)?;
+                Some(w)
+            }
+            None => None,
+        };
+        Ok(ReplicationRows { apps, volumes, strategies: scenario.strategies.clone() })
+    }
+
+    /// Writes replication `r`: its outcome under each strategy.
+    pub fn write(&mut self, scenario: &Scenario, r: u32, per_strategy: &[&ReplicationOutcome]) -> Result<(), Error> {
+        let rep = r.to_string();
+        for (strategy, outcome) in self.strategies.iter().zip(per_strategy) {
+            for (app, spec) in outcome.apps.iter().zip(&scenario.apps) {
+                let mut fields = vec![
                     strategy.name().to_string(),
-                    r.to_string(),
+                    rep.clone(),
                     spec.name.clone(),
-                    seconds(v.downtime_ms),
-                    v.outages.to_string(),
-                    seconds(v.reduced_redundancy_ms),
-                    v.data_loss_incidents.to_string(),
-                    seconds(v.data_loss_ms),
-                ]
-            })
-        })
-    });
-    csv_bytes(&header, rows)
+                    seconds(app.downtime_ms),
+                    app.outages.to_string(),
+                ];
+                fields.extend(app.cause_ms.iter().map(|&ms| seconds(ms)));
+                fields.push(app.data_loss_incidents.to_string());
+                fields.push(seconds(app.data_loss_ms));
+                self.apps.write_record(&fields).map_err(csv_error)?;
+            }
+            if let Some(writer) = &mut self.volumes {
+                for (v, spec) in outcome.volumes.iter().zip(&scenario.volumes) {
+                    writer
+                        .write_record([
+                            strategy.name(),
+                            &rep,
+                            &spec.name,
+                            &seconds(v.downtime_ms),
+                            &v.outages.to_string(),
+                            &seconds(v.reduced_redundancy_ms),
+                            &v.data_loss_incidents.to_string(),
+                            &seconds(v.data_loss_ms),
+                        ])
+                        .map_err(csv_error)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes the files and returns the writers.
+    pub fn finish(self) -> Result<(W, Option<W>), Error> {
+        let done = |w: csv::Writer<W>| w.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")));
+        let volumes = self.volumes.map(done).transpose()?;
+        Ok((done(self.apps)?, volumes))
+    }
 }
 
 /// `events.csv`: the trace of one replication per strategy.

@@ -57,16 +57,34 @@ pub struct ReportData {
 }
 
 fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), Error> {
+    let (header, mut reader) = open_table(path)?;
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    while next_row(path, &mut reader, &mut record)? {
+        rows.push(record.iter().map(String::from).collect());
+    }
+    Ok((header, rows))
+}
+
+/// The header of the CSV file at `path` and a reader of its rows, to read
+/// a file of any length one row at a time.
+fn open_table(path: &Path) -> Result<(Vec<String>, csv::Reader<std::fs::File>), Error> {
     let bad = |message: String| Error::Input(InputError::new(path.display().to_string(), message));
     let mut reader = csv::Reader::from_path(path).map_err(|e| bad(format!("cannot read: {e}")))?;
     let header: Vec<String> =
         reader.headers().map_err(|e| bad(format!("bad header: {e}")))?.iter().map(String::from).collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| bad(format!("bad row: {e}")))?;
-        rows.push(record.iter().map(String::from).collect());
-    }
-    Ok((header, rows))
+    Ok((header, reader))
+}
+
+/// Reads the next row into `record`; false at the end of the file.
+fn next_row(
+    path: &Path,
+    reader: &mut csv::Reader<std::fs::File>,
+    record: &mut csv::StringRecord,
+) -> Result<bool, Error> {
+    reader
+        .read_record(record)
+        .map_err(|e| Error::Input(InputError::new(path.display().to_string(), format!("bad row: {e}"))))
 }
 
 fn column(path: &Path, header: &[String], name: &str) -> Result<usize, Error> {
@@ -155,8 +173,10 @@ impl ReportData {
         let app_class: BTreeMap<String, String> =
             apps_table.1.iter().map(|r| (r[a_app].clone(), r[a_class].clone())).collect();
 
+        // replications.csv grows with replications x apps: it is read a row
+        // at a time, keeping only the sums per strategy, class and replication.
         let reps_path = dir.join("replications.csv");
-        let (rh, rrows) = read_table(&reps_path)?;
+        let (rh, mut reader) = open_table(&reps_path)?;
         let (r_strategy, r_rep, r_app, r_down) = (
             column(&reps_path, &rh, "strategy")?,
             column(&reps_path, &rh, "replication")?,
@@ -165,17 +185,18 @@ impl ReportData {
         );
         // (strategy, class, replication) -> (sum of seconds, apps)
         let mut sums: BTreeMap<(String, String, usize), (f64, usize)> = BTreeMap::new();
-        for row in &rrows {
+        let mut row = csv::StringRecord::new();
+        while next_row(&reps_path, &mut reader, &mut row)? {
             let class = app_class.get(&row[r_app]).cloned().unwrap_or_default();
             let rep: usize = row[r_rep].parse().map_err(|_| {
                 Error::Input(InputError::new(
                     reps_path.display().to_string(),
-                    format!("`{}` is not a replication", row[r_rep]),
+                    format!("`{}` is not a replication", &row[r_rep]),
                 ))
             })?;
             let seconds = number(&reps_path, &row[r_down])?;
             for key in [class, "all".to_string()] {
-                let entry = sums.entry((row[r_strategy].clone(), key, rep)).or_default();
+                let entry = sums.entry((row[r_strategy].to_string(), key, rep)).or_default();
                 entry.0 += seconds;
                 entry.1 += 1;
             }

@@ -8,13 +8,14 @@
 //!    under required anti-affinity), pointing at the offending key.
 //! 3. What is legal but probably not meant becomes a warning in the model.
 
+pub mod limits;
 pub mod maintenance;
 pub mod raw;
 
 use crate::dist::Dist;
 use crate::error::InputError;
 use crate::model::{
-    AntiAffinity, App, Backend, Class, Domain, Kubernetes, Layout, Node, NodeId, Pool, Scenario, ScriptedEvent,
+    AntiAffinity, App, Backend, Class, Domain, Kubernetes, Layout, Limits, Node, NodeId, Pool, Scenario, ScriptedEvent,
     SpreadMode, Target, Volume, VolumeId, Workload,
 };
 use crate::placement::Strategy;
@@ -56,10 +57,14 @@ pub const DEFAULT_WRITE_RATE_BYTES_PER_S: f64 = 2.0 * 1024.0 * 1024.0;
 pub const DEFAULT_GLUSTER_SIZE_BYTES: u64 = 100 << 30;
 /// Kubernetes `maxWaitForUnmountDuration`.
 pub const DEFAULT_FORCE_DETACH_MS: Millis = 6 * crate::time::MS_PER_MIN;
-/// Limits that keep a run within a machine (issue: limits instead of exhaustion).
-pub const MAX_NODES: usize = 100_000;
-pub const MAX_PODS: usize = 1_000_000;
-pub const MAX_REPLICATIONS: u32 = 10_000_000;
+/// The smallest eviction rate above zero: 1/rate is the wait between two
+/// taints, which must stay below the 100000y duration limit.
+pub const MIN_EVICTION_RATE_PER_S: f64 = 1e-12;
+/// The default limits on the size of a run; `[limits]` raises them (see
+/// [`limits`]).
+pub const MAX_NODES: u64 = limits::DEFAULT_MAX_NODES;
+pub const MAX_PODS: u64 = limits::DEFAULT_MAX_PODS;
+pub const MAX_REPLICATIONS: u32 = limits::DEFAULT_MAX_REPLICATIONS as u32;
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
@@ -72,20 +77,71 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
 /// Parses and validates scenario text; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, InputError> {
     let raw: RawScenario = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
-    Validator { file, text, warnings: Vec::new(), labels: Vec::new(), replace_random: false }.scenario(raw)
+    Validator { file, text, warnings: Vec::new(), labels: Vec::new(), replace_random: false, limits: Limits::default() }
+        .scenario(raw)
 }
 
-/// Turns a TOML or serde error into an [`InputError`] at its place.
+/// Turns a TOML or serde error into an [`InputError`] at its place, with
+/// the dotted key it concerns (`node_defaults.failure.mean`): the table
+/// header above it, the inline tables around it and its own key. An unknown
+/// key is named by itself (serde's message lists the valid keys).
 fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> InputError {
     let message = e.message().trim().to_string();
     match e.span() {
         Some(span) => {
-            let key = key_before(text, span.start)
-                .or_else(|| key_of_line(text, span.start).filter(|key| !message.contains(&format!("`{key}`"))));
+            let unknown = message.strip_prefix("unknown field `").and_then(|m| m.split_once('`')).map(|(f, _)| f);
+            let inline = inline_keys(text, span.start);
+            let own = key_before(text, span.start).or_else(|| unknown.map(String::from)).or_else(|| {
+                // A syntax error inside `key = value`: the key that starts the line.
+                key_of_line(text, span.start).filter(|key| inline.is_empty() && !message.contains(&format!("`{key}`")))
+            });
+            let key = own.map(|own| {
+                let mut path: Vec<String> = table_of(text, span.start).into_iter().collect();
+                path.extend(inline);
+                path.push(own);
+                path.join(".")
+            });
             InputError::at(file, text, span.start, key, message)
         }
         None => InputError::new(file, message),
     }
+}
+
+/// The name of the `[table]` or `[[array]]` header above `offset`, if any.
+fn table_of(text: &str, offset: usize) -> Option<String> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    text[..start].lines().rev().find_map(|line| {
+        let line = line.trim();
+        let inner = line
+            .strip_prefix("[[")
+            .and_then(|l| l.split_once("]]"))
+            .or_else(|| line.strip_prefix('[').and_then(|l| l.split_once(']')))?;
+        let (name, rest) = inner;
+        let rest = rest.trim_start();
+        let plain = name.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+        (plain && !name.trim().is_empty() && (rest.is_empty() || rest.starts_with('#')))
+            .then(|| name.trim().to_string())
+    })
+}
+
+/// The keys of the inline tables (`failure = { ... }`) that enclose
+/// `offset` on its line, outermost first.
+fn inline_keys(text: &str, offset: usize) -> Vec<String> {
+    let Some(before) = text.get(..offset) else { return Vec::new() };
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let mut in_string = false;
+    let mut opens = Vec::new();
+    for (i, c) in before[start..].char_indices() {
+        match c {
+            '"' => in_string = !in_string,
+            '{' if !in_string => opens.push(start + i),
+            '}' if !in_string => {
+                opens.pop();
+            }
+            _ => {}
+        }
+    }
+    opens.into_iter().filter_map(|open| key_before(text, open)).collect()
 }
 
 /// The key of the `key = value` whose value starts at `offset`, if the text
@@ -110,6 +166,35 @@ fn key_of_line(text: &str, offset: usize) -> Option<String> {
     (end > 0).then(|| line[..end].to_string())
 }
 
+/// How a count limit reads in a refusal: what is counted, the `[limits]`
+/// key, its default and hard ceiling, why it exists and how to ask for less.
+struct CountLimit {
+    what: &'static str,
+    key: &'static str,
+    default: u64,
+    hard: u64,
+    why: &'static str,
+    lower: &'static str,
+}
+
+const NODES_LIMIT: CountLimit = CountLimit {
+    what: "nodes (after `count` expansion)",
+    key: "max_nodes",
+    default: limits::DEFAULT_MAX_NODES,
+    hard: limits::HARD_MAX_NODES,
+    why: "every placement decision scans all nodes, and every engine thread holds them all",
+    lower: "lower `count`",
+};
+
+const PODS_LIMIT: CountLimit = CountLimit {
+    what: "pods in all (`replicas` summed over the apps after `count` expansion)",
+    key: "max_pods",
+    default: limits::DEFAULT_MAX_PODS,
+    hard: limits::HARD_MAX_PODS,
+    why: "every engine thread holds every pod, and each pod's crashes and moves are events",
+    lower: "lower `replicas` or `count`",
+};
+
 struct Validator<'a> {
     file: &'a str,
     text: &'a str,
@@ -118,6 +203,9 @@ struct Validator<'a> {
     labels: Vec<std::collections::BTreeMap<String, String>>,
     /// A `[[replay]]` in mode `replace` turns the random failures off.
     replace_random: bool,
+    /// The `[limits]` table, read first: node and pod counts are checked
+    /// against it before they are expanded.
+    limits: Limits,
 }
 
 /// A node after `count` expansion, with the span of the entry it came from.
@@ -132,6 +220,7 @@ impl Validator<'_> {
     }
 
     fn scenario(mut self, raw: RawScenario) -> Result<Scenario, InputError> {
+        self.limits = self.parse_limits(&raw.limits)?;
         let name = match &raw.name {
             Some(name) if name.get_ref().trim().is_empty() => {
                 return Err(self.err(name.span(), "name", "the scenario name is empty"));
@@ -147,7 +236,17 @@ impl Validator<'_> {
             None => DEFAULT_HORIZON_MS,
         };
         let replications = match &raw.replications {
-            Some(r) => self.count(r, "replications", 1, i64::from(MAX_REPLICATIONS))? as u32,
+            // The soft limit is checked with the others, after validation.
+            Some(r) => self.count(r, "replications", 1, limits::HARD_MAX_REPLICATIONS as i64).map_err(|e| {
+                if *r.get_ref() < 1 {
+                    e
+                } else {
+                    self.err(r.span(), "replications", format!(
+                        "{} replications is over the hard limit of {} (replication numbers are 32-bit), which cannot be raised: lower `replications` (the 95% interval narrows only with the square root of their number)",
+                        r.get_ref(), limits::HARD_MAX_REPLICATIONS
+                    ))
+                }
+            })? as u32,
             None => DEFAULT_REPLICATIONS,
         };
         let seed = match &raw.seed {
@@ -206,7 +305,7 @@ impl Validator<'_> {
             nodes.iter_mut().for_each(|n| n.failure = Dist::Never);
             domains.iter_mut().for_each(|d| d.failure = Dist::Never);
         }
-        Ok(Scenario {
+        let scenario = Scenario {
             name,
             source: self.file.to_string(),
             text: self.text.to_string(),
@@ -225,8 +324,88 @@ impl Validator<'_> {
             spread_kind,
             replayed,
             maintenance: self.maintenance(&raw.maintenance)?,
-            warnings: self.warnings,
-        })
+            warnings: std::mem::take(&mut self.warnings),
+            limits: self.limits.clone(),
+        };
+        limits::check_scenario(&scenario).map_err(|r| self.refusal(&raw, r))?;
+        Ok(scenario)
+    }
+
+    /// A limit refusal at the key that asks for the most.
+    fn refusal(&self, raw: &RawScenario, r: limits::Refusal) -> InputError {
+        use limits::{Anchor, Source};
+        // Raw entries expand with `count`: the entry of expanded item `i`.
+        let origin = |counts: Vec<usize>, i: usize| {
+            counts
+                .iter()
+                .scan(0, |end, c| {
+                    *end += c;
+                    Some(*end)
+                })
+                .position(|end| i < end)
+        };
+        let node_entry = |n: usize| {
+            let counts = raw.nodes.iter().map(|x| x.count.as_ref().map_or(1, |c| *c.get_ref() as usize)).collect();
+            origin(counts, n).map(|o| &raw.nodes[o])
+        };
+        let (span, key): (Option<Range<usize>>, String) = match r.anchor {
+            Anchor::Replications => (raw.replications.as_ref().map(|x| x.span()), r.key),
+            Anchor::Horizon => (raw.horizon.as_ref().map(|x| x.span()), r.key),
+            Anchor::Source(Source::Node(n)) => match node_entry(n).and_then(|e| e.failure.as_ref()) {
+                Some(f) => (Some(f.span()), "nodes.failure".into()),
+                None => (raw.node_defaults.failure.as_ref().map(|f| f.span()), "node_defaults.failure".into()),
+            },
+            Anchor::Source(Source::Disks(n)) => match node_entry(n).and_then(|e| e.pool.as_ref()) {
+                Some(p) => (Some(p.span()), "pool.disk_failure".into()),
+                None => (raw.node_defaults.pool.as_ref().map(|p| p.span()), "node_defaults.pool.disk_failure".into()),
+            },
+            Anchor::Source(Source::Domain(d)) => {
+                (raw.domains.get(d).and_then(|x| x.failure.as_ref()).map(|f| f.span()), r.key)
+            }
+            Anchor::Source(Source::Containers(a)) => {
+                let counts = raw.apps.iter().map(|x| x.count.as_ref().map_or(1, |c| *c.get_ref() as usize)).collect();
+                let entry = origin(counts, a).map(|o| &raw.apps[o]);
+                let field = if r.key == "apps.crash" {
+                    entry.and_then(|e| e.crash.as_ref())
+                } else {
+                    entry.and_then(|e| e.hang.as_ref())
+                };
+                (field.map(|f| f.span()), r.key)
+            }
+            Anchor::Source(Source::Maintenance) => (raw.maintenance.as_ref().map(|m| m.get_ref().every.span()), r.key),
+            Anchor::Source(Source::Scripted) => match (raw.events.first(), raw.replay.first()) {
+                (Some(e), _) => (Some(e.fail.span()), "events.fail".into()),
+                (None, Some(p)) => (Some(p.file.span()), "replay.file".into()),
+                (None, None) => (None, r.key),
+            },
+            Anchor::Source(Source::Start) => (None, r.key),
+        };
+        match span {
+            Some(span) => self.err(span, &key, r.message),
+            None => InputError { file: self.file.to_string(), location: None, key: Some(key), message: r.message },
+        }
+    }
+
+    /// A count over its limit: names the limit, the value asked and how to
+    /// change it (or that it cannot be raised that far).
+    fn over_limit(&self, span: Range<usize>, key: &str, asked: u64, l: CountLimit) -> InputError {
+        let limit = match l.key {
+            "max_nodes" => self.limits.max_nodes,
+            _ => self.limits.max_pods,
+        };
+        let note = if limit == l.default { " (the default)" } else { "" };
+        let how = if asked > l.hard {
+            format!("{}: the limit can be raised to {} at most (a hard limit)", l.lower, l.hard)
+        } else {
+            format!("{}, or raise the limit with `[limits] {} = {asked}` (at most {})", l.lower, l.key, l.hard)
+        };
+        // The advice opens a sentence.
+        let how = format!("{}{}", how[..1].to_uppercase(), &how[1..]);
+        self.err(
+            span,
+            key,
+            format!("{asked} {} is over the limit `{}` = {limit}{note}: {}. {how}", l.what, l.key, l.why),
+        )
     }
 
     /// An integer key that must lie in `min..=max`.
@@ -294,10 +473,27 @@ impl Validator<'_> {
                 None => Ok(None),
             }
         };
-        if let Some(r) = rate(&k.eviction_rate, "kubernetes.eviction_rate", 1000.0)? {
+        // The engine waits 1/rate between two taints: a rate above zero must
+        // keep that wait within the duration limit (proves `now + interval`
+        // cannot overflow).
+        let eviction_rate = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<f64>, InputError> {
+            let r = rate(v, key, 1000.0)?;
+            if let (Some(x), Some(spanned)) = (r, v)
+                && x > 0.0
+                && x < MIN_EVICTION_RATE_PER_S
+            {
+                return Err(self.err(
+                    spanned.span(),
+                    key,
+                    format!("{x:e} is out of range: `{key}` must be 0 (no evictions) or at least {MIN_EVICTION_RATE_PER_S:e} nodes per second (one node in about 31700 years): the wait between two taints, 1/rate, must stay within the duration limit of 100000y"),
+                ));
+            }
+            Ok(r)
+        };
+        if let Some(r) = eviction_rate(&k.eviction_rate, "kubernetes.eviction_rate")? {
             kube.eviction_rate_per_s = r;
         }
-        if let Some(r) = rate(&k.secondary_eviction_rate, "kubernetes.secondary_eviction_rate", 1000.0)? {
+        if let Some(r) = eviction_rate(&k.secondary_eviction_rate, "kubernetes.secondary_eviction_rate")? {
             kube.secondary_eviction_rate_per_s = r;
         }
         if let Some(r) = rate(&k.unhealthy_zone_threshold, "kubernetes.unhealthy_zone_threshold", 1.0)? {
@@ -392,7 +588,11 @@ impl Validator<'_> {
             let names: Vec<String> = match &node.count {
                 None => vec![base.clone()],
                 Some(c) => {
-                    let count = self.count(c, "nodes.count", 1, MAX_NODES as i64)?;
+                    let count = self.count(c, "nodes.count", 1, i64::MAX)? as u64;
+                    let total = expanded.len() as u64 + count;
+                    if total > self.limits.max_nodes {
+                        return Err(self.over_limit(c.span(), "nodes.count", total, NODES_LIMIT));
+                    }
                     (1..=count).map(|i| format!("{base}-{i}")).collect()
                 }
             };
@@ -406,12 +606,9 @@ impl Validator<'_> {
                 }
                 expanded.push(Expanded { raw: node, name });
             }
-            if expanded.len() > MAX_NODES {
-                return Err(self.err(
-                    node.name.span(),
-                    "nodes.count",
-                    format!("more than {MAX_NODES} nodes in all: the limit is {MAX_NODES}"),
-                ));
+            if expanded.len() as u64 > self.limits.max_nodes {
+                let span = node.count.as_ref().map_or(node.name.span(), |c| c.span());
+                return Err(self.over_limit(span, "nodes.count", expanded.len() as u64, NODES_LIMIT));
             }
         }
         let defaults = &raw.node_defaults;
@@ -1010,7 +1207,7 @@ impl Validator<'_> {
         }
         let mut seen = HashSet::new();
         let mut apps = Vec::with_capacity(raw.len());
-        let mut pods = 0usize;
+        let mut pods = 0u64;
         for app in raw {
             let base = app.name.get_ref();
             if base.trim().is_empty() {
@@ -1019,7 +1216,11 @@ impl Validator<'_> {
             let names: Vec<String> = match &app.count {
                 None => vec![base.clone()],
                 Some(c) => {
-                    let count = self.count(c, "apps.count", 1, MAX_PODS as i64)?;
+                    let count = self.count(c, "apps.count", 1, i64::MAX)? as u64;
+                    let total = pods + count;
+                    if total > self.limits.max_pods {
+                        return Err(self.over_limit(c.span(), "apps.count", total, PODS_LIMIT));
+                    }
                     (1..=count).map(|i| format!("{base}-{i}")).collect()
                 }
             };
@@ -1032,13 +1233,10 @@ impl Validator<'_> {
                         format!("two apps are named `{name}`: app names must be unique"),
                     ));
                 }
-                pods += built.replicas as usize;
-                if pods > MAX_PODS {
-                    return Err(self.err(
-                        app.name.span(),
-                        "apps.replicas",
-                        format!("more than {MAX_PODS} pods in all: the limit is {MAX_PODS}"),
-                    ));
+                pods += u64::from(built.replicas);
+                if pods > self.limits.max_pods {
+                    let span = app.replicas.as_ref().or(app.count.as_ref()).map_or(app.name.span(), |r| r.span());
+                    return Err(self.over_limit(span, "apps.replicas", pods, PODS_LIMIT));
                 }
                 apps.push(App { name, ..built.clone() });
             }
@@ -1126,7 +1324,13 @@ impl Validator<'_> {
             )
         })?;
         let replicas = match (&app.replicas, class) {
-            (Some(r), Class::Ha) => self.count(r, "apps.replicas", 1, MAX_PODS as i64)? as u32,
+            (Some(r), Class::Ha) => {
+                let n = self.count(r, "apps.replicas", 1, i64::MAX)? as u64;
+                if n > self.limits.max_pods {
+                    return Err(self.over_limit(r.span(), "apps.replicas", n, PODS_LIMIT));
+                }
+                n as u32
+            }
             (None, Class::Ha) => {
                 return Err(self.err(
                     app.class.span(),

@@ -40,6 +40,8 @@ pub struct RawScenario {
     #[serde(default)]
     pub replay: Vec<RawReplay>,
     pub maintenance: Option<Spanned<super::maintenance::RawMaintenance>>,
+    /// Soft limits on the size of a run (`super::limits`).
+    pub limits: Option<Spanned<super::limits::RawLimits>>,
     /// Parameters for `clustersim sweep` (read by `crate::sweep`).
     pub sweep: Option<toml::Table>,
 }
@@ -245,7 +247,17 @@ impl<'de> Deserialize<'de> for Size {
                 parse_size(s).map(Size).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<Size, E> {
-                u64::try_from(n).map(Size).map_err(|_| E::custom(format!("size {n} is negative")))
+                u64::try_from(n).map(Size).map_err(|_| {
+                    E::custom(format!(
+                        "size {n} is negative: sizes are zero or more bytes, or a string such as \"512Mi\""
+                    ))
+                })
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Size, E> {
+                Err(E::custom(format!(
+                    "a size in bytes is a whole number: write {n} as a quoted size with a unit, such as \"{n}Gi\" (units: {})",
+                    crate::time::SIZE_UNITS
+                )))
             }
         }
         d.deserialize_any(V)
@@ -299,11 +311,21 @@ const DIST_NAMES: &str =
 impl RawDistTable {
     fn into_dist(self) -> Result<Dist, String> {
         let kind = self.dist.as_str();
-        let need = |field: Option<Duration>, name: &str| {
-            field.map(|d| d.0).ok_or_else(|| format!("distribution `{kind}` needs `{name}`"))
+        let takes = |kind: &str| match kind {
+            "exponential" => "mean, a duration",
+            "weibull" => "shape, a number, and scale, a duration",
+            "lognormal" => "median, a duration, and sigma, a number",
+            "fixed" => "value, a duration",
+            _ => "min and max, durations",
         };
-        let need_f =
-            |field: Option<f64>, name: &str| field.ok_or_else(|| format!("distribution `{kind}` needs `{name}`"));
+        let need = |field: Option<Duration>, name: &str| {
+            field
+                .map(|d| d.0)
+                .ok_or_else(|| format!("distribution `{kind}` needs `{name}` (it takes: {})", takes(kind)))
+        };
+        let need_f = |field: Option<f64>, name: &str| {
+            field.ok_or_else(|| format!("distribution `{kind}` needs `{name}` (it takes: {})", takes(kind)))
+        };
         let allowed: &[&str] = match kind {
             "exponential" => &["mean"],
             "weibull" => &["shape", "scale"],
@@ -372,7 +394,11 @@ impl RawDistTable {
             "uniform" => {
                 let (min_ms, max_ms) = (need(self.min, "min")?, need(self.max, "max")?);
                 if min_ms > max_ms {
-                    return Err(format!("uniform `min` ({min_ms} ms) is greater than `max` ({max_ms} ms)"));
+                    return Err(format!(
+                        "uniform `min` ({}) is greater than `max` ({}): write min <= max",
+                        crate::time::format_duration(min_ms),
+                        crate::time::format_duration(max_ms)
+                    ));
                 }
                 Dist::Uniform { min_ms, max_ms }
             }
@@ -393,7 +419,11 @@ impl<'de> Deserialize<'de> for Dist {
                 if s == "never" {
                     return Ok(Dist::Never);
                 }
-                parse_duration(s).map(Dist::Fixed).map_err(E::custom)
+                parse_duration(s).map(Dist::Fixed).map_err(|e| {
+                    E::custom(format!(
+                        "{e}; a distribution is a duration (a fixed value), \"never\", or a table such as {{ dist = \"exponential\", mean = \"8760h\" }}"
+                    ))
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Dist, A::Error> {
                 let table = RawDistTable::deserialize(MapAccessDeserializer::new(map))?;

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod engine_props;
 mod failover;
+mod limits;
 mod operations;
 mod outputs;
 mod physics;
