@@ -149,8 +149,12 @@ fn inline_keys(text: &str, offset: usize) -> Vec<String> {
 fn key_before(text: &str, offset: usize) -> Option<String> {
     let before = text.get(..offset)?.trim_end();
     let before = before.strip_suffix('=')?.trim_end();
-    let start =
-        before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')).map_or(0, |i| i + 1);
+    // The key starts after the last character that cannot be part of it,
+    // which may take more than one byte (fuzzing found `ڒg = ` here).
+    let start = before
+        .char_indices()
+        .rfind(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let key = &before[start..];
     (!key.is_empty()).then(|| key.to_string())
 }
