@@ -9,7 +9,9 @@
 //! 2. `replication/<scenario>`: one replication of the homelab, small and
 //!    large bundled scenarios under each strategy, in simulated events per
 //!    second.
-//! 3. `placement/<strategy>-<index|scan>/<nodes>`: placement decisions per
+//! 3. `threads/<n>`: eight replications of the large scenario streamed into
+//!    the summary on 1 and on 2 worker threads, for the scaling ratio.
+//! 4. `placement/<strategy>-<index|scan>/<nodes>`: placement decisions per
 //!    second at 100, 1,000 and 10,000 nodes, to show how the cost grows: the
 //!    engine's index (a decision plus the two index updates of binding and
 //!    later unbinding the pod) next to the plain scan over every node.
@@ -17,8 +19,10 @@
 use clustersim::dist::Dist;
 use clustersim::engine::{EventQueue, simulate};
 use clustersim::model::{App, Class, Node};
+use clustersim::montecarlo;
 use clustersim::placement::{ClusterView, NodeIndex, NodeLoad, PodRequest, Strategy, scan};
 use clustersim::scenario;
+use clustersim::summary::Accumulator;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -119,6 +123,32 @@ fn bundled(c: &mut Criterion) {
     }
 }
 
+/// Replications of the large scenario on 1 and 2 threads, folded into the
+/// summary as a run does (the per-replication files left out: they are the
+/// caller thread's work, measured with the whole command in benches/README.md).
+fn threads(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/large-datacenter.toml");
+    let sc = scenario::load(&path).expect("bundled scenario is valid");
+    let replications: Vec<u32> = (0..8).collect();
+    let mut group = c.benchmark_group("threads");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(replications.len() as u64));
+    for n in [1usize, 2] {
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
+            b.iter(|| {
+                let mut acc = Accumulator::new(&sc, &sc.strategies);
+                montecarlo::stream(&sc, &replications, Some(n), &|| (), &mut |_, outcomes| {
+                    acc.add(&outcomes.iter().collect::<Vec<_>>());
+                    Ok(())
+                })
+                .expect("runs");
+                black_box(acc.events())
+            })
+        });
+    }
+    group.finish();
+}
+
 fn placement(c: &mut Criterion) {
     let app = App { cpu_m: 500, memory_bytes: 1 << 30, ..App::new("web", Class::Flexible) };
     let mut group = c.benchmark_group("placement");
@@ -179,6 +209,6 @@ fn placement(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().without_plots();
-    targets = up_down, bundled, placement
+    targets = up_down, bundled, threads, placement
 }
 criterion_main!(benches);

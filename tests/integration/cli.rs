@@ -145,6 +145,35 @@ fn strategies_in_one_run_see_the_same_node_failures() {
 }
 
 #[test]
+fn stream_hands_replications_over_in_order_whatever_the_threads() {
+    // Streaming aggregation depends on it: replications arrive in the order
+    // asked for, each exactly as simulated alone, with 1 thread or with
+    // more threads than replications; an error of the sink stops the run
+    // and is returned.
+    let mut sc = clustersim::scenario::load(Path::new(&homelab())).unwrap();
+    sc.horizon_ms = 30 * 24 * 3_600_000;
+    let asked: Vec<u32> = vec![5, 0, 9, 3, 4, 8, 1];
+    for threads in [1, 3, 16] {
+        let mut seen = Vec::new();
+        clustersim::montecarlo::stream(&sc, &asked, Some(threads), &|| (), &mut |r, outcomes| {
+            let alone: Vec<_> = sc.strategies.iter().map(|&s| clustersim::engine::simulate(&sc, s, r, None)).collect();
+            assert_eq!(outcomes, alone, "replication {r} with {threads} threads");
+            seen.push(r);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, asked, "{threads} threads");
+    }
+    let mut calls = 0;
+    let stopped = clustersim::montecarlo::stream(&sc, &asked, Some(2), &|| (), &mut |r, _| {
+        calls += 1;
+        if r == 9 { Err(clustersim::error::Error::Internal("full disk".into())) } else { Ok(()) }
+    });
+    assert!(matches!(stopped, Err(clustersim::error::Error::Internal(m)) if m == "full disk"));
+    assert_eq!(calls, 3, "the sink is not called after its error");
+}
+
+#[test]
 fn a_folder_of_another_scenario_is_kept_without_force() {
     let tmp = tempfile::tempdir().unwrap();
     let out = run_in(tmp.path(), &["run", &homelab(), "--replications", "5", "--out", "res", "--quiet"]);
