@@ -456,7 +456,9 @@ fn run(args: RunArgs) -> Result<(), Error> {
     }
     scenario.warnings = run_warnings(&scenario);
     let out_dir = args.out.clone().unwrap_or_else(|| default_out(&args.scenario));
-    // Checked now, written at the end: an interrupted run leaves nothing.
+    // Checked now, switched in at the end: an interrupted run leaves the
+    // folder as it was (and a staging folder beside it that the next run
+    // removes).
     let target = output::Target::check(&out_dir, &scenario.name, args.force)?;
     let mut stdout = std::io::stdout().lock();
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };

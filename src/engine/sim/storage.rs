@@ -493,11 +493,11 @@ impl Sim<'_, '_> {
     fn book_data_loss(&mut self, v: VolumeId, lost_ms: Millis, now: Millis) {
         let outcome = &mut self.volumes[v].outcome;
         outcome.data_loss_incidents += 1;
-        outcome.data_loss_ms += lost_ms;
+        outcome.data_loss_ms = outcome.data_loss_ms.saturating_add(lost_ms);
         for app in self.volume_apps[v].clone() {
             let o = &mut self.apps[app].outcome;
             o.data_loss_incidents += 1;
-            o.data_loss_ms += lost_ms;
+            o.data_loss_ms = o.data_loss_ms.saturating_add(lost_ms);
         }
         self.note(now, "data-loss", None, None, format!("{}: {} ms of writes", self.sc.volumes[v].name, lost_ms));
     }
