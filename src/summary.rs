@@ -43,6 +43,10 @@ pub struct Row {
     pub data_loss_min_per_year: f64,
     /// Minutes of writes lost per incident; `None` without incidents.
     pub data_loss_min_per_incident: Option<f64>,
+    /// The group's mean downtime in minutes per year in each replication,
+    /// in replication order: for class rows (the report's CDF); empty for
+    /// app rows.
+    pub per_replication_min: Vec<f64>,
 }
 
 impl Row {
@@ -174,11 +178,15 @@ impl Accumulator {
                 let members: Vec<usize> =
                     (0..scenario.apps.len()).filter(|&a| scenario.apps[a].class == class).collect();
                 if !members.is_empty() {
-                    classes.push(self.row(scenario, strategy, sums, &members, class.name(), class.name()));
+                    let mut row = self.row(scenario, strategy, sums, &members, class.name(), class.name());
+                    row.per_replication_min = self.minutes(scenario, sums, &members);
+                    classes.push(row);
                 }
             }
             let everyone: Vec<usize> = (0..scenario.apps.len()).collect();
-            classes.push(self.row(scenario, strategy, sums, &everyone, "all", ""));
+            let mut all = self.row(scenario, strategy, sums, &everyone, "all", "");
+            all.per_replication_min = self.minutes(scenario, sums, &everyone);
+            classes.push(all);
             for (a, app) in scenario.apps.iter().enumerate() {
                 apps.push(self.row(scenario, strategy, sums, &[a], &app.name, app.class.name()));
             }
@@ -222,6 +230,18 @@ impl Accumulator {
         }
     }
 
+    /// The group's total downtime in each replication.
+    fn group_down(&self, sums: &[AppSums], members: &[usize]) -> impl Iterator<Item = u64> {
+        (0..self.replications).map(move |r| members.iter().map(|&a| sums[a].down_ms[r]).sum())
+    }
+
+    /// The group's mean downtime in minutes per year in each replication.
+    fn minutes(&self, scenario: &Scenario, sums: &[AppSums], members: &[usize]) -> Vec<f64> {
+        let years = scenario.horizon_ms as f64 / MS_PER_YEAR as f64;
+        let n_apps = members.len() as f64;
+        self.group_down(sums, members).map(|down| down as f64 / n_apps / MS_PER_MIN as f64 / years).collect()
+    }
+
     fn row(
         &self,
         scenario: &Scenario,
@@ -238,8 +258,7 @@ impl Accumulator {
         let mut fraction = Vec::with_capacity(self.replications);
         let mut minutes = Vec::with_capacity(self.replications);
         let mut downtime_total_ms = 0u64;
-        for r in 0..self.replications {
-            let down: u64 = members.iter().map(|&a| sums[a].down_ms[r]).sum();
+        for down in self.group_down(sums, members) {
             downtime_total_ms += down;
             let mean_down = down as f64 / n_apps;
             fraction.push(mean_down / horizon_ms);
@@ -278,6 +297,7 @@ impl Accumulator {
             data_loss_min_per_year: per_app_year(loss_ms as f64 / MS_PER_MIN as f64),
             data_loss_min_per_incident: (loss_incidents > 0)
                 .then(|| loss_ms as f64 / loss_incidents as f64 / MS_PER_MIN as f64),
+            per_replication_min: Vec::new(),
         }
     }
 }

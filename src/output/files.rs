@@ -323,8 +323,9 @@ fn volume_json(v: &crate::summary::VolumeRow) -> Value {
     })
 }
 
-/// `summary.json`: the summary and app rows with the run's identity, and the
-/// list of files the run wrote (the folder's manifest).
+/// `summary.json`: the summary and app rows with the run's identity, each
+/// class's downtime per replication, and the list of files the run wrote
+/// (the folder's manifest).
 pub fn summary_json(scenario: &Scenario, summary: &Summary, files: &[&str]) -> Result<Vec<u8>, Error> {
     let value = json!({
         "scenario": scenario.name,
@@ -340,6 +341,13 @@ pub fn summary_json(scenario: &Scenario, summary: &Summary, files: &[&str]) -> R
         "classes": summary.classes.iter().map(row_json).collect::<Vec<_>>(),
         "apps": summary.apps.iter().map(row_json).collect::<Vec<_>>(),
         "volumes": summary.volumes.iter().map(volume_json).collect::<Vec<_>>(),
+        // The class rows' downtime in each replication: what the report's
+        // CDF draws, without rereading replications.csv.
+        "replication_downtime_min_per_year": summary
+            .classes
+            .iter()
+            .map(|r| json!({ "strategy": r.strategy.name(), "class": r.label, "minutes": r.per_replication_min }))
+            .collect::<Vec<_>>(),
         "files": files,
     });
     let mut bytes = serde_json::to_vec_pretty(&value).map_err(|e| Error::Internal(format!("json: {e}")))?;

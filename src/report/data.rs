@@ -3,7 +3,6 @@
 //! DIR` regenerates them without rerunning).
 
 use crate::error::{Error, InputError};
-use crate::time::MS_PER_MIN;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -57,34 +56,16 @@ pub struct ReportData {
 }
 
 fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), Error> {
-    let (header, mut reader) = open_table(path)?;
-    let mut rows = Vec::new();
-    let mut record = csv::StringRecord::new();
-    while next_row(path, &mut reader, &mut record)? {
-        rows.push(record.iter().map(String::from).collect());
-    }
-    Ok((header, rows))
-}
-
-/// The header of the CSV file at `path` and a reader of its rows, to read
-/// a file of any length one row at a time.
-fn open_table(path: &Path) -> Result<(Vec<String>, csv::Reader<std::fs::File>), Error> {
     let bad = |message: String| Error::Input(InputError::new(path.display().to_string(), message));
     let mut reader = csv::Reader::from_path(path).map_err(|e| bad(format!("cannot read: {e}")))?;
     let header: Vec<String> =
         reader.headers().map_err(|e| bad(format!("bad header: {e}")))?.iter().map(String::from).collect();
-    Ok((header, reader))
-}
-
-/// Reads the next row into `record`; false at the end of the file.
-fn next_row(
-    path: &Path,
-    reader: &mut csv::Reader<std::fs::File>,
-    record: &mut csv::StringRecord,
-) -> Result<bool, Error> {
-    reader
-        .read_record(record)
-        .map_err(|e| Error::Input(InputError::new(path.display().to_string(), format!("bad row: {e}"))))
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| bad(format!("bad row: {e}")))?;
+        rows.push(record.iter().map(String::from).collect());
+    }
+    Ok((header, rows))
 }
 
 fn column(path: &Path, header: &[String], name: &str) -> Result<usize, Error> {
@@ -103,7 +84,8 @@ fn number(path: &Path, text: &str) -> Result<f64, Error> {
 
 impl ReportData {
     /// Reads the results in `dir` (summary.json, summary.csv, apps.csv,
-    /// replications.csv, and events.csv and volumes.csv when present).
+    /// and events.csv and volumes.csv when present; the CDF comes from
+    /// summary.json, not from the replications x apps rows of replications.csv).
     pub fn load(dir: &Path) -> Result<ReportData, Error> {
         let json_path = dir.join("summary.json");
         let text = std::fs::read_to_string(&json_path).map_err(|e| {
@@ -169,42 +151,24 @@ impl ReportData {
 
         let apps_path = dir.join("apps.csv");
         let apps_table = read_table(&apps_path)?;
-        let (a_app, a_class) = (column(&apps_path, &apps_table.0, "app")?, column(&apps_path, &apps_table.0, "class")?);
-        let app_class: BTreeMap<String, String> =
-            apps_table.1.iter().map(|r| (r[a_app].clone(), r[a_class].clone())).collect();
 
-        // replications.csv grows with replications x apps: it is read a row
-        // at a time, keeping only the sums per strategy, class and replication.
-        let reps_path = dir.join("replications.csv");
-        let (rh, mut reader) = open_table(&reps_path)?;
-        let (r_strategy, r_rep, r_app, r_down) = (
-            column(&reps_path, &rh, "strategy")?,
-            column(&reps_path, &rh, "replication")?,
-            column(&reps_path, &rh, "app")?,
-            column(&reps_path, &rh, "downtime_s")?,
-        );
-        // (strategy, class, replication) -> (sum of seconds, apps)
-        let mut sums: BTreeMap<(String, String, usize), (f64, usize)> = BTreeMap::new();
-        let mut row = csv::StringRecord::new();
-        while next_row(&reps_path, &mut reader, &mut row)? {
-            let class = app_class.get(&row[r_app]).cloned().unwrap_or_default();
-            let rep: usize = row[r_rep].parse().map_err(|_| {
-                Error::Input(InputError::new(
-                    reps_path.display().to_string(),
-                    format!("`{}` is not a replication", &row[r_rep]),
-                ))
-            })?;
-            let seconds = number(&reps_path, &row[r_down])?;
-            for key in [class, "all".to_string()] {
-                let entry = sums.entry((row[r_strategy].to_string(), key, rep)).or_default();
-                entry.0 += seconds;
-                entry.1 += 1;
-            }
-        }
+        // The class rows' downtime in each replication, from summary.json
+        // (replications.csv, replications x apps rows, is not reread).
         let mut replication_downtime: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
-        for ((strategy, class, _), (seconds, apps)) in sums {
-            let minutes = seconds * 1000.0 / MS_PER_MIN as f64 / apps as f64 / horizon_years;
-            replication_downtime.entry((strategy, class)).or_default().push(minutes);
+        let series = json.get("replication_downtime_min_per_year").and_then(|v| v.as_array()).ok_or_else(|| {
+            Error::Input(InputError::new(
+                json_path.display().to_string(),
+                "no replication_downtime_min_per_year: not a summary of this clustersim version",
+            ))
+        })?;
+        for entry in series {
+            let text = |key: &str| entry.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let minutes: Vec<f64> = entry
+                .get("minutes")
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
+                .unwrap_or_default();
+            replication_downtime.insert((text("strategy"), text("class")), minutes);
         }
 
         let events_path = dir.join("events.csv");
