@@ -16,7 +16,6 @@
 //!    engine's index (a decision plus the two index updates of binding and
 //!    later unbinding the pod) next to the plain scan over every node.
 
-use clustersim::dist::Dist;
 use clustersim::engine::{EventQueue, simulate};
 use clustersim::model::{App, Class, Node};
 use clustersim::montecarlo;
@@ -155,20 +154,7 @@ fn placement(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for n in [100usize, 1000, 10_000] {
         let mut rng = ChaCha8Rng::seed_from_u64(n as u64);
-        let nodes: Vec<Node> = (0..n)
-            .map(|i| Node {
-                name: format!("n{i}"),
-                cpu_m: 16_000,
-                memory_bytes: 64 << 30,
-                devices: vec![],
-                failure: Dist::Never,
-                repair: Dist::Never,
-                zone: 0,
-                pool: None,
-                control_plane: false,
-                domains: vec![],
-            })
-            .collect();
+        let nodes: Vec<Node> = (0..n).map(|i| Node::new(format!("n{i}"), 16_000, 64 << 30)).collect();
         let load: Vec<NodeLoad> = (0..n)
             .map(|_| NodeLoad {
                 schedulable: rng.random_bool(0.95),

@@ -144,6 +144,26 @@ pub struct Node {
     pub domains: Vec<DomainId>,
 }
 
+impl Node {
+    /// A node built in code rather than read from a file (benchmarks,
+    /// tests): no devices, pool, domains or control plane, and it never
+    /// fails. Callers set what they need with struct update syntax.
+    pub fn new(name: impl Into<String>, cpu_m: u64, memory_bytes: u64) -> Node {
+        Node {
+            name: name.into(),
+            cpu_m,
+            memory_bytes,
+            devices: vec![],
+            failure: Dist::Never,
+            repair: Dist::Never,
+            zone: 0,
+            pool: None,
+            control_plane: false,
+            domains: vec![],
+        }
+    }
+}
+
 /// A failure domain: a rack, a power feed, a switch, a zone. A node is up
 /// only while it and every domain it belongs to are up.
 #[derive(Debug, Clone)]

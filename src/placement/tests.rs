@@ -6,7 +6,6 @@
 //! changed under it.
 
 use super::*;
-use crate::dist::Dist;
 use crate::model::{App, Class, Node, SpreadMode};
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -14,16 +13,8 @@ use rand_chacha::ChaCha8Rng;
 
 fn node(i: usize, cpu_m: u64, memory_bytes: u64, device: bool) -> Node {
     Node {
-        name: format!("n{i}"),
-        cpu_m,
-        memory_bytes,
         devices: if device { vec!["usb".into()] } else { vec![] },
-        failure: Dist::Never,
-        repair: Dist::Never,
-        zone: 0,
-        pool: None,
-        control_plane: false,
-        domains: vec![],
+        ..Node::new(format!("n{i}"), cpu_m, memory_bytes)
     }
 }
 
