@@ -229,9 +229,7 @@ fn report(dir: &Path) -> Result<(), Error> {
         let text = std::fs::read_to_string(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
         let mut value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Internal(e.to_string()))?;
         value["files"] = serde_json::json!(data.iter().chain(&written).collect::<Vec<_>>());
-        let mut bytes = serde_json::to_vec_pretty(&value).map_err(|e| Error::Internal(e.to_string()))?;
-        bytes.push(b'\n');
-        output::write_atomic(staging.dir(), output::MANIFEST, &bytes)?;
+        output::write_atomic(staging.dir(), output::MANIFEST, &files::json_bytes(&value)?)?;
         written.push(output::MANIFEST.to_string());
     }
     commit(staging, &written, false)?;
@@ -598,9 +596,7 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
         "replications": scenarios[0].replications,
         "files": ["compare.csv", output::MANIFEST],
     });
-    let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
-    bytes.push(b'\n');
-    output::write_atomic(staging.dir(), output::MANIFEST, &bytes)?;
+    output::write_atomic(staging.dir(), output::MANIFEST, &files::json_bytes(&manifest)?)?;
     commit(staging, &["compare.csv".to_string(), output::MANIFEST.to_string()], false)?;
     let mut stdout = std::io::stdout().lock();
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
@@ -666,9 +662,7 @@ fn sweep(args: SweepArgs) -> Result<(), Error> {
         "parameters": parameters.iter().map(|p| serde_json::json!({"path": p.path, "values": p.values})).collect::<Vec<_>>(),
         "files": written,
     });
-    let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
-    bytes.push(b'\n');
-    output::write_atomic(staging.dir(), output::MANIFEST, &bytes)?;
+    output::write_atomic(staging.dir(), output::MANIFEST, &files::json_bytes(&manifest)?)?;
     commit(staging, &written, false)?;
     let mut stdout = std::io::stdout().lock();
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };

@@ -26,21 +26,10 @@ pub fn write_manifest(
     count: u32,
 ) -> Result<Vec<String>, Error> {
     files.push(output::MANIFEST.into());
-    let manifest = json!({
-        "scenario": scenario.name,
-        "scenario_file": scenario.source,
-        "scenario_text": scenario.text,
-        "version": env!("CARGO_PKG_VERSION"),
-        "seed": scenario.seed,
-        "horizon_ms": scenario.horizon_ms,
-        "replications": scenario.replications,
-        "strategies": scenario.strategies.iter().map(|s| s.name()).collect::<Vec<_>>(),
-        "shard": { "index": index, "count": count },
-        "files": files,
-    });
-    let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
-    bytes.push(b'\n');
-    output::write_atomic(dir, output::MANIFEST, &bytes)?;
+    let mut manifest = output::files::run_identity(scenario);
+    manifest.insert("shard".into(), json!({ "index": index, "count": count }));
+    manifest.insert("files".into(), json!(files));
+    output::write_atomic(dir, output::MANIFEST, &output::files::json_bytes(&Value::Object(manifest))?)?;
     Ok(files)
 }
 

@@ -327,16 +327,9 @@ fn volume_json(v: &crate::summary::VolumeRow) -> Value {
 /// class's downtime per replication, and the list of files the run wrote
 /// (the folder's manifest).
 pub fn summary_json(scenario: &Scenario, summary: &Summary, files: &[&str]) -> Result<Vec<u8>, Error> {
-    let value = json!({
-        "scenario": scenario.name,
-        "scenario_file": scenario.source,
-        "scenario_text": scenario.text,
-        "version": env!("CARGO_PKG_VERSION"),
-        "seed": scenario.seed,
+    let mut value = run_identity(scenario);
+    value.extend(json_object(json!({
         "horizon": format_duration(scenario.horizon_ms),
-        "horizon_ms": scenario.horizon_ms,
-        "replications": scenario.replications,
-        "strategies": scenario.strategies.iter().map(|s| s.name()).collect::<Vec<_>>(),
         "warnings": scenario.warnings,
         "classes": summary.classes.iter().map(row_json).collect::<Vec<_>>(),
         "apps": summary.apps.iter().map(row_json).collect::<Vec<_>>(),
@@ -349,8 +342,36 @@ pub fn summary_json(scenario: &Scenario, summary: &Summary, files: &[&str]) -> R
             .map(|r| json!({ "strategy": r.strategy.name(), "class": r.label, "minutes": r.per_replication_min }))
             .collect::<Vec<_>>(),
         "files": files,
-    });
-    let mut bytes = serde_json::to_vec_pretty(&value).map_err(|e| Error::Internal(format!("json: {e}")))?;
+    })));
+    json_bytes(&Value::Object(value))
+}
+
+/// What identifies a run in its manifest (`summary.json`, or a shard's):
+/// the scenario as run, the version, seed, horizon, replications and
+/// strategies. Shards merge only when all of it agrees.
+pub fn run_identity(scenario: &Scenario) -> serde_json::Map<String, Value> {
+    json_object(json!({
+        "scenario": scenario.name,
+        "scenario_file": scenario.source,
+        "scenario_text": scenario.text,
+        "version": env!("CARGO_PKG_VERSION"),
+        "seed": scenario.seed,
+        "horizon_ms": scenario.horizon_ms,
+        "replications": scenario.replications,
+        "strategies": scenario.strategies.iter().map(|s| s.name()).collect::<Vec<_>>(),
+    }))
+}
+
+fn json_object(value: Value) -> serde_json::Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => unreachable!("json! of braces is an object"),
+    }
+}
+
+/// Pretty JSON with a final newline, as every JSON file is written.
+pub fn json_bytes(value: &Value) -> Result<Vec<u8>, Error> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Internal(format!("json: {e}")))?;
     bytes.push(b'\n');
     Ok(bytes)
 }
