@@ -119,9 +119,43 @@ pub enum Source {
 #[derive(Debug, Clone)]
 pub struct Contribution {
     pub source: Source,
-    /// In words, for the message: "node `a`'s failures (exponential(mean 1ms))".
-    pub what: String,
     pub events: f64,
+}
+
+/// A source of events in words, for the message: "node `a`'s failures
+/// (exponential(mean 1ms), repair 1h)". Only the largest source of a
+/// refused scenario is ever described.
+fn describe(source: Source, sc: &Scenario) -> String {
+    match source {
+        Source::Start => "the pods' first start".into(),
+        Source::Node(id) => {
+            let node = &sc.nodes[id];
+            format!("node `{}`'s failures ({}, repair {})", node.name, node.failure.describe(), node.repair.describe())
+        }
+        Source::Disks(id) => {
+            let node = &sc.nodes[id];
+            let pool = node.pool.as_ref().expect("a node with disk events has a pool");
+            format!("node `{}`'s disk failures ({})", node.name, pool.disk_failure.describe())
+        }
+        Source::Domain(id) => {
+            let domain = &sc.domains[id];
+            format!("domain `{}`'s failures ({})", domain.name, domain.failure.describe())
+        }
+        Source::Containers(id) => {
+            let app = &sc.apps[id];
+            let which = match (app.crash.mean_ms(), app.hang.mean_ms()) {
+                (Some(_), Some(_)) => format!("crashes ({}) and hangs ({})", app.crash.describe(), app.hang.describe()),
+                (Some(_), None) => format!("crashes ({})", app.crash.describe()),
+                _ => format!("hangs ({})", app.hang.describe()),
+            };
+            format!("app `{}`'s container {which}", app.name)
+        }
+        Source::Maintenance => {
+            let every = sc.maintenance.as_ref().map_or(0, |m| m.every_ms);
+            format!("maintenance every {}", format_duration(every))
+        }
+        Source::Scripted => format!("{} scripted and replayed failures", sc.events.len() + sc.replayed.len()),
+    }
 }
 
 /// Expected failures of a renewal process over `horizon_ms`: up for `up`,
@@ -141,34 +175,20 @@ pub fn events_per_replication(sc: &Scenario) -> Vec<Contribution> {
     let pods: f64 = sc.apps.iter().map(|a| f64::from(a.replicas)).sum();
     let per_node = pods / sc.nodes.len().max(1) as f64;
     let node_failure = EVENTS_PER_NODE_FAILURE + EVENTS_PER_POD_MOVED * per_node;
-    let mut out = vec![Contribution { source: Source::Start, what: "the pods' first start".into(), events: pods }];
+    let mut out = vec![Contribution { source: Source::Start, events: pods }];
     for (id, node) in sc.nodes.iter().enumerate() {
         let n = cycles(&node.failure, node.repair.mean_ms(), h);
-        out.push(Contribution {
-            source: Source::Node(id),
-            what: format!(
-                "node `{}`'s failures ({}, repair {})",
-                node.name,
-                node.failure.describe(),
-                node.repair.describe()
-            ),
-            events: n * node_failure,
-        });
+        out.push(Contribution { source: Source::Node(id), events: n * node_failure });
         if let Some(pool) = &node.pool {
             let down = (pool.replace_ms + pool.resilver_ms) as f64;
             let n = cycles(&pool.disk_failure, Some(down), h) * f64::from(pool.disks);
-            out.push(Contribution {
-                source: Source::Disks(id),
-                what: format!("node `{}`'s disk failures ({})", node.name, pool.disk_failure.describe()),
-                events: n * 2.0,
-            });
+            out.push(Contribution { source: Source::Disks(id), events: n * 2.0 });
         }
     }
     for (id, domain) in sc.domains.iter().enumerate() {
         let n = cycles(&domain.failure, domain.repair.mean_ms(), h);
         out.push(Contribution {
             source: Source::Domain(id),
-            what: format!("domain `{}`'s failures ({})", domain.name, domain.failure.describe()),
             events: n * (2.0 + domain.nodes.len() as f64 * node_failure),
         });
     }
@@ -194,14 +214,8 @@ pub fn events_per_replication(sc: &Scenario) -> Vec<Contribution> {
             0.0
         };
         let cycle_ms = (running_ms + startup_ms + backoff_ms + hang_ms).max(1.0);
-        let which = match (app.crash.mean_ms(), app.hang.mean_ms()) {
-            (Some(_), Some(_)) => format!("crashes ({}) and hangs ({})", app.crash.describe(), app.hang.describe()),
-            (Some(_), None) => format!("crashes ({})", app.crash.describe()),
-            _ => format!("hangs ({})", app.hang.describe()),
-        };
         out.push(Contribution {
             source: Source::Containers(id),
-            what: format!("app `{}`'s container {which}", app.name),
             events: h / cycle_ms * f64::from(app.replicas) * EVENTS_PER_CONTAINER_FAULT,
         });
     }
@@ -209,17 +223,12 @@ pub fn events_per_replication(sc: &Scenario) -> Vec<Contribution> {
         let rounds = h / m.every_ms.max(1) as f64 + 1.0;
         out.push(Contribution {
             source: Source::Maintenance,
-            what: format!("maintenance every {}", format_duration(m.every_ms)),
             events: rounds * sc.nodes.len() as f64 * (4.0 + EVENTS_PER_POD_MOVED * per_node),
         });
     }
     let scripted = sc.events.len() + sc.replayed.len();
     if scripted > 0 {
-        out.push(Contribution {
-            source: Source::Scripted,
-            what: format!("{scripted} scripted and replayed failures"),
-            events: scripted as f64 * node_failure,
-        });
+        out.push(Contribution { source: Source::Scripted, events: scripted as f64 * node_failure });
     }
     out
 }
@@ -293,7 +302,6 @@ pub fn check_held(sc: &Scenario) -> Result<(), InputError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
     Replications,
-    Horizon,
     Source(Source),
 }
 
@@ -327,7 +335,8 @@ fn suggest(asked: f64) -> u64 {
 
 /// The limits of `sc` that do not depend on how the run is split:
 /// replications, memory, the downtime sum and the events of one replication.
-pub fn check_scenario(sc: &Scenario) -> Result<(), Refusal> {
+/// Returns the estimated events of one replication under one strategy.
+pub fn check_scenario(sc: &Scenario) -> Result<f64, Refusal> {
     let limits = &sc.limits;
     let reps = u64::from(sc.replications);
     if reps > limits.max_replications {
@@ -354,7 +363,7 @@ pub fn check_scenario(sc: &Scenario) -> Result<(), Refusal> {
                 "one replication would simulate about {} events over the horizon of {} ({} make about {} of them), over the limit `max_events_per_replication` = {}{}: a replication runs on one thread and cannot be split. Check the unit of that distribution, shorten `horizon`, or raise the limit with `[limits] max_events_per_replication = {}`",
                 approx(total),
                 format_duration(sc.horizon_ms),
-                largest.what,
+                describe(largest.source, sc),
                 approx(largest.events),
                 limits.max_events_per_replication,
                 default_note(limits.max_events_per_replication, DEFAULT_MAX_EVENTS_PER_REPLICATION),
@@ -362,7 +371,7 @@ pub fn check_scenario(sc: &Scenario) -> Result<(), Refusal> {
             ),
         });
     }
-    Ok(())
+    Ok(total)
 }
 
 /// The summary adds up the downtime of every app in every replication in
@@ -425,9 +434,8 @@ pub fn shard_size(replications: u32, (index, count): (u32, u32)) -> u64 {
 pub fn check_run(sc: &Scenario, shard: Option<(u32, u32)>) -> Result<(), InputError> {
     let refuse =
         |key: String, message: String| InputError { file: sc.source.clone(), location: None, key: Some(key), message };
-    check_scenario(sc).map_err(|r| refuse(r.key, r.message))?;
+    let per_replication = check_scenario(sc).map_err(|r| refuse(r.key, r.message))?;
     let reps = shard.map_or(u64::from(sc.replications), |s| shard_size(sc.replications, s));
-    let per_replication: f64 = events_per_replication(sc).iter().map(|c| c.events).sum();
     let total = per_replication * reps as f64 * sc.strategies.len() as f64;
     let limits = &sc.limits;
     if total > limits.max_events as f64 {

@@ -21,7 +21,7 @@ use crate::model::{
 use crate::placement::Strategy;
 use crate::time::{MS_PER_YEAR, Millis, format_cpu, format_size};
 use raw::{Rate, RawApp, RawNode, RawPool, RawScenario, RawVolume};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
@@ -60,11 +60,6 @@ pub const DEFAULT_FORCE_DETACH_MS: Millis = 6 * crate::time::MS_PER_MIN;
 /// The smallest eviction rate above zero: 1/rate is the wait between two
 /// taints, which must stay below the 100000y duration limit.
 pub const MIN_EVICTION_RATE_PER_S: f64 = 1e-12;
-/// The default limits on the size of a run; `[limits]` raises them (see
-/// [`limits`]).
-pub const MAX_NODES: u64 = limits::DEFAULT_MAX_NODES;
-pub const MAX_PODS: u64 = limits::DEFAULT_MAX_PODS;
-pub const MAX_REPLICATIONS: u32 = limits::DEFAULT_MAX_REPLICATIONS as u32;
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
@@ -354,7 +349,6 @@ impl Validator<'_> {
         };
         let (span, key): (Option<Range<usize>>, String) = match r.anchor {
             Anchor::Replications => (raw.replications.as_ref().map(|x| x.span()), r.key),
-            Anchor::Horizon => (raw.horizon.as_ref().map(|x| x.span()), r.key),
             Anchor::Source(Source::Node(n)) => match node_entry(n).and_then(|e| e.failure.as_ref()) {
                 Some(f) => (Some(f.span()), "nodes.failure".into()),
                 None => (raw.node_defaults.failure.as_ref().map(|f| f.span()), "node_defaults.failure".into()),
@@ -861,8 +855,8 @@ impl Validator<'_> {
         domains: &[Domain],
     ) -> Result<Vec<ScriptedEvent>, InputError> {
         let mut events = Vec::new();
+        let base = Path::new(self.file).parent().unwrap_or(Path::new("."));
         for r in &raw.replay {
-            let base = Path::new(self.file).parent().unwrap_or(Path::new("."));
             let path = base.join(r.file.get_ref());
             match r.mode.as_ref().map(|m| m.get_ref().as_str()) {
                 None | Some("add") => {}
@@ -893,7 +887,8 @@ impl Validator<'_> {
             // A failure that starts the very millisecond the previous one of
             // the same name ends continues it: merge them so the repair is
             // not taken for the end of the outage.
-            let mut records = replay.records.clone();
+            let ids: HashMap<&str, usize> = names.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+            let mut records = replay.records;
             records.sort_by(|a, b| a.name.cmp(&b.name).then(a.fail_at_ms.cmp(&b.fail_at_ms)));
             let mut merged: Vec<crate::replay::ReplayRecord> = Vec::with_capacity(records.len());
             for rec in records {
@@ -905,7 +900,7 @@ impl Validator<'_> {
                 }
             }
             for rec in &merged {
-                let id = names.iter().position(|n| *n == rec.name).expect("checked names");
+                let id = ids[rec.name.as_str()];
                 let target = match replay.kind {
                     crate::replay::ReplayKind::Node => Target::Node(id),
                     crate::replay::ReplayKind::Domain => Target::Domain(id),
