@@ -33,14 +33,7 @@ impl Validator<'_> {
     ) -> Result<Option<Maintenance>, InputError> {
         let Some(raw) = raw else { return Ok(None) };
         let m = raw.get_ref();
-        let every_ms = m.every.get_ref().0;
-        if every_ms == 0 {
-            return Err(self.err(
-                m.every.span(),
-                "maintenance.every",
-                "the maintenance interval must be longer than zero",
-            ));
-        }
+        let every_ms = self.nonzero_ms(&m.every, "maintenance.every", "the maintenance interval")?;
         Ok(Some(Maintenance {
             every_ms,
             start_ms: m.start.map_or(every_ms, |d| d.0),

@@ -218,6 +218,15 @@ impl Validator<'_> {
         InputError::at(self.file, self.text, span.start, Some(key.to_string()), message)
     }
 
+    /// A duration that must not be zero (a period, an interval): its
+    /// milliseconds, or "`what` must be longer than zero" at `key`.
+    pub(super) fn nonzero_ms(&self, d: &Spanned<raw::Duration>, key: &str, what: &str) -> Result<Millis, InputError> {
+        match d.get_ref().0 {
+            0 => Err(self.err(d.span(), key, format!("{what} must be longer than zero"))),
+            ms => Ok(ms),
+        }
+    }
+
     fn scenario(mut self, raw: RawScenario) -> Result<Scenario, InputError> {
         self.limits = self.parse_limits(&raw.limits)?;
         let name = match &raw.name {
@@ -228,10 +237,7 @@ impl Validator<'_> {
             None => Path::new(self.file).file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned()),
         };
         let horizon_ms = match &raw.horizon {
-            Some(h) if h.get_ref().0 == 0 => {
-                return Err(self.err(h.span(), "horizon", "the horizon must be longer than zero"));
-            }
-            Some(h) => h.get_ref().0,
+            Some(h) => self.nonzero_ms(h, "horizon", "the horizon")?,
             None => DEFAULT_HORIZON_MS,
         };
         let replications = match &raw.replications {
@@ -448,14 +454,8 @@ impl Validator<'_> {
             kube.node_monitor_grace_period_ms = d.0;
         }
         if let Some(d) = &k.lease_renew_interval {
-            if d.get_ref().0 == 0 {
-                return Err(self.err(
-                    d.span(),
-                    "kubernetes.lease_renew_interval",
-                    "the lease renewal interval must be longer than zero",
-                ));
-            }
-            kube.lease_renew_interval_ms = d.get_ref().0;
+            kube.lease_renew_interval_ms =
+                self.nonzero_ms(d, "kubernetes.lease_renew_interval", "the lease renewal interval")?;
         }
         if let Some(d) = k.eviction_toleration {
             kube.eviction_toleration_ms = d.0;
@@ -505,14 +505,7 @@ impl Validator<'_> {
             kube.out_of_service_after = d.get_ref().clone();
         }
         if let Some(p) = &k.liveness_period {
-            if p.get_ref().0 == 0 {
-                return Err(self.err(
-                    p.span(),
-                    "kubernetes.liveness_period",
-                    "the probe period must be longer than zero",
-                ));
-            }
-            kube.liveness_period_ms = p.get_ref().0;
+            kube.liveness_period_ms = self.nonzero_ms(p, "kubernetes.liveness_period", "the probe period")?;
         }
         if let Some(t) = &k.liveness_failure_threshold {
             kube.liveness_failure_threshold = self.count(t, "kubernetes.liveness_failure_threshold", 1, 1000)? as u32;
@@ -540,10 +533,7 @@ impl Validator<'_> {
             (&k.backoff_reset, "kubernetes.backoff_reset", &mut kube.backoff_reset_ms),
         ] {
             if let Some(v) = value {
-                if v.get_ref().0 == 0 {
-                    return Err(self.err(v.span(), key, "the back-off durations must be longer than zero"));
-                }
-                *field = v.get_ref().0;
+                *field = self.nonzero_ms(v, key, "the back-off durations")?;
             }
         }
         if kube.backoff_initial_ms > kube.backoff_max_ms {
@@ -950,10 +940,7 @@ impl Validator<'_> {
         };
         let allocated = p.allocated.map_or(DEFAULT_ALLOCATED_BYTES, |a| a.0);
         let backup_interval_ms = match &p.backup_interval {
-            Some(b) if b.get_ref().0 == 0 => {
-                return Err(self.err(b.span(), "pool.backup_interval", "the backup interval must be longer than zero"));
-            }
-            Some(b) => b.get_ref().0,
+            Some(b) => self.nonzero_ms(b, "pool.backup_interval", "the backup interval")?,
             None => DEFAULT_BACKUP_INTERVAL_MS,
         };
         Ok(Pool {
@@ -1062,14 +1049,7 @@ impl Validator<'_> {
                         ));
                     }
                     let interval_ms = match &v.interval {
-                        Some(i) if i.get_ref().0 == 0 => {
-                            return Err(self.err(
-                                i.span(),
-                                "volumes.interval",
-                                "the replication interval must be longer than zero",
-                            ));
-                        }
-                        Some(i) => i.get_ref().0,
+                        Some(i) => self.nonzero_ms(i, "volumes.interval", "the replication interval")?,
                         None => DEFAULT_REPLICATION_INTERVAL_MS,
                     };
                     let failover_ms = v.failover.as_ref().map_or(DEFAULT_ZFS_FAILOVER_MS, |d| d.get_ref().0);
