@@ -189,7 +189,7 @@ pub fn main_with(cli: Cli) -> Result<(), Error> {
             let staging = stage(&target, false)?;
             let scenario = merged.scenario.clone();
             let (summary, files) = aggregate_into(staging.dir(), &scenario, &mut |sink| merged.replay(sink))?;
-            let (_, written) = write_results(staging.dir(), &scenario, summary, files, None)?;
+            let (_, written, _) = write_results(staging.dir(), &scenario, summary, files, None)?;
             commit(staging, &written, false)?;
             println!(
                 "merged {} shards ({} replications) into {}",
@@ -416,7 +416,7 @@ pub fn write_results(
     summary: crate::summary::Summary,
     mut written: Vec<String>,
     trace: Option<u32>,
-) -> Result<(crate::summary::Summary, Vec<String>), Error> {
+) -> Result<(crate::summary::Summary, Vec<String>, Vec<u8>), Error> {
     written.extend(["summary.csv".to_string(), "apps.csv".to_string()]);
     output::write_atomic(out_dir, "summary.csv", &files::summary_csv(&summary)?)?;
     output::write_atomic(out_dir, "apps.csv", &files::apps_csv(&summary)?)?;
@@ -435,15 +435,17 @@ pub fn write_results(
     // draws this run and nothing stale. The plots and report.html are drawn from the files just written, as
     // `clustersim report` would; the manifest is then rewritten to list them.
     written.extend(crate::report::generate(out_dir)?);
-    output::write_atomic(out_dir, output::MANIFEST, &files::summary_json(scenario, &summary, &names(&written))?)?;
-    Ok((summary, written))
+    let manifest = files::summary_json(scenario, &summary, &names(&written))?;
+    output::write_atomic(out_dir, output::MANIFEST, &manifest)?;
+    Ok((summary, written, manifest))
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
     let mut scenario = scenario::load(&args.scenario)?;
     apply_overrides(&mut scenario, &args.overrides)?;
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     // Limits on the final settings, counting this shard's replications only.
-    scenario::limits::check_run(&scenario, args.shard.as_deref().map(parse_shard).transpose()?)?;
+    scenario::limits::check_run(&scenario, shard)?;
     if let Some(r) = args.trace
         && r >= scenario.replications
     {
@@ -494,16 +496,16 @@ fn run(args: RunArgs) -> Result<(), Error> {
         );
         bar
     };
-    if let Some(shard) = &args.shard {
-        let (index, count) = parse_shard(shard)?;
-        let mine: Vec<u32> = (0..scenario.replications).filter(|r| r % count == index).collect();
-        // Staged before the replications: their rows go to disk as they
-        // finish. A run killed meanwhile leaves the output folder as it was.
-        let staging = stage(&target, args.quiet)?;
-        let (_, files) = aggregate_into(staging.dir(), &scenario, &mut |sink| {
-            montecarlo::stream(&scenario, &mine, args.overrides.threads, &|| bar.inc(1), sink)
-        })?;
-        bar.finish_and_clear();
+    let mine: Vec<u32> =
+        (0..scenario.replications).filter(|r| shard.is_none_or(|(index, count)| r % count == index)).collect();
+    // Staged before the replications: their rows go to disk as they finish.
+    // A run killed meanwhile leaves the output folder as it was.
+    let staging = stage(&target, args.quiet)?;
+    let (summary, files) = aggregate_into(staging.dir(), &scenario, &mut |sink| {
+        montecarlo::stream(&scenario, &mine, args.overrides.threads, &|| bar.inc(1), sink)
+    })?;
+    bar.finish_and_clear();
+    if let Some((index, count)) = shard {
         let written = crate::shard::write_manifest(staging.dir(), &scenario, files, index, count)?;
         commit(staging, &written, args.quiet)?;
         if !args.quiet {
@@ -512,18 +514,11 @@ fn run(args: RunArgs) -> Result<(), Error> {
         }
         return Ok(());
     }
-    let staging = stage(&target, args.quiet)?;
-    let all: Vec<u32> = (0..scenario.replications).collect();
-    let (summary, files) = aggregate_into(staging.dir(), &scenario, &mut |sink| {
-        montecarlo::stream(&scenario, &all, args.overrides.threads, &|| bar.inc(1), sink)
-    })?;
-    bar.finish_and_clear();
-    let (summary, written) = write_results(staging.dir(), &scenario, summary, files, args.trace)?;
+    let (summary, written, manifest) = write_results(staging.dir(), &scenario, summary, files, args.trace)?;
     commit(staging, &written, args.quiet)?;
-    let written: Vec<&str> = written.iter().map(String::as_str).collect();
 
     if !args.quiet && args.format == Format::Json {
-        stdout.write_all(&files::summary_json(&scenario, &summary, &written)?).map_err(io_out)?;
+        stdout.write_all(&manifest).map_err(io_out)?;
     } else if !args.quiet && args.format == Format::Csv {
         stdout.write_all(&files::summary_csv(&summary)?).map_err(io_out)?;
     } else if !args.quiet {
