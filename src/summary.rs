@@ -124,6 +124,7 @@ pub struct Accumulator {
     volumes: Vec<Vec<VolumeSums>>,
     replications: usize,
     events: u64,
+    horizon_ms: u64,
 }
 
 impl Accumulator {
@@ -134,6 +135,7 @@ impl Accumulator {
             volumes: strategies.iter().map(|_| vec![VolumeSums::default(); scenario.volumes.len()]).collect(),
             replications: 0,
             events: 0,
+            horizon_ms: scenario.horizon_ms,
         }
     }
 
@@ -178,40 +180,23 @@ impl Accumulator {
                 let members: Vec<usize> =
                     (0..scenario.apps.len()).filter(|&a| scenario.apps[a].class == class).collect();
                 if !members.is_empty() {
-                    let mut row = self.row(scenario, strategy, sums, &members, class.name(), class.name());
-                    row.per_replication_min = self.minutes(scenario, sums, &members);
-                    classes.push(row);
+                    classes.push(self.row(strategy, sums, &members, class.name(), class.name(), true));
                 }
             }
             let everyone: Vec<usize> = (0..scenario.apps.len()).collect();
-            let mut all = self.row(scenario, strategy, sums, &everyone, "all", "");
-            all.per_replication_min = self.minutes(scenario, sums, &everyone);
-            classes.push(all);
+            classes.push(self.row(strategy, sums, &everyone, "all", "", true));
             for (a, app) in scenario.apps.iter().enumerate() {
-                apps.push(self.row(scenario, strategy, sums, &[a], &app.name, app.class.name()));
+                apps.push(self.row(strategy, sums, &[a], &app.name, app.class.name(), false));
             }
             for (v, volume) in scenario.volumes.iter().enumerate() {
-                volumes.push(self.volume_row(
-                    scenario,
-                    strategy,
-                    &self.volumes[s][v],
-                    &volume.name,
-                    volume.backend.name(),
-                ));
+                volumes.push(self.volume_row(strategy, &self.volumes[s][v], &volume.name, volume.backend.name()));
             }
         }
         Summary { classes, apps, volumes }
     }
 
-    fn volume_row(
-        &self,
-        scenario: &Scenario,
-        strategy: Strategy,
-        sums: &VolumeSums,
-        name: &str,
-        backend: &'static str,
-    ) -> VolumeRow {
-        let horizon_ms = scenario.horizon_ms as f64;
+    fn volume_row(&self, strategy: Strategy, sums: &VolumeSums, name: &str, backend: &'static str) -> VolumeRow {
+        let horizon_ms = self.horizon_ms as f64;
         let years = horizon_ms / MS_PER_YEAR as f64;
         let reps = self.replications as f64;
         let fraction: Vec<f64> = sums.down_ms.iter().map(|&d| d as f64 / horizon_ms).collect();
@@ -230,35 +215,26 @@ impl Accumulator {
         }
     }
 
-    /// The group's total downtime in each replication.
-    fn group_down(&self, sums: &[AppSums], members: &[usize]) -> impl Iterator<Item = u64> {
-        (0..self.replications).map(move |r| members.iter().map(|&a| sums[a].down_ms[r]).sum())
-    }
-
-    /// The group's mean downtime in minutes per year in each replication.
-    fn minutes(&self, scenario: &Scenario, sums: &[AppSums], members: &[usize]) -> Vec<f64> {
-        let years = scenario.horizon_ms as f64 / MS_PER_YEAR as f64;
-        let n_apps = members.len() as f64;
-        self.group_down(sums, members).map(|down| down as f64 / n_apps / MS_PER_MIN as f64 / years).collect()
-    }
-
+    /// The row of the apps `members`; with `keep_series`, it keeps the
+    /// group's downtime in each replication (`per_replication_min`).
     fn row(
         &self,
-        scenario: &Scenario,
         strategy: Strategy,
         sums: &[AppSums],
         members: &[usize],
         label: &str,
         class: &str,
+        keep_series: bool,
     ) -> Row {
-        let horizon_ms = scenario.horizon_ms as f64;
+        let horizon_ms = self.horizon_ms as f64;
         let years = horizon_ms / MS_PER_YEAR as f64;
         let n_apps = members.len() as f64;
         // Per replication: the group's mean downtime fraction and minutes per year.
         let mut fraction = Vec::with_capacity(self.replications);
         let mut minutes = Vec::with_capacity(self.replications);
         let mut downtime_total_ms = 0u64;
-        for down in self.group_down(sums, members) {
+        for r in 0..self.replications {
+            let down: u64 = members.iter().map(|&a| sums[a].down_ms[r]).sum();
             downtime_total_ms += down;
             let mean_down = down as f64 / n_apps;
             fraction.push(mean_down / horizon_ms);
@@ -277,6 +253,7 @@ impl Accumulator {
         let per_app_year = |total: f64| total / reps / n_apps / years;
         let mean_unavailability = mean(&fraction);
         let availability_ci = availability_interval(&fraction);
+        let per_replication_min = if keep_series { minutes.clone() } else { Vec::new() };
         minutes.sort_by(f64::total_cmp);
         Row {
             strategy,
@@ -297,7 +274,7 @@ impl Accumulator {
             data_loss_min_per_year: per_app_year(loss_ms as f64 / MS_PER_MIN as f64),
             data_loss_min_per_incident: (loss_incidents > 0)
                 .then(|| loss_ms as f64 / loss_incidents as f64 / MS_PER_MIN as f64),
-            per_replication_min: Vec::new(),
+            per_replication_min,
         }
     }
 }
