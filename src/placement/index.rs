@@ -293,8 +293,7 @@ impl NodeIndex {
     /// The spread kinds a run of `strategy` needs: those the apps spread
     /// over, and the strategy's own.
     pub fn kinds_for(strategy: Strategy, apps: &[App], spread_kind: Option<usize>) -> Vec<usize> {
-        let own = if strategy == Strategy::DomainSpread { spread_kind } else { None };
-        apps.iter().filter_map(|a| a.spread.map(|(k, _)| k)).chain(own).collect()
+        apps.iter().filter_map(|a| a.spread.map(|(k, _)| k)).chain(strategy.own_spread_kind(spread_kind)).collect()
     }
 
     fn leaf(&self, n: NodeId, node: &Node, load: &NodeLoad) -> Agg {
@@ -357,10 +356,7 @@ impl NodeIndex {
             Some((kind, SpreadMode::Required)) => Some(kind),
             _ => None,
         };
-        let order_kind = match app.spread {
-            Some((kind, SpreadMode::Preferred)) => Some(kind),
-            _ => self.strategy.own_spread_kind(view),
-        };
+        let order_kind = self.strategy.order_kind(app, view.spread_kind);
         let kind = match (filter_kind, order_kind) {
             // A required spread over one kind ordered by another: rare
             // enough for the scan.
@@ -370,7 +366,6 @@ impl NodeIndex {
         let Some(p) = self.partitions.iter().position(|part| part.kind == kind) else {
             return scan::select(self.strategy, view, pod, rng);
         };
-        let levels = self.levels(p, view, pod, filter_kind.is_some());
         // Siblings' nodes leave the trees for this decision.
         let mut removed: Vec<(usize, usize, Agg)> = Vec::new();
         if app.anti_affinity != AntiAffinity::None {
@@ -384,16 +379,15 @@ impl NodeIndex {
                 }
             }
         }
-        let mut chosen = None;
-        for level in &levels {
-            chosen = self.best_in(p, level, app, rng);
-            if chosen.is_none() && app.anti_affinity == AntiAffinity::Preferred {
-                chosen = self.best_sibling_in(p, level, view, pod, rng);
-            }
-            if chosen.is_some() {
-                break;
-            }
-        }
+        let chosen = match kind {
+            // Without a spread every node is in one bucket: one level, and
+            // nothing to allocate for the common decision.
+            None => self.pick_in(p, &[0], view, pod, rng),
+            Some(_) => self
+                .levels(p, view, pod, filter_kind.is_some())
+                .iter()
+                .find_map(|level| self.pick_in(p, level, view, pod, rng)),
+        };
         let part = &mut self.partitions[p];
         for &(t, pos, leaf) in removed.iter().rev() {
             part.trees[t].set(pos, leaf);
@@ -404,12 +398,9 @@ impl NodeIndex {
     /// The buckets of partition `p` in order of preference, grouped into
     /// levels of equal preference: fewest siblings in the domain first, the
     /// nodes outside the kind's domains last; under a required spread only
-    /// the domains without a sibling.
+    /// the domains without a sibling. For a partition cut by a domain kind.
     fn levels(&self, p: usize, view: &ClusterView, pod: &PodRequest, required: bool) -> Vec<Vec<usize>> {
         let part = &self.partitions[p];
-        if part.kind.is_none() {
-            return vec![vec![0]];
-        }
         let mut counts = vec![0u32; part.buckets.len()];
         for &s in pod.siblings_on {
             counts[part.bucket_of(s, view.topology)] += 1;
@@ -425,6 +416,23 @@ impl NodeIndex {
             values.into_iter().map(|c| domain_buckets().filter(|&b| counts[b] == c).collect()).collect();
         levels.extend(part.none_bucket.map(|b| vec![b]));
         levels
+    }
+
+    /// The node for `pod` among the given buckets (one level of
+    /// preference): the best other than the siblings' own, or under
+    /// preferred anti-affinity, when none will do, the best of those.
+    fn pick_in(
+        &self,
+        p: usize,
+        buckets: &[usize],
+        view: &ClusterView,
+        pod: &PodRequest,
+        rng: &mut dyn RngCore,
+    ) -> Option<NodeId> {
+        self.best_in(p, buckets, pod.app, rng).or_else(|| match pod.app.anti_affinity {
+            AntiAffinity::Preferred => self.best_sibling_in(p, buckets, view, pod, rng),
+            _ => None,
+        })
     }
 
     /// The best schedulable node with room in the given buckets, ties

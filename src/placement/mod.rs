@@ -146,8 +146,18 @@ impl Strategy {
     }
 
     /// The domain kind the strategy itself spreads over (`domain-spread`).
-    pub fn own_spread_kind(self, view: &ClusterView) -> Option<usize> {
-        if self == Strategy::DomainSpread { view.spread_kind } else { None }
+    pub fn own_spread_kind(self, spread_kind: Option<usize>) -> Option<usize> {
+        if self == Strategy::DomainSpread { spread_kind } else { None }
+    }
+
+    /// The domain kind whose domains rank the nodes for `app` (fewest of its
+    /// replicas first): the app's preferred spread, else the strategy's own
+    /// (`spread_kind` is `[placement] spread_kind`).
+    pub fn order_kind(self, app: &App, spread_kind: Option<usize>) -> Option<usize> {
+        match app.spread {
+            Some((kind, SpreadMode::Preferred)) => Some(kind),
+            _ => self.own_spread_kind(spread_kind),
+        }
     }
 }
 

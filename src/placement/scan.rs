@@ -7,7 +7,7 @@
 //! kind ordered by another.
 
 use super::{ClusterView, PodRequest, Strategy, feasible};
-use crate::model::{AntiAffinity, NodeId, SpreadMode};
+use crate::model::{AntiAffinity, NodeId};
 use rand::{Rng, RngCore};
 
 /// The key a node is ranked by for `pod` (higher is better): the preferred
@@ -16,10 +16,7 @@ use rand::{Rng, RngCore};
 /// the node), then the strategy's score.
 pub fn key(strategy: Strategy, view: &ClusterView, pod: &PodRequest, node: NodeId) -> (i64, i64, i64) {
     let prefer_apart = pod.app.anti_affinity == AntiAffinity::Preferred;
-    let spread_kind = match pod.app.spread {
-        Some((kind, SpreadMode::Preferred)) => Some(kind),
-        _ => strategy.own_spread_kind(view),
-    };
+    let spread_kind = strategy.order_kind(pod.app, view.spread_kind);
     let apart = if prefer_apart { -(pod.siblings_on(node) as i64) } else { 0 };
     // A node without the topology key ranks last under a preferred spread,
     // as kube-scheduler's PodTopologySpread scores it.
