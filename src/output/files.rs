@@ -10,17 +10,20 @@ use crate::summary::{Row, Summary};
 use crate::time::{Millis, format_duration};
 use serde_json::{Value, json};
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::Path;
 
 fn csv_bytes(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Error> {
-    let internal = |e: csv::Error| Error::Internal(format!("csv: {e}"));
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(header).map_err(internal)?;
+    writer.write_record(header).map_err(csv_error)?;
     for row in rows {
-        writer.write_record(&row).map_err(internal)?;
+        writer.write_record(&row).map_err(csv_error)?;
     }
     writer.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))
+}
+
+fn csv_error(e: csv::Error) -> Error {
+    Error::Internal(format!("csv: {e}"))
 }
 
 /// A CSV header from column names.
@@ -171,54 +174,37 @@ fn volume_replication_header() -> Vec<String> {
 /// volumes, `volume_replications.csv` (per replication, strategy and
 /// volume), in replication order, so runs can be merged and reanalysed and
 /// nothing of a replication is kept after it is written.
-pub struct ReplicationRows<W: Write> {
-    apps: csv::Writer<W>,
-    volumes: Option<csv::Writer<W>>,
-    strategies: Vec<Strategy>,
+pub struct ReplicationRows {
+    apps: csv::Writer<BufWriter<File>>,
+    volumes: Option<csv::Writer<BufWriter<File>>>,
 }
 
-fn csv_error(e: csv::Error) -> Error {
-    Error::Internal(format!("csv: {e}"))
-}
-
-impl ReplicationRows<BufWriter<File>> {
-    /// Creates the files in `dir` (a staging folder) and returns their names.
+impl ReplicationRows {
+    /// Creates the files in `dir` (a staging folder), headers written, and
+    /// returns their names.
     pub fn create(dir: &Path, scenario: &Scenario) -> Result<(Self, Vec<String>), Error> {
-        let open = |name: &str| {
+        let open = |name: &str, header: Vec<String>| {
             let path = dir.join(name);
-            File::create(&path).map(BufWriter::new).map_err(|source| Error::Io { path, source })
+            let file = File::create(&path).map_err(|source| Error::Io { path, source })?;
+            let mut writer = csv::Writer::from_writer(BufWriter::new(file));
+            writer.write_record(header).map_err(csv_error)?;
+            Ok::<_, Error>(writer)
         };
         let mut names = vec!["replications.csv".to_string()];
-        let apps = open("replications.csv")?;
+        let apps = open("replications.csv", replication_header())?;
         let volumes = if scenario.volumes.is_empty() {
             None
         } else {
             names.push("volume_replications.csv".into());
-            Some(open("volume_replications.csv")?)
+            Some(open("volume_replications.csv", volume_replication_header())?)
         };
-        Ok((ReplicationRows::new(apps, volumes, scenario)?, names))
-    }
-}
-
-impl<W: Write> ReplicationRows<W> {
-    pub fn new(apps: W, volumes: Option<W>, scenario: &Scenario) -> Result<Self, Error> {
-        let mut apps = csv::Writer::from_writer(apps);
-        apps.write_record(replication_header()).map_err(csv_error)?;
-        let volumes = match volumes {
-            Some(w) => {
-                let mut w = csv::Writer::from_writer(w);
-                w.write_record(volume_replication_header()).map_err(csv_error)?;
-                Some(w)
-            }
-            None => None,
-        };
-        Ok(ReplicationRows { apps, volumes, strategies: scenario.strategies.clone() })
+        Ok((ReplicationRows { apps, volumes }, names))
     }
 
     /// Writes replication `r`: its outcome under each strategy.
     pub fn write(&mut self, scenario: &Scenario, r: u32, per_strategy: &[&ReplicationOutcome]) -> Result<(), Error> {
         let rep = r.to_string();
-        for (strategy, outcome) in self.strategies.iter().zip(per_strategy) {
+        for (strategy, outcome) in scenario.strategies.iter().zip(per_strategy) {
             for (app, spec) in outcome.apps.iter().zip(&scenario.apps) {
                 let mut fields = vec![
                     strategy.name().to_string(),
@@ -252,11 +238,13 @@ impl<W: Write> ReplicationRows<W> {
         Ok(())
     }
 
-    /// Flushes the files and returns the writers.
-    pub fn finish(self) -> Result<(W, Option<W>), Error> {
-        let done = |w: csv::Writer<W>| w.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")));
-        let volumes = self.volumes.map(done).transpose()?;
-        Ok((done(self.apps)?, volumes))
+    /// Flushes the files; a write error surfaces here.
+    pub fn finish(self) -> Result<(), Error> {
+        for writer in std::iter::once(self.apps).chain(self.volumes) {
+            // into_inner flushes the CSV buffer and the file's buffer.
+            writer.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))?;
+        }
+        Ok(())
     }
 }
 
