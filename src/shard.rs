@@ -89,17 +89,17 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, Error> {
         }
     }
     let shard_count = first["shard"]["count"].as_u64().unwrap_or(0);
-    let mut seen = vec![false; shard_count as usize];
-    for (path, m) in &manifests {
+    let mut by_index: Vec<Option<&PathBuf>> = vec![None; shard_count as usize];
+    for (dir, (path, m)) in dirs.iter().zip(&manifests) {
         let i = m["shard"]["index"].as_u64().unwrap_or(u64::MAX) as usize;
-        if i >= seen.len() {
+        if i >= by_index.len() {
             return Err(bad(path, format!("shard index {i} is outside 0..{shard_count}")));
         }
-        if std::mem::replace(&mut seen[i], true) {
+        if by_index[i].replace(dir).is_some() {
             return Err(bad(path, format!("shard {i} of {shard_count} is given twice")));
         }
     }
-    if let Some(missing) = seen.iter().position(|s| !s) {
+    if let Some(missing) = by_index.iter().position(Option::is_none) {
         return Err(bad(first_path, format!("shard {missing} of {shard_count} is missing")));
     }
 
@@ -114,10 +114,6 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, Error> {
         .unwrap_or_default();
     scenario.warnings = crate::cli::run_warnings(&scenario);
 
-    let mut by_index: Vec<Option<&PathBuf>> = vec![None; shard_count as usize];
-    for (dir, (_, m)) in dirs.iter().zip(&manifests) {
-        by_index[m["shard"]["index"].as_u64().unwrap_or(0) as usize] = Some(dir);
-    }
     let shards = by_index
         .into_iter()
         .map(|dir| ShardReader::open(dir.expect("every shard index was seen"), !scenario.volumes.is_empty()))
@@ -210,14 +206,38 @@ impl Rows {
 /// A shard's per-replication files.
 struct ShardReader {
     apps: Rows,
+    columns: AppColumns,
     volumes: Option<Rows>,
+}
+
+/// Where `replications.csv`'s fields are, found once per shard.
+struct AppColumns {
+    strategy: usize,
+    app: usize,
+    downtime: usize,
+    outages: usize,
+    causes: Vec<usize>,
+    loss_incidents: usize,
+    loss: usize,
 }
 
 impl ShardReader {
     fn open(dir: &Path, volumes: bool) -> Result<ShardReader, Error> {
         let apps = Rows::open(dir.join("replications.csv"))?;
+        let columns = AppColumns {
+            strategy: apps.column("strategy")?,
+            app: apps.column("app")?,
+            downtime: apps.column("downtime_s")?,
+            outages: apps.column("outages")?,
+            causes: Cause::ALL
+                .iter()
+                .map(|&c| apps.column(&output::files::cause_column(c, "s")))
+                .collect::<Result<_, _>>()?,
+            loss_incidents: apps.column("data_loss_incidents")?,
+            loss: apps.column("data_loss_s")?,
+        };
         let volumes = if volumes { Some(Rows::open(dir.join("volume_replications.csv"))?) } else { None };
-        Ok(ShardReader { apps, volumes })
+        Ok(ShardReader { apps, columns, volumes })
     }
 
     /// Reads replication `r`, which must come next in this shard.
@@ -231,28 +251,24 @@ impl ShardReader {
         let lookup = |path: &Path, map: &HashMap<String, usize>, what: &str, name: &str| {
             map.get(name).copied().ok_or_else(|| bad(path, format!("unknown {what} `{name}`")))
         };
-        let causes: Vec<String> = Cause::ALL.iter().map(|c| format!("{}_s", c.name().replace('-', "_"))).collect();
+        let c = &self.columns;
         let rows = &mut self.apps;
         let path = rows.path.clone();
-        let (c_s, c_a, c_d, c_o) =
-            (rows.column("strategy")?, rows.column("app")?, rows.column("downtime_s")?, rows.column("outages")?);
-        let (c_li, c_ls) = (rows.column("data_loss_incidents")?, rows.column("data_loss_s")?);
-        let c_causes: Vec<usize> = causes.iter().map(|c| rows.column(c)).collect::<Result<_, _>>()?;
         let mut seen = vec![false; scenario.strategies.len() * scenario.apps.len()];
         while let Some(row) = rows.next_of(r)? {
-            let s = lookup(&path, &names.strategies, "strategy", &row[c_s])?;
-            let a = lookup(&path, &names.apps, "app", &row[c_a])?;
+            let s = lookup(&path, &names.strategies, "strategy", &row[c.strategy])?;
+            let a = lookup(&path, &names.apps, "app", &row[c.app])?;
             if std::mem::replace(&mut seen[s * scenario.apps.len() + a], true) {
-                return Err(bad(&path, format!("replication {r} of app `{}` is given twice", &row[c_a])));
+                return Err(bad(&path, format!("replication {r} of app `{}` is given twice", &row[c.app])));
             }
             let app = &mut outcomes[s].apps[a];
-            app.downtime_ms = millis(&path, &row[c_d])?;
-            app.outages = count(&path, &row[c_o])?;
-            for (k, &c) in c_causes.iter().enumerate() {
-                app.cause_ms[k] = millis(&path, &row[c])?;
+            app.downtime_ms = millis(&path, &row[c.downtime])?;
+            app.outages = count(&path, &row[c.outages])?;
+            for (k, &column) in c.causes.iter().enumerate() {
+                app.cause_ms[k] = millis(&path, &row[column])?;
             }
-            app.data_loss_incidents = count(&path, &row[c_li])?;
-            app.data_loss_ms = millis(&path, &row[c_ls])?;
+            app.data_loss_incidents = count(&path, &row[c.loss_incidents])?;
+            app.data_loss_ms = millis(&path, &row[c.loss])?;
         }
         if let Some(missing) = seen.iter().position(|&s| !s) {
             let strategy = scenario.strategies[missing / scenario.apps.len().max(1)].name();

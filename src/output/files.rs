@@ -22,6 +22,11 @@ fn csv_bytes(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> 
     writer.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))
 }
 
+/// The column of a cause's downtime: `no_node_s`, `no_node_min_per_year`.
+pub fn cause_column(cause: Cause, unit: &str) -> String {
+    format!("{}_{unit}", cause.name().replace('-', "_"))
+}
+
 fn csv_error(e: csv::Error) -> Error {
     Error::Internal(format!("csv: {e}"))
 }
@@ -59,7 +64,7 @@ fn row_header(first: &str) -> Vec<String> {
         "planned_min_per_year",
         "unplanned_min_per_year",
     ]);
-    header.extend(Cause::ALL.iter().map(|c| format!("{}_min_per_year", c.name().replace('-', "_"))));
+    header.extend(Cause::ALL.iter().map(|&c| cause_column(c, "min_per_year")));
     header.push("data_loss_incidents_per_year".into());
     header.push("data_loss_min_per_year".into());
     header.push("data_loss_min_per_incident".into());
@@ -149,7 +154,7 @@ pub fn apps_csv(summary: &Summary) -> Result<Vec<u8>, Error> {
 /// The header of `replications.csv`.
 fn replication_header() -> Vec<String> {
     let mut header: Vec<String> = strings(&["strategy", "replication", "app", "downtime_s", "outages"]);
-    header.extend(Cause::ALL.iter().map(|c| format!("{}_s", c.name().replace('-', "_"))));
+    header.extend(Cause::ALL.iter().map(|&c| cause_column(c, "s")));
     header.push("data_loss_incidents".into());
     header.push("data_loss_s".into());
     header

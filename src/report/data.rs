@@ -3,6 +3,7 @@
 //! DIR` regenerates them without rerunning).
 
 use crate::error::{Error, InputError};
+use crate::metrics::Cause;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -113,13 +114,10 @@ impl ReportData {
         let (c_p95, c_p99, c_outages) =
             (col("downtime_min_per_year_p95")?, col("downtime_min_per_year_p99")?, col("outages_per_year")?);
         let c_planned = col("planned_min_per_year")?;
-        let cause_cols: Vec<(usize, String)> = header
+        let cause_cols: Vec<(usize, String)> = Cause::ALL
             .iter()
-            .enumerate()
-            .filter(|(_, h)| h.ends_with("_min_per_year") && !h.starts_with("downtime") && !h.starts_with("data_loss"))
-            .filter(|(_, h)| !h.starts_with("planned") && !h.starts_with("unplanned"))
-            .map(|(i, h)| (i, h.trim_end_matches("_min_per_year").replace('_', "-")))
-            .collect();
+            .map(|&c| Ok((col(&crate::output::files::cause_column(c, "min_per_year"))?, c.name().to_string())))
+            .collect::<Result<_, Error>>()?;
         let mut classes = Vec::new();
         let mut strategies: Vec<String> = Vec::new();
         for row in &rows {
