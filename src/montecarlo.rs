@@ -42,20 +42,9 @@ impl RunResults {
 /// replication, from any thread.
 pub fn run(scenario: &Scenario, threads: Option<usize>, progress: &(dyn Fn() + Sync)) -> Result<RunResults, String> {
     let all: Vec<u32> = (0..scenario.replications).collect();
-    run_replications(scenario, &all, threads, progress)
-}
-
-/// Runs the listed replications only and keeps every outcome;
-/// `outcomes[s][i]` belongs to replication `replications[i]`.
-pub fn run_replications(
-    scenario: &Scenario,
-    replications: &[u32],
-    threads: Option<usize>,
-    progress: &(dyn Fn() + Sync),
-) -> Result<RunResults, String> {
     let mut outcomes: Vec<Vec<ReplicationOutcome>> =
-        scenario.strategies.iter().map(|_| Vec::with_capacity(replications.len())).collect();
-    stream(scenario, replications, threads, progress, &mut |_, per_strategy| {
+        scenario.strategies.iter().map(|_| Vec::with_capacity(all.len())).collect();
+    stream(scenario, &all, threads, progress, &mut |_, per_strategy| {
         for (s, outcome) in per_strategy.into_iter().enumerate() {
             outcomes[s].push(outcome);
         }
