@@ -776,14 +776,26 @@ fn validate(path: &Path) -> Result<(), Error> {
     );
     let k = &s.kube;
     out += &format!(
-        "kubernetes: grace period {}, lease renewal {}, eviction toleration {}, eviction rate {}/s (secondary {}/s), unhealthy zone threshold {}, large cluster size {}\n",
+        "kubernetes {} defaults{} (override any in [kubernetes]):\n",
+        k.version(),
+        if k.version_stated {
+            ""
+        } else {
+            ", the newest release clustersim knows: set kubernetes.version to your cluster's"
+        }
+    );
+    out += &format!(
+        "kubernetes: grace period {}, monitor period {}, lease renewal {}, eviction toleration {}, eviction rate {}/s (secondary {}/s), unhealthy zone threshold {}, large cluster size {}, back-off {} doubling to {}\n",
         format_duration(k.node_monitor_grace_period_ms),
+        format_duration(k.node_monitor_period_ms),
         format_duration(k.lease_renew_interval_ms),
         format_duration(k.eviction_toleration_ms),
         k.eviction_rate_per_s,
         k.secondary_eviction_rate_per_s,
         k.unhealthy_zone_threshold,
-        k.large_cluster_size_threshold
+        k.large_cluster_size_threshold,
+        format_duration(k.backoff_initial_ms),
+        format_duration(k.backoff_max_ms)
     );
     out += &format!("{} nodes:\n", s.nodes.len());
     for n in &s.nodes {

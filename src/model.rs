@@ -72,11 +72,23 @@ pub struct Limits {
     pub max_memory_bytes: u64,
 }
 
+/// The Kubernetes minor releases whose defaults clustersim knows, oldest
+/// first (`kubernetes.version`). The newest is the default. Every default
+/// that differs between them is set in [`Kubernetes::for_version`].
+pub const KUBE_VERSIONS: std::ops::RangeInclusive<u32> = 30..=35;
+
 /// Control-plane timings, defaulting to upstream Kubernetes (domain.md §1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Kubernetes {
+    /// The minor release (`1.N`) whose defaults are in force.
+    pub version_minor: u32,
+    /// The scenario named the release (`kubernetes.version`).
+    pub version_stated: bool,
     /// `--node-monitor-grace-period`: 40 s up to 1.31, 50 s from 1.32.
     pub node_monitor_grace_period_ms: Millis,
+    /// `--node-monitor-period` (5 s): the node controller looks at leases and
+    /// conditions at passes this far apart; 0 means at every instant.
+    pub node_monitor_period_ms: Millis,
     /// The kubelet renews its node Lease this often (10 s).
     pub lease_renew_interval_ms: Millis,
     /// DefaultTolerationSeconds for the unreachable / not-ready taints (300 s).
@@ -97,17 +109,29 @@ pub struct Kubernetes {
     /// Liveness probe: a hung container is restarted after period x threshold.
     pub liveness_period_ms: Millis,
     pub liveness_failure_threshold: u32,
-    /// CrashLoopBackOff: the first restart delay, doubling up to the cap,
-    /// reset after this long running cleanly.
+    /// CrashLoopBackOff: the first crash restarts at once, the next wait
+    /// `backoff_initial`, doubling up to the cap; a crash more than
+    /// `backoff_reset` after the last restart starts over.
     pub backoff_initial_ms: Millis,
     pub backoff_max_ms: Millis,
     pub backoff_reset_ms: Millis,
 }
 
-impl Default for Kubernetes {
-    fn default() -> Self {
+impl Kubernetes {
+    /// The upstream defaults of release `1.minor` (`minor` in
+    /// [`KUBE_VERSIONS`]). Only the grace period differs between 1.30 and
+    /// 1.35: PR 126287 raised it from 40 s to 50 s in 1.32
+    /// (`pkg/controller/nodelifecycle/config/v1alpha1/defaults.go`). The
+    /// kubelet's back-off (`pkg/kubelet/kubelet.go`) is 10 s doubling to
+    /// 300 s in all of them: `ReduceDefaultCrashLoopBackOffDecay` is alpha
+    /// (off) since 1.33 and `KubeletCrashLoopBackOffMax` (beta, on, in 1.35)
+    /// changes nothing unless a node sets its own maximum.
+    pub fn for_version(minor: u32) -> Kubernetes {
         Kubernetes {
-            node_monitor_grace_period_ms: 40_000,
+            version_minor: minor,
+            version_stated: false,
+            node_monitor_grace_period_ms: if minor >= 32 { 50_000 } else { 40_000 },
+            node_monitor_period_ms: 5_000,
             lease_renew_interval_ms: 10_000,
             eviction_toleration_ms: 300_000,
             eviction_rate_per_s: 0.1,
@@ -121,6 +145,18 @@ impl Default for Kubernetes {
             backoff_max_ms: 300_000,
             backoff_reset_ms: 600_000,
         }
+    }
+
+    /// `1.N`, as the scenario writes it.
+    pub fn version(&self) -> String {
+        format!("1.{}", self.version_minor)
+    }
+}
+
+impl Default for Kubernetes {
+    /// The newest release's defaults.
+    fn default() -> Self {
+        Kubernetes::for_version(*KUBE_VERSIONS.end())
     }
 }
 

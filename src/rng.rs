@@ -29,6 +29,8 @@ pub enum Source {
     Crash(AppId),
     /// The operator's reaction time to a NotReady node.
     OutOfService(NodeId),
+    /// The node lifecycle controller: where its monitor passes fall.
+    NodeController,
 }
 
 impl Source {
@@ -46,6 +48,7 @@ impl Source {
             Source::DomainRepair(d) => (8, d),
             Source::Crash(a) => (9, a),
             Source::OutOfService(n) => (10, n),
+            Source::NodeController => (11, 0),
         };
         (tag << 48) | (index as u64 & ((1 << 48) - 1))
     }

@@ -23,6 +23,21 @@ pub enum Event {
     NodeNotReady {
         node: NodeId,
     },
+    /// The monitor pass after the NotReady mark, which sees the node's
+    /// condition Unknown: it joins its zone's taint queue
+    /// (`markNodeForTainting`).
+    TaintQueue {
+        node: NodeId,
+    },
+    /// The first monitor pass that sees the returned node's Ready condition:
+    /// its NoExecute taint goes, with the evictions it had scheduled, and it
+    /// leaves the taint queue (`markNodeAsReachable`).
+    NodeSeenReady {
+        node: NodeId,
+    },
+    /// The end of a monitor pass in which a node's Ready condition changed:
+    /// zone states and their rate limiters (`handleDisruption`).
+    ZoneStates,
     /// The zone's eviction rate limiter has a token again.
     TaintPass {
         zone: usize,
@@ -115,6 +130,9 @@ impl Event {
             Event::NodeFail { .. } => "node-fail",
             Event::NodeRepair { .. } => "node-repair",
             Event::NodeNotReady { .. } => "node-not-ready",
+            Event::TaintQueue { .. } => "taint-queue",
+            Event::NodeSeenReady { .. } => "node-seen-ready",
+            Event::ZoneStates => "zone-states",
             Event::TaintPass { .. } => "taint-pass",
             Event::EvictPods { .. } => "evict-pods",
             Event::PodReady { .. } => "pod-ready",

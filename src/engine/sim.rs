@@ -2,6 +2,7 @@
 //! the Kubernetes node controller (detection, zone disruption, rate-limited
 //! taints, eviction), the scheduler and the kubelet's pod start.
 
+mod controller;
 mod lifecycle;
 mod maintenance;
 mod storage;
@@ -13,9 +14,9 @@ use crate::model::{AppId, NodeId, Scenario, VolumeId};
 use crate::placement::{ClusterView, NodeIndex, NodeLoad, PodRequest, Strategy};
 use crate::rng::{Source, stream};
 use crate::time::{Millis, format_duration};
+use controller::{Limiter, Zone, ZoneHealth};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::VecDeque;
 use storage::{PoolState, VolState};
 
 /// Runs replication `replication` of `scenario` under `strategy`. With
@@ -32,6 +33,7 @@ pub fn simulate(
     while let Some((now, event)) = sim.queue.pop_until(horizon) {
         sim.events += 1;
         sim.handle(now, event);
+        sim.settle_quorum(now);
         #[cfg(debug_assertions)]
         sim.check_invariants(now);
     }
@@ -59,6 +61,9 @@ enum Phase {
     /// Started and ready on its node, but without a control-plane quorum
     /// nothing publishes it as Ready.
     AwaitingApi,
+    /// Bound to a node whose kubelet restarted while the control plane had
+    /// no quorum: it cannot learn its pods, so this one has not started.
+    AwaitingApiStart,
 }
 
 struct Pod {
@@ -104,8 +109,17 @@ struct NodeState {
     cordoned: bool,
     /// Down for planned maintenance.
     in_maintenance: bool,
-    /// The node controller's Ready condition.
+    /// The node controller's view of its Ready condition, as of its last
+    /// monitor pass (what the zone states count).
     ready: bool,
+    /// The Ready condition in the API: set Unknown by the controller's mark,
+    /// True again by the returned kubelet. While it is not True the node
+    /// carries the `unreachable:NoSchedule` taint.
+    condition_ready: bool,
+    /// The monitor pass that will see the returned node Ready.
+    seen_ready_ev: Option<EventId>,
+    /// When its kubelet last started (its first lease renewal).
+    up_since_ms: Millis,
     /// Carries the NoExecute unreachable taint; its pods' eviction is pending.
     tainted: bool,
     /// Waiting in its zone's rate-limited taint queue.
@@ -116,24 +130,6 @@ struct NodeState {
     change_ev: Option<EventId>,
     pods: Vec<PodId>,
     pool: Option<PoolState>,
-}
-
-/// The node lifecycle controller's view of one zone.
-#[derive(Default)]
-struct Zone {
-    size: usize,
-    not_ready: usize,
-    queue: VecDeque<NodeId>,
-    /// The eviction rate limiter (a token bucket of one) has a token from then.
-    next_taint_ms: Millis,
-    pass_ev: Option<EventId>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ZoneHealth {
-    Normal,
-    PartialDisruption,
-    FullDisruption,
 }
 
 struct AppState {
@@ -157,8 +153,11 @@ struct Sim<'a, 't> {
     zones: Vec<Zone>,
     /// Pods awaiting a node, in the order they became Pending.
     pending: Vec<PodId>,
-    /// Every zone is in FullDisruption: the controller stops all evictions.
-    all_disrupted: bool,
+    /// Where the node controller's monitor passes fall: at this phase plus
+    /// multiples of `node_monitor_period`.
+    monitor_phase_ms: Millis,
+    /// The end of the current pass, when zone states are computed.
+    zone_states_ev: Option<EventId>,
     failure_rng: Vec<ChaCha8Rng>,
     repair_rng: Vec<ChaCha8Rng>,
     lease_rng: Vec<ChaCha8Rng>,
@@ -180,6 +179,8 @@ struct Sim<'a, 't> {
     /// Control-plane members and how many are up.
     cp_total: usize,
     cp_up: usize,
+    /// Whether the trace last said the control plane has quorum.
+    quorum_noted: bool,
     /// The apps that depend on each app.
     dependents: Vec<Vec<AppId>>,
     maint: maintenance::MaintState,
@@ -212,7 +213,16 @@ impl<'a, 't> Sim<'a, 't> {
             app_pods.push((first, pods.len()));
         }
         let zone_count = sc.nodes.iter().map(|node| node.zone + 1).max().unwrap_or(1);
-        let mut zones: Vec<Zone> = (0..zone_count).map(|_| Zone::default()).collect();
+        let mut zones: Vec<Zone> = (0..zone_count)
+            .map(|_| Zone {
+                size: 0,
+                not_ready: 0,
+                queue: Default::default(),
+                limiter: Limiter::new(sc.kube.eviction_rate_per_s, 0),
+                health: ZoneHealth::Normal,
+                pass_ev: None,
+            })
+            .collect();
         for node in &sc.nodes {
             zones[node.zone].size += 1;
         }
@@ -234,6 +244,7 @@ impl<'a, 't> Sim<'a, 't> {
                     up: true,
                     self_up: true,
                     ready: true,
+                    condition_ready: true,
                     pool: node.pool.as_ref().map(PoolState::new),
                     ..NodeState::default()
                 })
@@ -253,7 +264,8 @@ impl<'a, 't> Sim<'a, 't> {
                 .collect(),
             zones,
             pending: Vec::new(),
-            all_disrupted: false,
+            monitor_phase_ms: monitor_phase_ms(sc, rep),
+            zone_states_ev: None,
             failure_rng: streams(Source::NodeFailure, n),
             repair_rng: streams(Source::NodeRepair, n),
             lease_rng: streams(Source::NodeLease, n),
@@ -280,6 +292,7 @@ impl<'a, 't> Sim<'a, 't> {
             oos_rng: streams(Source::OutOfService, n),
             cp_total: sc.nodes.iter().filter(|n| n.control_plane).count(),
             cp_up: sc.nodes.iter().filter(|n| n.control_plane).count(),
+            quorum_noted: true,
             maint: maintenance::MaintState::default(),
             dependents: {
                 let mut dependents = vec![Vec::new(); sc.apps.len()];
@@ -363,6 +376,8 @@ impl<'a, 't> Sim<'a, 't> {
                 Event::NodeFail { node, .. }
                 | Event::NodeRepair { node }
                 | Event::NodeNotReady { node }
+                | Event::TaintQueue { node }
+                | Event::NodeSeenReady { node }
                 | Event::EvictPods { node }
                 | Event::DiskFail { node, .. }
                 | Event::DiskReplaced { node, .. }
@@ -383,6 +398,9 @@ impl<'a, 't> Sim<'a, 't> {
             Event::NodeFail { node, outage_ms } => self.fail_node(node, now, outage_ms),
             Event::NodeRepair { node } => self.repair_node(node, now),
             Event::NodeNotReady { node } => self.mark_not_ready(node, now),
+            Event::TaintQueue { node } => self.queue_for_taint(node, now),
+            Event::NodeSeenReady { node } => self.seen_ready(node),
+            Event::ZoneStates => self.zone_states(now),
             Event::TaintPass { zone } => {
                 self.zones[zone].pass_ev = None;
                 self.process_taints(now);
@@ -452,15 +470,14 @@ impl<'a, 't> Sim<'a, 't> {
     }
 
     /// The node stops (its own failure or its domain's): its pods stop
-    /// serving at once; the node controller notices
-    /// `node_monitor_grace_period` after the kubelet's last lease renewal,
-    /// which was up to one renewal interval before the crash.
+    /// serving at once. The scheduler keeps offering the node until the
+    /// node controller marks it NotReady (`controller.rs`): it filters on
+    /// taints, not on the Ready condition.
     fn went_down(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].up = false;
         if self.sc.nodes[node].control_plane {
-            self.set_cp_up(false, now);
+            self.set_cp_up(false);
         }
-        self.change_load(node, |l| l.schedulable = false);
         let bound = std::mem::take(&mut self.nodes[node].pods);
         for &pod in &bound {
             self.cancel_container_events(pod);
@@ -471,145 +488,7 @@ impl<'a, 't> Sim<'a, 't> {
         for &pod in &self.nodes[node].pods.clone() {
             self.refresh_app(self.pods[pod].app, now);
         }
-
-        let kube = &self.sc.kube;
-        let lease_offset = if kube.lease_renew_interval_ms > 0 {
-            self.lease_rng[node].random_range(0..kube.lease_renew_interval_ms)
-        } else {
-            0
-        };
-        let not_ready_at = (now + kube.node_monitor_grace_period_ms).saturating_sub(lease_offset).max(now);
-        if self.nodes[node].ready {
-            self.nodes[node].notready_ev = Some(self.queue.schedule(not_ready_at, Event::NodeNotReady { node }));
-        }
-    }
-
-    fn set_ready(&mut self, node: NodeId, ready: bool) {
-        if self.nodes[node].ready != ready {
-            self.nodes[node].ready = ready;
-            let zone = &mut self.zones[self.sc.nodes[node].zone];
-            if ready {
-                zone.not_ready -= 1;
-            } else {
-                zone.not_ready += 1;
-            }
-        }
-    }
-
-    /// Ready=Unknown: the node joins its zone's queue for the NoExecute taint.
-    fn mark_not_ready(&mut self, node: NodeId, now: Millis) {
-        self.nodes[node].notready_ev = None;
-        if !self.quorum() {
-            // No write reaches etcd: the node is not marked until quorum.
-            self.nodes[node].notready_overdue = true;
-            self.note(now, "deferred", Some(node), None, "NotReady mark waits for quorum".into());
-            return;
-        }
-        if let Some(d) = self.sc.kube.out_of_service_after.sample(&mut self.oos_rng[node]) {
-            self.nodes[node].oos_ev = Some(self.queue.schedule(now.saturating_add(d), Event::OutOfService { node }));
-        }
-        self.set_ready(node, false);
-        self.change_load(node, |l| l.schedulable = false);
-        let zone = self.sc.nodes[node].zone;
-        self.nodes[node].queued = true;
-        self.zones[zone].queue.push_back(node);
-        self.process_taints(now);
-    }
-
-    /// `ComputeZoneState` of the node lifecycle controller.
-    fn zone_health(&self, zone: &Zone) -> ZoneHealth {
-        let ready = zone.size - zone.not_ready;
-        if ready == 0 && zone.not_ready > 0 {
-            ZoneHealth::FullDisruption
-        } else if zone.not_ready > 2
-            && zone.not_ready as f64 / zone.size as f64 >= self.sc.kube.unhealthy_zone_threshold
-        {
-            ZoneHealth::PartialDisruption
-        } else {
-            ZoneHealth::Normal
-        }
-    }
-
-    /// Nodes tainted per second in a zone of this health: the primary rate,
-    /// or in a partially disrupted zone nothing (small clusters) or the
-    /// secondary rate (large ones).
-    fn zone_rate(&self, zone: &Zone) -> f64 {
-        let kube = &self.sc.kube;
-        match self.zone_health(zone) {
-            ZoneHealth::Normal | ZoneHealth::FullDisruption => kube.eviction_rate_per_s,
-            ZoneHealth::PartialDisruption if zone.size as u64 > u64::from(kube.large_cluster_size_threshold) => {
-                kube.secondary_eviction_rate_per_s
-            }
-            ZoneHealth::PartialDisruption => 0.0,
-        }
-    }
-
-    /// Applies the taints the rate limiter and the zone disruption rule allow
-    /// now, and schedules the next pass of each zone that still has a queue.
-    fn process_taints(&mut self, now: Millis) {
-        if !self.quorum() {
-            return;
-        }
-        let all_full =
-            self.zones.iter().filter(|z| z.size > 0).all(|z| self.zone_health(z) == ZoneHealth::FullDisruption);
-        if all_full && !self.all_disrupted {
-            // "Controller detected that all Nodes are not-Ready": every taint
-            // is lifted and evictions stop until some node is Ready again.
-            self.all_disrupted = true;
-            self.note(now, "all-zones-disrupted", None, None, "evictions stopped".into());
-            for node in 0..self.nodes.len() {
-                if self.nodes[node].tainted {
-                    self.untaint(node);
-                    let zone = self.sc.nodes[node].zone;
-                    self.nodes[node].queued = true;
-                    self.zones[zone].queue.push_back(node);
-                }
-            }
-        } else if !all_full && self.all_disrupted {
-            self.all_disrupted = false;
-            self.note(now, "zones-recovered", None, None, "evictions resume".into());
-        }
-        if self.all_disrupted {
-            return;
-        }
-        for zone in 0..self.zones.len() {
-            let rate = self.zone_rate(&self.zones[zone]);
-            if rate <= 0.0 {
-                continue;
-            }
-            let interval_ms = (1000.0 / rate).ceil() as Millis;
-            while let Some(&node) = self.zones[zone].queue.front() {
-                if !self.nodes[node].queued {
-                    self.zones[zone].queue.pop_front();
-                    continue;
-                }
-                let next = self.zones[zone].next_taint_ms;
-                if now < next {
-                    if self.zones[zone].pass_ev.is_none() {
-                        self.zones[zone].pass_ev = Some(self.queue.schedule(next, Event::TaintPass { zone }));
-                    }
-                    break;
-                }
-                self.zones[zone].queue.pop_front();
-                self.nodes[node].queued = false;
-                self.zones[zone].next_taint_ms = now + interval_ms;
-                self.taint(node, now);
-            }
-        }
-    }
-
-    fn taint(&mut self, node: NodeId, now: Millis) {
-        self.nodes[node].tainted = true;
-        let at = now + self.sc.kube.eviction_toleration_ms;
-        self.nodes[node].evict_ev = Some(self.queue.schedule(at, Event::EvictPods { node }));
-        self.note(now, "taint", Some(node), None, format!("pods evicted at {}", format_duration(at)));
-    }
-
-    fn untaint(&mut self, node: NodeId) {
-        self.nodes[node].tainted = false;
-        if let Some(ev) = self.nodes[node].evict_ev.take() {
-            self.queue.cancel(ev);
-        }
+        self.schedule_not_ready(node, now);
     }
 
     /// The toleration ran out: the pods get their deletion timestamp and
@@ -673,11 +552,13 @@ impl<'a, 't> Sim<'a, 't> {
         }
     }
 
-    /// The node runs again: its kubelet reports Ready (once the control plane
-    /// can take the write), and the pods still bound to it restart there,
-    /// except StatefulSet pods already deleted, which are replaced now.
+    /// The node runs again: its kubelet posts Ready (once the control plane
+    /// can take the write) and starts the pods still bound to it, which it
+    /// learns from the API server: without quorum they wait for it. Deleted
+    /// StatefulSet pods are replaced now.
     fn came_up(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].up = true;
+        self.nodes[node].up_since_ms = now;
         if let Some(ev) = self.nodes[node].notready_ev.take() {
             self.queue.cancel(ev);
         }
@@ -686,8 +567,9 @@ impl<'a, 't> Sim<'a, 't> {
         }
         self.nodes[node].notready_overdue = false;
         self.nodes[node].oos_overdue = false;
-        if self.quorum() {
-            self.mark_ready(node);
+        let api = self.quorum();
+        if api {
+            self.kubelet_posts_ready(node, now);
         } else {
             self.nodes[node].ready_overdue = true;
         }
@@ -700,14 +582,15 @@ impl<'a, 't> Sim<'a, 't> {
         }
         let bound = self.nodes[node].pods.clone();
         for &pod in &bound {
-            // A pod that was waiting for an attachment still waits for it.
-            match self.blocking_attachment(self.pods[pod].app, node, now) {
-                Some(volume) => self.pods[pod].phase = Phase::Attaching(volume),
-                None => self.start_pod(pod, now),
+            if api {
+                self.start_bound_pod(pod, node, now);
+            } else {
+                // Only static pods come from local manifests: the kubelet
+                // learns these from the API server, when there is one.
+                self.pods[pod].phase = Phase::AwaitingApiStart;
             }
         }
         self.storage_changed(node, now);
-        self.process_taints(now);
         self.schedule_pending(now);
         for &pod in &bound {
             self.refresh_app(self.pods[pod].app, now);
@@ -715,20 +598,17 @@ impl<'a, 't> Sim<'a, 't> {
         // Last, once the node is fully back: its etcd member may restore
         // the quorum, and the controllers' catch-up sees the node as it is.
         if self.sc.nodes[node].control_plane {
-            self.set_cp_up(true, now);
+            self.set_cp_up(true);
         }
     }
 
-    /// The node's Ready status is written: its taint and pending evictions
-    /// are lifted and the scheduler may use it again.
-    fn mark_ready(&mut self, node: NodeId) {
-        self.set_ready(node, true);
-        self.untaint(node);
-        self.nodes[node].queued = false;
-        self.nodes[node].evict_overdue = false;
-        self.nodes[node].ready_overdue = false;
-        let cordoned = self.nodes[node].cordoned;
-        self.change_load(node, |l| l.schedulable = !cordoned);
+    /// The kubelet starts a pod bound to its node, unless a ReadWriteOnce
+    /// volume is still attached elsewhere.
+    fn start_bound_pod(&mut self, pod: PodId, node: NodeId, now: Millis) {
+        match self.blocking_attachment(self.pods[pod].app, node, now) {
+            Some(volume) => self.pods[pod].phase = Phase::Attaching(volume),
+            None => self.start_pod(pod, now),
+        }
     }
 
     /// Changes node `node`'s load and tells the scheduler's index.
@@ -788,16 +668,22 @@ impl<'a, 't> Sim<'a, 't> {
                 self.nodes[node].pods.push(pod);
                 self.pods[pod].node = Some(node);
                 self.bind_storage(app_id, node);
-                if initial {
+                let detail = if initial {
                     self.pods[pod].phase = Phase::Running;
-                } else {
-                    match self.blocking_attachment(app_id, node, now) {
-                        Some(volume) => self.pods[pod].phase = Phase::Attaching(volume),
-                        None => self.start_pod(pod, now),
-                    }
+                    String::new()
+                } else if !self.nodes[node].up {
+                    // Not yet NotReady, so not yet tainted: the pod is bound
+                    // to a dead node, does not start, and goes with the
+                    // node's other pods when they are evicted.
+                    self.pods[pod].phase = Phase::Lost;
                     self.refresh_app(app_id, now);
-                }
-                self.note(now, "pod-scheduled", Some(node), Some(pod), String::new());
+                    "bound to a node that is down and not yet NotReady".into()
+                } else {
+                    self.start_bound_pod(pod, node, now);
+                    self.refresh_app(app_id, now);
+                    String::new()
+                };
+                self.note(now, "pod-scheduled", Some(node), Some(pod), detail);
                 true
             }
             None => {
@@ -835,7 +721,7 @@ impl<'a, 't> Sim<'a, 't> {
                 Phase::Starting => Some(Cause::Startup),
                 Phase::Attaching(_) => Some(Cause::DetachWait),
                 Phase::BackOff | Phase::Hung => Some(Cause::Crash),
-                Phase::AwaitingApi => Some(Cause::ControlPlane),
+                Phase::AwaitingApi | Phase::AwaitingApiStart => Some(Cause::ControlPlane),
             })
             .min()
             .filter(|_| !pods_up);
@@ -927,7 +813,12 @@ impl<'a, 't> Sim<'a, 't> {
             assert_eq!(cpu[n], self.load[n].cpu_used_m, "cpu accounting of node {n}");
             assert_eq!(mem[n], self.load[n].memory_used_bytes, "memory accounting of node {n}");
             assert!(cpu[n] <= node.cpu_m && mem[n] <= node.memory_bytes, "node {n} over capacity");
-            assert!(!self.load[n].schedulable || self.nodes[n].up, "down node {n} schedulable");
+            let state = &self.nodes[n];
+            assert_eq!(
+                self.load[n].schedulable,
+                state.condition_ready && !state.cordoned,
+                "node {n}: schedulable unless tainted NoSchedule or cordoned"
+            );
         }
         if let Err(stale) = self.index.check(&self.sc.nodes, &self.load) {
             panic!("{stale}");
@@ -957,6 +848,17 @@ impl<'a, 't> Sim<'a, 't> {
             assert_eq!(counted, zone.not_ready, "NotReady count of zone {z}");
         }
     }
+}
+
+/// Where the node controller's monitor passes fall in replication
+/// `replication`: at this phase plus multiples of `node_monitor_period`
+/// (uniform over one period, from the controller's own stream).
+pub fn monitor_phase_ms(scenario: &Scenario, replication: u32) -> Millis {
+    let period = scenario.kube.node_monitor_period_ms;
+    if period == 0 {
+        return 0;
+    }
+    stream(scenario.seed, replication, Source::NodeController).random_range(0..period)
 }
 
 /// The apps that have a pod the strategy cannot place in the empty cluster

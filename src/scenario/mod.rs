@@ -15,8 +15,8 @@ pub mod raw;
 use crate::dist::Dist;
 use crate::error::InputError;
 use crate::model::{
-    AntiAffinity, App, Backend, Class, Domain, Kubernetes, Layout, Limits, Node, NodeId, Pool, Scenario, ScriptedEvent,
-    SpreadMode, Target, Volume, VolumeId, Workload,
+    AntiAffinity, App, Backend, Class, Domain, KUBE_VERSIONS, Kubernetes, Layout, Limits, Node, NodeId, Pool, Scenario,
+    ScriptedEvent, SpreadMode, Target, Volume, VolumeId, Workload,
 };
 use crate::placement::Strategy;
 use crate::time::{MS_PER_YEAR, Millis, format_cpu, format_size};
@@ -450,8 +450,32 @@ impl Validator<'_> {
     fn kubernetes(&mut self, raw: &RawScenario) -> Result<Kubernetes, InputError> {
         let k = &raw.kubernetes;
         let mut kube = Kubernetes::default();
+        if let Some(v) = &k.version {
+            let minor = v
+                .get_ref()
+                .strip_prefix("1.")
+                .and_then(|m| m.parse::<u32>().ok())
+                .filter(|m| KUBE_VERSIONS.contains(m));
+            let Some(minor) = minor else {
+                return Err(self.err(
+                    v.span(),
+                    "kubernetes.version",
+                    format!(
+                        "unknown Kubernetes version `{}`: clustersim knows the defaults of 1.{} to 1.{}, written as a string such as \"1.{}\"",
+                        v.get_ref(),
+                        KUBE_VERSIONS.start(),
+                        KUBE_VERSIONS.end(),
+                        KUBE_VERSIONS.end()
+                    ),
+                ));
+            };
+            kube = Kubernetes { version_stated: true, ..Kubernetes::for_version(minor) };
+        }
         if let Some(d) = k.node_monitor_grace_period {
             kube.node_monitor_grace_period_ms = d.0;
+        }
+        if let Some(d) = k.node_monitor_period {
+            kube.node_monitor_period_ms = d.0;
         }
         if let Some(d) = &k.lease_renew_interval {
             kube.lease_renew_interval_ms =

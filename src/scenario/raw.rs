@@ -87,6 +87,8 @@ pub struct RawKubernetes {
     pub secondary_eviction_rate: Option<Spanned<f64>>,
     pub unhealthy_zone_threshold: Option<Spanned<f64>>,
     pub large_cluster_size_threshold: Option<Spanned<i64>>,
+    pub version: Option<Spanned<String>>,
+    pub node_monitor_period: Option<Duration>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,6 +6,7 @@ use clustersim::engine::simulate;
 use clustersim::metrics::{ReplicationOutcome, TraceRecord};
 use clustersim::model::Scenario;
 use clustersim::summary::{mean, t_interval};
+use clustersim::time::Millis;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -86,4 +87,63 @@ pub fn assert_in_interval(what: &str, series: &[f64], expected: f64) {
         half < MAX_RELATIVE_HALF_WIDTH * expected,
         "{what}: interval half-width {half:.3e} is too wide to mean anything at {expected:.3e}"
     );
+}
+
+/// The node lifecycle controller's monitor passes in replication 0 of a
+/// scenario, re-derived from `pkg/controller/nodelifecycle`
+/// (`node_lifecycle_controller.go`): passes every `node-monitor-period` from
+/// the replication's phase; `probeTimestamp` is the pass that sees a lease
+/// renewal (`tryUpdateNodeHealth` sets it to the controller's `now()`), and
+/// Ready=Unknown is written at the first pass for which
+/// `now.After(probeTimestamp + gracePeriod)`.
+pub struct Passes {
+    pub phase_ms: Millis,
+    pub period_ms: Millis,
+    pub grace_ms: Millis,
+}
+
+impl Passes {
+    pub fn of(sc: &Scenario) -> Passes {
+        Passes {
+            phase_ms: clustersim::engine::monitor_phase_ms(sc, 0),
+            period_ms: sc.kube.node_monitor_period_ms,
+            grace_ms: sc.kube.node_monitor_grace_period_ms,
+        }
+    }
+
+    /// The first pass at or after `t`.
+    pub fn at_or_after(&self, t: Millis) -> Millis {
+        if self.period_ms == 0 {
+            return t;
+        }
+        let mut p = self.phase_ms;
+        while p < t {
+            p += self.period_ms;
+        }
+        p
+    }
+
+    /// The first pass strictly after `t` (`t` itself with a period of 0).
+    pub fn after(&self, t: Millis) -> Millis {
+        if self.period_ms == 0 { t } else { self.at_or_after(t + 1) }
+    }
+
+    /// The NotReady mark of a node whose last lease renewal was at
+    /// `renewed` (with passes at every instant: exactly the grace later).
+    pub fn not_ready(&self, renewed: Millis) -> Millis {
+        let probe = self.at_or_after(renewed);
+        if self.period_ms == 0 { probe + self.grace_ms } else { self.after(probe + self.grace_ms) }
+    }
+}
+
+/// The `nth` lease offset (0-based) drawn for node `node` in replication 0:
+/// how long before its crash the kubelet last renewed its Lease.
+pub fn lease_offset_ms(sc: &Scenario, node: usize, nth: usize) -> Millis {
+    use rand::Rng;
+    let mut rng = clustersim::rng::stream(sc.seed, 0, clustersim::rng::Source::NodeLease(node));
+    let mut offset = 0;
+    for _ in 0..=nth {
+        offset = rng.random_range(0..sc.kube.lease_renew_interval_ms);
+    }
+    offset
 }

@@ -1,7 +1,7 @@
 //! Scripted failures with outage lengths computable by hand: the Kubernetes
 //! chain of domain.md section 1, the zone disruption rule and capacity.
 
-use crate::common::{quiet_cluster, scenario, traced};
+use crate::common::{Passes, lease_offset_ms, quiet_cluster, scenario, traced};
 use clustersim::metrics::{Cause, TraceRecord};
 use clustersim::model::Scenario;
 use clustersim::time::{MS_PER_H, MS_PER_MIN, MS_PER_S, Millis};
@@ -23,13 +23,25 @@ fn cluster(extra: &str) -> Scenario {
 
 const FAIL_AT: Millis = 100 * MS_PER_H;
 
+/// The whole chain of a crashed node, to the millisecond, as the node
+/// lifecycle controller (`pkg/controller/nodelifecycle/node_lifecycle_controller.go`)
+/// runs it: the last lease renewal is seen at the next monitor pass
+/// (`tryUpdateNodeHealth`: `probeTimestamp = nc.now()`); Ready=Unknown at the
+/// first pass with `now.After(probeTimestamp + gracePeriod)`; the pass after
+/// that observes Unknown and queues the node (`processTaintBaseEviction`,
+/// `markNodeForTainting`), tainted at once with the zone's token
+/// (`RateLimitedTimedQueue.Try`); the pods are evicted the toleration later
+/// (`tainteviction.processPodOnNode`: `now + tolerationSeconds`) and the
+/// replacement starts. Grace periods of 1.31 (40 s) and 1.32+ (50 s), and a
+/// monitor period of 0 (every instant) for the limit without passes.
 #[test]
-fn flexible_outage_is_grace_minus_lease_offset_plus_toleration_plus_startup() {
-    for (grace_s, toleration_s) in [(40, 300), (50, 60)] {
+fn flexible_outage_is_the_lease_seen_at_a_pass_plus_grace_two_passes_toleration_and_startup() {
+    for (grace_s, period_s, toleration_s) in [(40, 5, 300), (50, 5, 60), (50, 0, 300), (43, 7, 300)] {
         let sc = cluster(&format!(
             r#"
             [kubernetes]
             node_monitor_grace_period = "{grace_s}s"
+            node_monitor_period = "{period_s}s"
             eviction_toleration = "{toleration_s}s"
             [[apps]]
             name = "plex"
@@ -41,19 +53,20 @@ fn flexible_outage_is_grace_minus_lease_offset_plus_toleration_plus_startup() {
             duration = "4h"
             "#
         ));
+        let passes = Passes::of(&sc);
+        let renewed = FAIL_AT - lease_offset_ms(&sc, 0, 0);
+        let not_ready_at = passes.not_ready(renewed);
         let (outcome, trace) = traced(&sc);
-        let not_ready = first(&trace, "node-not-ready", 0).expect("the node is marked NotReady");
-        let grace = grace_s * MS_PER_S;
-        let detection = not_ready - FAIL_AT;
-        // The last lease renewal was 0 to 10 s before the crash.
-        assert!(detection > grace - 10 * MS_PER_S && detection <= grace, "detection took {detection} ms");
-        assert_eq!(first(&trace, "taint", 0), Some(not_ready), "tainted when NotReady");
+        let case = format!("grace {grace_s} s, period {period_s} s");
+        assert_eq!(first(&trace, "node-not-ready", 0), Some(not_ready_at), "{case}");
+        let taint_at = passes.after(not_ready_at);
+        assert_eq!(first(&trace, "taint", 0), Some(taint_at), "{case}: tainted at the pass after the mark");
         let evicted = first(&trace, "pod-evicted", 0).expect("the pod is evicted");
-        assert_eq!(evicted, not_ready + toleration_s * MS_PER_S);
+        assert_eq!(evicted, taint_at + toleration_s * MS_PER_S, "{case}");
         let app = &outcome.apps[0];
-        assert_eq!(app.downtime_ms, detection + toleration_s * MS_PER_S + 45 * MS_PER_S);
+        assert_eq!(app.downtime_ms, evicted - FAIL_AT + 45 * MS_PER_S, "{case}");
         assert_eq!(app.outages, 1);
-        assert_eq!(app.cause_ms[Cause::Detection.index()], detection + toleration_s * MS_PER_S);
+        assert_eq!(app.cause_ms[Cause::Detection.index()], evicted - FAIL_AT);
         assert_eq!(app.cause_ms[Cause::Startup.index()], 45 * MS_PER_S);
         // The replacement went to the next node and stays there after repair.
         let scheduled: Vec<_> = trace.iter().filter(|r| r.kind == "pod-scheduled").map(|r| r.node).collect();
@@ -83,7 +96,7 @@ fn node_bound_app_is_down_for_the_outage_plus_startup_whenever_the_node_returns(
         assert_eq!(outcome.apps[0].downtime_ms, outage + 15 * MS_PER_S, "outage {outage} ms");
         let evicted = first(&trace, "pod-evicted", 0).is_some();
         assert_eq!(evicted, outage > 5 * MS_PER_MIN, "eviction only after the toleration, outage {outage} ms");
-        assert_eq!(first(&trace, "node-not-ready", 0).is_some(), outage > 40 * MS_PER_S, "outage {outage} ms");
+        assert_eq!(first(&trace, "node-not-ready", 0).is_some(), outage > 60 * MS_PER_S, "outage {outage} ms");
     }
 }
 
@@ -131,15 +144,20 @@ fn zone_disruption_stops_evictions_once_three_of_five_nodes_are_not_ready() {
     // The eviction rate limit: one node every 10 s in a healthy zone.
     assert!(taint1.abs_diff(taint2) >= 10 * MS_PER_S, "taints {taint1} and {taint2} closer than 10 s");
     assert!(first(&trace, "pod-evicted", 0).is_some() && first(&trace, "pod-evicted", 1).is_some());
-    // n-3: NotReady about 2h + 40 s, but no taint or eviction while 3 of 5
-    // are NotReady; n-1 returns at 11 h, and then the taint comes at once.
+    // n-3: NotReady about 2h + 55 s, but no taint or eviction while 3 of 5
+    // are NotReady (the zone's limiter is swapped to rate 0). n-1 returns at
+    // 11 h; the next monitor pass sees it Ready, the zone is Normal again and
+    // gets a new limiter at 0.1/s, drained because the old one (rate 0)
+    // refuses (`SwapLimiter`): n-3 is tainted 10 s after that pass.
+    let passes = Passes::of(&sc);
     let not_ready3 = first(&trace, "node-not-ready", 2).expect("n-3 NotReady");
-    assert!(not_ready3 < 2 * MS_PER_H + MS_PER_MIN);
-    let repair1 = 11 * MS_PER_H;
-    assert_eq!(all(&trace, "taint", 2), vec![repair1], "n-3 tainted only when n-1 is back");
+    assert_eq!(not_ready3, passes.not_ready(2 * MS_PER_H - lease_offset_ms(&sc, 2, 0)));
+    let seen_ready1 = passes.after(11 * MS_PER_H);
+    let taint3 = seen_ready1 + 10 * MS_PER_S;
+    assert_eq!(all(&trace, "taint", 2), vec![taint3], "n-3 tainted only when n-1 is back");
     let evictions3 = all(&trace, "pod-evicted", 2);
     assert!(!evictions3.is_empty());
-    assert!(evictions3.iter().all(|&t| t == repair1 + 300 * MS_PER_S), "{evictions3:?}");
+    assert!(evictions3.iter().all(|&t| t == taint3 + 300 * MS_PER_S), "{evictions3:?}");
     // The app that was on n-3 was down from 2 h until evicted and restarted.
     let on_n3 = trace
         .iter()
@@ -147,7 +165,7 @@ fn zone_disruption_stops_evictions_once_three_of_five_nodes_are_not_ready() {
         .and_then(|r| r.app)
         .expect("an app was on n-3");
     let downtime = outcome.apps[on_n3].downtime_ms;
-    assert_eq!(downtime, repair1 + 300 * MS_PER_S + 10 * MS_PER_S - 2 * MS_PER_H);
+    assert_eq!(downtime, taint3 + 300 * MS_PER_S + 10 * MS_PER_S - 2 * MS_PER_H);
 }
 
 #[test]

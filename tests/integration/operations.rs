@@ -1,7 +1,7 @@
 //! Failure domains, the control plane, container crashes, StatefulSets and
 //! dependencies (issue 4), against closed forms and hand-computed timings.
 
-use crate::common::{app_unavailability, assert_in_interval, quiet_cluster, scenario, traced};
+use crate::common::{Passes, app_unavailability, assert_in_interval, quiet_cluster, scenario, traced};
 use clustersim::engine::simulate;
 use clustersim::metrics::{Cause, TraceRecord};
 use clustersim::model::Scenario;
@@ -149,9 +149,14 @@ fn without_etcd_quorum_nothing_is_marked_evicted_or_scheduled_and_the_catch_up_i
         );
     }
     // At 101 h the controller finds cp-2 (index 1) and w-1 (index 3)
-    // overdue: both marked NotReady at once, tainted one every 10 s.
+    // overdue: both marked NotReady at its next monitor pass, queued at the
+    // pass after, and tainted one every 10 s (cp-2 first, in node order).
+    let passes = Passes::of(&sc);
+    let marked = passes.after(101 * MS_PER_H);
+    assert_eq!(times(&trace, "node-not-ready").iter().filter(|&&t| t >= 101 * MS_PER_H).count(), 2);
+    assert!(trace.iter().any(|r| r.kind == "node-not-ready" && r.node == Some(3) && r.time_ms == marked));
     let w1_taint = trace.iter().find(|r| r.kind == "taint" && r.node == Some(3)).unwrap().time_ms;
-    assert_eq!(w1_taint, 101 * MS_PER_H + 10 * MS_PER_S);
+    assert_eq!(w1_taint, passes.after(marked) + 10 * MS_PER_S);
     let evicted = trace.iter().find(|r| r.kind == "pod-evicted" && r.node == Some(3)).unwrap().time_ms;
     assert_eq!(evicted, w1_taint + 300 * MS_PER_S);
     let web = &outcome.apps[0];
@@ -159,7 +164,14 @@ fn without_etcd_quorum_nothing_is_marked_evicted_or_scheduled_and_the_catch_up_i
 }
 
 #[test]
-fn crash_back_off_doubles_from_10_s_and_resets_after_10_minutes_running() {
+/// The kubelet's CrashLoopBackOff (`doBackOff` in
+/// `pkg/kubelet/kuberuntime/kuberuntime_manager.go`, `flowcontrol.Backoff`
+/// `IsInBackOffSince` / `Next`, the 600 s `HasExpiredFunc` of
+/// `pkg/kubelet/kubelet.go`): a container with no back-off entry restarts at
+/// once and gets one of 10 s; later crashes wait the entry out, which then
+/// doubles; a crash more than 10 minutes after the last restart finds the
+/// entry expired and restarts at once again.
+fn crash_back_off_restarts_at_once_then_doubles_from_10_s_and_resets_after_10_minutes() {
     let sc = scenario(
         r#"
         horizon = "30d"
@@ -191,14 +203,11 @@ fn crash_back_off_doubles_from_10_s_and_resets_after_10_minutes_running() {
     );
     let (outcome, trace) = traced(&sc);
     let delays: Vec<&str> = trace.iter().filter(|r| r.kind == "back-off").map(|r| r.detail.as_str()).collect();
-    assert_eq!(
-        delays,
-        vec!["restart in 10000 ms", "restart in 20000 ms", "restart in 40000 ms", "restart in 10000 ms"]
-    );
+    assert_eq!(delays, vec!["restart in 0 ms", "restart in 10000 ms", "restart in 20000 ms", "restart in 0 ms"]);
     let app = &outcome.apps[0];
     // Each crash: the back-off, then 5 s to start.
-    assert_eq!(app.downtime_ms, (15 + 25 + 45 + 15) * MS_PER_S);
-    assert_eq!(app.cause_ms[Cause::Crash.index()], (10 + 20 + 40 + 10) * MS_PER_S);
+    assert_eq!(app.downtime_ms, (5 + 15 + 25 + 5) * MS_PER_S);
+    assert_eq!(app.cause_ms[Cause::Crash.index()], (10 + 20) * MS_PER_S);
     assert_eq!(app.outages, 4);
 }
 
@@ -242,8 +251,8 @@ fn statefulset_or_deployment(kind: &str, extra: &str) -> Scenario {
 #[test]
 fn a_statefulset_pod_is_not_replaced_while_its_node_is_unreachable() {
     let (deployment, trace) = traced(&statefulset_or_deployment("deployment", ""));
-    let not_ready = times(&trace, "node-not-ready")[0];
-    assert_eq!(deployment.apps[0].downtime_ms, not_ready - 100 * MS_PER_H + 300 * MS_PER_S + 20 * MS_PER_S);
+    let tainted = times(&trace, "taint")[0];
+    assert_eq!(deployment.apps[0].downtime_ms, tainted - 100 * MS_PER_H + 300 * MS_PER_S + 20 * MS_PER_S);
     let (statefulset, trace) = traced(&statefulset_or_deployment("statefulset", ""));
     assert!(times(&trace, "pod-terminating").len() == 1);
     assert_eq!(statefulset.apps[0].downtime_ms, 4 * MS_PER_H + 20 * MS_PER_S, "replaced only when n-1 returns");
@@ -511,15 +520,28 @@ fn zones_come_from_zone_domains_and_each_follows_the_disruption_rule_on_its_own(
         trace.iter().filter(|r| r.kind == "taint" && r.node == Some(node)).map(|r| r.time_ms).collect::<Vec<_>>()
     };
     assert_eq!(tainted(0).len(), 2, "a-1 tainted at 10 h and again when zone-a fails at 20 h");
-    // In zone-b the first two nodes to go NotReady are tainted (2 NotReady
-    // is not "more than 2"); the third makes it PartialDisruption and is not.
+    // In zone-b two NotReady nodes are not "more than 2"; the third mark
+    // makes the zone PartialDisruption at the end of its pass, and its
+    // limiter rate 0 (5 nodes, at most `large_cluster_size_threshold`). A
+    // node is queued at the pass after its mark and tainted then if its
+    // zone's token is there (10 s apart) before that third mark's pass.
+    let passes = Passes::of(&sc);
     let not_ready =
         |node: usize| trace.iter().find(|r| r.kind == "node-not-ready" && r.node == Some(node)).unwrap().time_ms;
     let mut order: Vec<usize> = (3..6).collect();
     order.sort_by_key(|&n| not_ready(n));
-    assert_eq!(tainted(order[0]).len(), 1);
-    assert_eq!(tainted(order[1]).len(), 1);
-    assert!(tainted(order[2]).is_empty(), "tainted in a partially disrupted zone");
+    let partial_at = not_ready(order[2]);
+    let mut token_at = 0;
+    for &node in &order[..2] {
+        let at = passes.after(not_ready(node)).max(token_at);
+        if at < partial_at {
+            assert_eq!(tainted(node), vec![at], "node {node}");
+            token_at = at + 10 * MS_PER_S;
+        } else {
+            assert!(tainted(node).iter().all(|&t| t >= 15 * MS_PER_H), "node {node} tainted while partially disrupted");
+        }
+    }
+    assert!(tainted(order[2]).iter().all(|&t| t >= 15 * MS_PER_H), "tainted in a partially disrupted zone");
     // zone-a fully down while zone-b is healthy: its nodes are tainted at
     // the primary rate, 10 s apart.
     let mut zone_a: Vec<Millis> = (0..3).flat_map(tainted).filter(|&t| t >= 20 * MS_PER_H).collect();
@@ -581,9 +603,10 @@ fn regression_a_container_restarted_in_place_serves_without_quorum() {
          [[events]]\nat = \"101h\"\nfail = \"app:web\"",
     );
     let (outcome, _) = traced(&sc);
-    // The kubelet restarts it after 10 s; it starts in 20 s and keeps its
-    // endpoints: no control-plane write is needed.
-    assert_eq!(outcome.apps[0].downtime_ms, 30 * MS_PER_S);
+    // The kubelet restarts it at once (its first crash: no back-off entry);
+    // it starts in 20 s and keeps its endpoints: no control-plane write is
+    // needed.
+    assert_eq!(outcome.apps[0].downtime_ms, 20 * MS_PER_S);
 }
 
 #[test]
@@ -600,6 +623,8 @@ fn regression_a_replacement_pod_starts_without_the_old_pods_back_off() {
         [[nodes]]
         name = "n"
         count = 2
+        [kubernetes]
+        eviction_toleration = "30s"
         [[apps]]
         name = "db"
         class = "flexible"
@@ -612,10 +637,14 @@ fn regression_a_replacement_pod_starts_without_the_old_pods_back_off() {
         fail = "node:n-1"
         duration = "4h"
         [[events]]
-        at = "100h12m"
+        at = "100h8m"
         fail = "app:db"
         "#;
     let (_, trace) = traced(&scenario(text));
+    // The replacement is running by about 100h6m50s. Had it inherited the
+    // old pod's entry (last restart at 100 h, not expired at 100h8m), its
+    // crash would wait 10 s; as a new pod it restarts at once.
+    assert!(times(&trace, "pod-evicted")[0] < 100 * MS_PER_H + 7 * MS_PER_MIN);
     let delays: Vec<&str> = trace.iter().filter(|r| r.kind == "back-off").map(|r| r.detail.as_str()).collect();
-    assert_eq!(delays, vec!["restart in 10000 ms", "restart in 10000 ms"]);
+    assert_eq!(delays, vec!["restart in 0 ms", "restart in 0 ms"]);
 }

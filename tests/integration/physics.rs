@@ -105,8 +105,10 @@ fn ha_app_one_of_three_matches_the_binomial() {
 
 /// A flexible pod whose host fails at rate λ (exponential), always with room
 /// elsewhere, repairs (2 h) longer than the failover delay D: unavailability
-/// λD/(1+λD), with D from the Kubernetes settings: grace period minus the
-/// mean lease offset, plus toleration, plus start-up. The closed form knows
+/// λD/(1+λD), with D from the Kubernetes settings (1.31's 40 s grace
+/// period, the 5 s monitor period): the wait for the pass that sees the last
+/// lease renewal minus the mean lease offset, the grace period and two passes,
+/// the toleration, the start-up. The closed form knows
 /// nothing of the zone disruption rule, which stops evictions while 3 of the
 /// 4 nodes are NotReady: with it, outages come out 1.3 s longer on average
 /// (4,000 replications: 5.0843e-4 [5.0835e-4, 5.0851e-4] against 5.0669e-4),
@@ -120,7 +122,8 @@ fn flexible_app_matches_lambda_d_over_one_plus_lambda_d() {
         seed = 13
         [kubernetes]
         unhealthy_zone_threshold = 1.0
-        node_monitor_grace_period = "40s"
+        version = "1.31"
+        node_monitor_period = "5s"
         lease_renew_interval = "10s"
         eviction_toleration = "300s"
         [node_defaults]
@@ -140,8 +143,18 @@ fn flexible_app_matches_lambda_d_over_one_plus_lambda_d() {
     let k = &sc.kube;
     // The last lease renewal is uniform over the renewal interval before the
     // crash: whole milliseconds 0 ..= interval - 1, mean (interval - 1) / 2.
+    // The monitor pass that sees it comes 0 ..= period - 1 ms later, mean
+    // (period - 1) / 2; Ready=Unknown at the first pass strictly after it
+    // plus the grace period (a multiple of the period here: one period more);
+    // the taint at the next pass (node_lifecycle_controller.go,
+    // `tryUpdateNodeHealth`, `processTaintBaseEviction`).
+    assert_eq!(k.node_monitor_grace_period_ms % k.node_monitor_period_ms, 0);
     let lease_offset_ms = (k.lease_renew_interval_ms - 1) as f64 / 2.0;
-    let d_ms = k.node_monitor_grace_period_ms as f64 - lease_offset_ms + k.eviction_toleration_ms as f64 + 30_000.0;
+    let pass_wait_ms = (k.node_monitor_period_ms - 1) as f64 / 2.0;
+    let d_ms = pass_wait_ms - lease_offset_ms
+        + (k.node_monitor_grace_period_ms + 2 * k.node_monitor_period_ms) as f64
+        + k.eviction_toleration_ms as f64
+        + 30_000.0;
     let lambda_per_ms = 1.0 / (200.0 * MS_PER_H as f64);
     let ld = lambda_per_ms * d_ms;
     assert_closed_form("flexible failover", &sc, 0, ld / (1.0 + ld));

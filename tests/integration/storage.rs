@@ -132,11 +132,11 @@ fn zfs_replicated_adds_exactly_the_failover_time_and_loses_the_writes_since_the_
         &format!("[[events]]\nat = \"{FAIL_AT}ms\"\nfail = \"node:n-1\"\nduration = \"4h\""),
     );
     let (outcome, trace) = traced(&sc);
-    let not_ready = first(&trace, "node-not-ready");
+    let tainted = first(&trace, "taint");
     let evicted = first(&trace, "pod-evicted");
-    assert_eq!(evicted, not_ready + 300 * MS_PER_S);
+    assert_eq!(evicted, tainted + 300 * MS_PER_S);
     assert_eq!(first(&trace, "failover-start"), evicted);
-    let flexible_chain = (not_ready - FAIL_AT) + 300 * MS_PER_S + 45 * MS_PER_S;
+    let flexible_chain = (tainted - FAIL_AT) + 300 * MS_PER_S + 45 * MS_PER_S;
     let app = &outcome.apps[0];
     assert_eq!(app.downtime_ms, flexible_chain + 5 * MS_PER_MIN, "exactly the failover time on top");
     assert_eq!(app.cause_ms[Cause::Failover.index()], 5 * MS_PER_MIN);
@@ -172,8 +172,8 @@ fn block_volume_with_force_detach_adds_six_minutes_to_the_flexible_failover() {
         &format!("[[events]]\nat = \"{FAIL_AT}ms\"\nfail = \"node:n-1\"\nduration = \"4h\""),
     );
     let (outcome, trace) = traced(&sc);
-    let not_ready = first(&trace, "node-not-ready");
-    let flexible_chain = (not_ready - FAIL_AT) + 300 * MS_PER_S + 45 * MS_PER_S;
+    let tainted = first(&trace, "taint");
+    let flexible_chain = (tainted - FAIL_AT) + 300 * MS_PER_S + 45 * MS_PER_S;
     let app = &outcome.apps[0];
     assert_eq!(app.downtime_ms, flexible_chain + 6 * MS_PER_MIN);
     assert_eq!(app.cause_ms[Cause::DetachWait.index()], 6 * MS_PER_MIN);

@@ -70,37 +70,52 @@ impl Sim<'_, '_> {
         self.cp_total == 0 || self.cp_up * 2 > self.cp_total
     }
 
-    /// A control-plane node went down or came back.
-    pub(super) fn set_cp_up(&mut self, up: bool, now: Millis) {
-        let before = self.quorum();
+    /// A control-plane node went down or came back. What that did to the
+    /// quorum is told once the whole event is handled (`settle_quorum`), so
+    /// that a rack taking several members down at once is one transition.
+    pub(super) fn set_cp_up(&mut self, up: bool) {
         if up {
             self.cp_up += 1;
         } else {
             self.cp_up -= 1;
         }
-        match (before, self.quorum()) {
-            (true, false) => {
-                self.note(now, "quorum-lost", None, None, format!("{} of {} members up", self.cp_up, self.cp_total))
-            }
-            (false, true) => {
-                self.note(now, "quorum-regained", None, None, String::new());
-                self.queue.schedule(now, Event::CatchUp);
-            }
-            _ => {}
+    }
+
+    /// After each event: a lost quorum is traced with the members still up,
+    /// a regained one brings the controllers' catch-up (after every other
+    /// change of the same instant).
+    pub(super) fn settle_quorum(&mut self, now: Millis) {
+        let quorum = self.quorum();
+        if quorum == self.quorum_noted {
+            return;
+        }
+        self.quorum_noted = quorum;
+        if quorum {
+            self.note(now, "quorum-regained", None, None, format!("{} of {} members up", self.cp_up, self.cp_total));
+            self.queue.schedule(now, Event::CatchUp);
+        } else {
+            self.note(now, "quorum-lost", None, None, format!("{} of {} members up", self.cp_up, self.cp_total));
         }
     }
 
-    /// Quorum is back: the controllers act on what they find. Repaired nodes
-    /// are Ready, overdue NotReady marks and evictions happen at once (the
-    /// taints still under the rate limit), pods that became ready are
-    /// published, and everything Pending is scheduled.
+    /// Quorum is back: the kubelets post what they could not (Ready marks,
+    /// pods now started or ready), and the controllers act on what they
+    /// find: the NotReady marks that were due come at the next monitor pass,
+    /// overdue evictions and out-of-service taints at once, zone states are
+    /// recomputed, and everything Pending is scheduled.
     pub(super) fn catch_up(&mut self, now: Millis) {
         if !self.quorum() {
             return;
         }
+        let next_pass = self.pass_after(now);
         for node in 0..self.nodes.len() {
             if self.nodes[node].up && self.nodes[node].ready_overdue {
-                self.mark_ready(node);
+                self.kubelet_posts_ready(node, now);
+            }
+            let state = &self.nodes[node];
+            if state.condition_ready && !state.ready && state.seen_ready_ev.is_none() {
+                // Its Ready pass came while nothing could be written.
+                self.nodes[node].seen_ready_ev = Some(self.queue.schedule(next_pass, Event::NodeSeenReady { node }));
             }
         }
         for node in 0..self.nodes.len() {
@@ -108,7 +123,7 @@ impl Sim<'_, '_> {
                 continue;
             }
             if std::mem::take(&mut self.nodes[node].notready_overdue) {
-                self.mark_not_ready(node, now);
+                self.nodes[node].notready_ev = Some(self.queue.schedule(next_pass, Event::NodeNotReady { node }));
             }
             if std::mem::take(&mut self.nodes[node].evict_overdue) {
                 self.evict_pods(node, now);
@@ -117,12 +132,14 @@ impl Sim<'_, '_> {
                 self.out_of_service(node, now);
             }
         }
-        self.process_taints(now);
         for pod in 0..self.pods.len() {
-            if self.pods[pod].phase == Phase::AwaitingApi {
-                self.become_running(pod, now);
+            match (self.pods[pod].phase, self.pods[pod].node) {
+                (Phase::AwaitingApi, _) => self.become_running(pod, now),
+                (Phase::AwaitingApiStart, Some(node)) => self.start_bound_pod(pod, node, now),
+                _ => {}
             }
         }
+        self.zone_states(now);
         for app in 0..self.apps.len() {
             self.refresh_app(app, now);
         }
@@ -237,19 +254,25 @@ impl Sim<'_, '_> {
         self.container_fault(pod, false, now);
     }
 
-    /// CrashLoopBackOff: the delay starts at `backoff_initial` and doubles
-    /// up to `backoff_max`, and starts over once the container ran cleanly
-    /// for `backoff_reset`.
+    /// CrashLoopBackOff as the kubelet keeps it (`doBackOff` in
+    /// `pkg/kubelet/kuberuntime`, `flowcontrol.Backoff`): a container with no
+    /// back-off entry, or whose entry expired (its crash came more than
+    /// `backoff_reset` after its last restart), restarts at once and gets an
+    /// entry of `backoff_initial`; otherwise it waits out the entry, which
+    /// then doubles up to `backoff_max`. Restart delays: 0, 10 s, 20 s, ...
     fn restart_after_backoff(&mut self, pod: PodId, now: Millis) {
         let kube = &self.sc.kube;
         let p = &mut self.pods[pod];
-        p.backoff_ms = if p.backoff_ms == 0 || now.saturating_sub(p.started_at) >= kube.backoff_reset_ms {
-            kube.backoff_initial_ms
+        let expired = p.backoff_ms == 0 || now.saturating_sub(p.started_at) > kube.backoff_reset_ms;
+        let delay = if expired {
+            p.backoff_ms = kube.backoff_initial_ms;
+            0
         } else {
-            (p.backoff_ms * 2).min(kube.backoff_max_ms)
+            let wait = p.backoff_ms;
+            p.backoff_ms = (p.backoff_ms * 2).min(kube.backoff_max_ms);
+            wait
         };
         p.phase = Phase::BackOff;
-        let delay = p.backoff_ms;
         self.pods[pod].ready_ev = Some(self.queue.schedule(now.saturating_add(delay), Event::ContainerRestart { pod }));
         self.note(now, "back-off", self.pods[pod].node, Some(pod), format!("restart in {delay} ms"));
     }

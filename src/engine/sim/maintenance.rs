@@ -54,7 +54,7 @@ impl Sim<'_, '_> {
         self.maint =
             super::maintenance::MaintState { node: Some(node), step: Step::Draining, since_ms: now, poll_ev: None };
         self.nodes[node].cordoned = true;
-        self.change_load(node, |l| l.schedulable = false);
+        self.refresh_schedulable(node);
         self.note(now, "cordon", Some(node), None, String::new());
         self.drain_step(now);
     }
@@ -77,6 +77,7 @@ impl Sim<'_, '_> {
         if !self.nodes[node].up {
             // It failed meanwhile: nothing left to plan on it this round.
             self.nodes[node].cordoned = false;
+            self.refresh_schedulable(node);
             self.begin_node(node + 1, now);
             return;
         }
@@ -109,9 +110,7 @@ impl Sim<'_, '_> {
                 "a disruption budget blocks the drain: node skipped".into(),
             );
             self.nodes[node].cordoned = false;
-            if self.nodes[node].ready {
-                self.change_load(node, |l| l.schedulable = true);
-            }
+            self.refresh_schedulable(node);
             self.begin_node(node + 1, now);
         } else {
             self.maint.poll_ev = Some(self.queue.schedule(now + DRAIN_RETRY_MS, Event::MaintenancePoll));
@@ -121,6 +120,7 @@ impl Sim<'_, '_> {
     pub(super) fn maintenance_end(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].in_maintenance = false;
         self.nodes[node].cordoned = false;
+        self.refresh_schedulable(node);
         if self.nodes[node].self_up && self.nodes[node].domains_down == 0 {
             self.came_up(node, now);
         }

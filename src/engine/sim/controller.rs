@@ -1,0 +1,412 @@
+//! The Kubernetes node lifecycle controller (domain.md section 1), as
+//! `pkg/controller/nodelifecycle/node_lifecycle_controller.go` runs it:
+//!
+//! 1. Monitor passes every `node-monitor-period` (a phase per replication).
+//!    A pass records a lease renewal it sees (`probeTimestamp`, the pass's
+//!    own time) and marks a node Ready=Unknown at the first pass strictly
+//!    after `probeTimestamp + grace period` (`tryUpdateNodeHealth`).
+//! 2. The Unknown mark brings the `unreachable:NoSchedule` taint at once
+//!    (`doNoScheduleTaintingPass`, driven by the node update): from then on
+//!    the scheduler leaves the node alone. Until then a crashed node is as
+//!    schedulable as any other.
+//! 3. The next pass, which observes the condition Unknown, puts the node in
+//!    its zone's taint queue (`processTaintBaseEviction`,
+//!    `markNodeForTainting`).
+//! 4. At the end of every pass the zones' states are computed
+//!    (`ComputeZoneState`) and a zone that changed state gets the rate
+//!    limiter of its new state (`handleDisruption`, `setLimiterInZone`,
+//!    `SwapLimiter`); with every zone fully disrupted, all NoExecute taints
+//!    are lifted and evictions stop.
+//! 5. The taint loop takes nodes off the queue as the zone's token bucket
+//!    (burst 1) allows (`doNoExecuteTaintingPass`, `RateLimitedTimedQueue.Try`);
+//!    a node whose Ready condition is True again spends its token and is not
+//!    tainted. A taint schedules the node's pods' eviction after the
+//!    toleration (the taint eviction controller).
+//! 6. A returning kubelet posts Ready at once (the NoSchedule taint goes);
+//!    the next pass sees it Ready (`markNodeAsReachable`): its NoExecute
+//!    taint and pending evictions go and it counts as Ready in its zone.
+//!
+//! Without an etcd quorum no write happens; the controller's marks wait for
+//! `catch_up` (lifecycle.rs). The 100 ms period of the taint loop
+//! (`NodeEvictionPeriod`) is treated as continuous.
+
+use super::{Event, Millis, NodeId, Sim};
+use crate::time::format_duration;
+use rand::Rng;
+use std::collections::VecDeque;
+
+/// The node lifecycle controller's view of one zone.
+pub struct Zone {
+    pub size: usize,
+    /// Nodes whose Ready condition the controller has last seen not True.
+    pub not_ready: usize,
+    pub queue: VecDeque<NodeId>,
+    pub limiter: Limiter,
+    pub health: ZoneHealth,
+    /// The pending `TaintPass` and its time.
+    pub pass_ev: Option<(super::EventId, Millis)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneHealth {
+    Normal,
+    PartialDisruption,
+    FullDisruption,
+}
+
+/// `ComputeZoneState`: a zone with no Ready node is fully disrupted; one with
+/// more than two NotReady nodes and at least `threshold` of them NotReady
+/// (compared in `float32`, as upstream) is partially disrupted.
+pub fn compute_zone_state(ready: usize, not_ready: usize, threshold: f64) -> ZoneHealth {
+    if ready == 0 && not_ready > 0 {
+        ZoneHealth::FullDisruption
+    } else if not_ready > 2 && not_ready as f32 / (not_ready + ready) as f32 >= threshold as f32 {
+        ZoneHealth::PartialDisruption
+    } else {
+        ZoneHealth::Normal
+    }
+}
+
+/// A zone's eviction rate limiter: `flowcontrol.NewTokenBucketRateLimiter`
+/// with burst 1 (`EvictionRateLimiterBurst`), or for a rate of zero the
+/// `fakeNeverRateLimiter`, which never accepts and reports 1 QPS.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limiter {
+    /// Nodes per second, as the controller's `float32`; 0 never accepts.
+    qps: f32,
+    /// When the bucket holds its token (it starts full).
+    token_at_ms: Millis,
+}
+
+impl Limiter {
+    pub fn new(qps: f64, now: Millis) -> Limiter {
+        Limiter { qps: qps as f32, token_at_ms: now }
+    }
+
+    /// `QPS()`: the never-limiter reports 1.
+    pub fn reported_qps(&self) -> f32 {
+        if self.qps > 0.0 { self.qps } else { 1.0 }
+    }
+
+    /// The wait for the next token after one is taken.
+    fn interval_ms(&self) -> Millis {
+        (1000.0 / f64::from(self.qps)).ceil() as Millis
+    }
+
+    /// `TryAccept`: takes the token if the bucket has it.
+    pub fn try_accept(&mut self, now: Millis) -> bool {
+        if self.qps > 0.0 && now >= self.token_at_ms {
+            self.token_at_ms = now.saturating_add(self.interval_ms());
+            true
+        } else {
+            false
+        }
+    }
+
+    /// When the bucket has a token, if it ever will.
+    pub fn next_token_ms(&self) -> Option<Millis> {
+        (self.qps > 0.0).then_some(self.token_at_ms)
+    }
+
+    /// `SwapLimiter`: nothing if the new rate equals the reported one;
+    /// otherwise a new bucket, full unless the old one had no token, in
+    /// which case its token is taken at once.
+    pub fn swap(&mut self, qps: f64, now: Millis) {
+        let qps = qps as f32;
+        if self.reported_qps() == qps {
+            return;
+        }
+        if qps <= 0.0 {
+            *self = Limiter { qps: 0.0, token_at_ms: now };
+            return;
+        }
+        let mut new = Limiter { qps, token_at_ms: now };
+        if !self.try_accept(now) {
+            new.try_accept(now);
+        }
+        *self = new;
+    }
+}
+
+impl Sim<'_, '_> {
+    /// The first monitor pass at or after `t`.
+    fn pass_at_or_after(&self, t: Millis) -> Millis {
+        let period = self.sc.kube.node_monitor_period_ms;
+        if period == 0 {
+            return t;
+        }
+        if t <= self.monitor_phase_ms {
+            return self.monitor_phase_ms;
+        }
+        let k = (t - self.monitor_phase_ms).div_ceil(period);
+        self.monitor_phase_ms + k * period
+    }
+
+    /// The first monitor pass strictly after `t` (at `t` with passes at
+    /// every instant).
+    pub(super) fn pass_after(&self, t: Millis) -> Millis {
+        if self.sc.kube.node_monitor_period_ms == 0 { t } else { self.pass_at_or_after(t + 1) }
+    }
+
+    /// The node stopped: the controller marks it Unknown at the first pass
+    /// strictly after the one that saw its last lease renewal plus the grace
+    /// period. The last renewal was up to one renewal interval before the
+    /// crash, and not before the kubelet last started.
+    pub(super) fn schedule_not_ready(&mut self, node: NodeId, now: Millis) {
+        let kube = &self.sc.kube;
+        let lease_offset = if kube.lease_renew_interval_ms > 0 {
+            self.lease_rng[node].random_range(0..kube.lease_renew_interval_ms)
+        } else {
+            0
+        };
+        if !self.nodes[node].condition_ready {
+            // Still Unknown from an earlier outage: nothing to mark.
+            return;
+        }
+        let renewed = now.saturating_sub(lease_offset).max(self.nodes[node].up_since_ms);
+        let probe = self.pass_at_or_after(renewed);
+        let at = if kube.node_monitor_period_ms == 0 {
+            probe + kube.node_monitor_grace_period_ms
+        } else {
+            self.pass_after(probe + kube.node_monitor_grace_period_ms)
+        };
+        let at = at.max(now);
+        self.nodes[node].notready_ev = Some(self.queue.schedule(at, Event::NodeNotReady { node }));
+    }
+
+    /// The pass that finds the grace period run out: Ready=Unknown, and the
+    /// NoSchedule taint with it. The node is queued for the NoExecute taint
+    /// at the next pass.
+    pub(super) fn mark_not_ready(&mut self, node: NodeId, now: Millis) {
+        self.nodes[node].notready_ev = None;
+        if self.nodes[node].up {
+            return;
+        }
+        if !self.quorum() {
+            // No write reaches etcd: the node is not marked until quorum.
+            self.nodes[node].notready_overdue = true;
+            self.note(now, "deferred", Some(node), None, "NotReady mark waits for quorum".into());
+            return;
+        }
+        if let Some(d) = self.sc.kube.out_of_service_after.sample(&mut self.oos_rng[node]) {
+            self.nodes[node].oos_ev = Some(self.queue.schedule(now.saturating_add(d), Event::OutOfService { node }));
+        }
+        self.nodes[node].condition_ready = false;
+        self.refresh_schedulable(node);
+        self.set_ready(node, false);
+        let next = self.pass_after(now);
+        self.queue.schedule(next, Event::TaintQueue { node });
+    }
+
+    /// `markNodeForTainting`: the pass observes the node Unknown and queues
+    /// it, unless its kubelet has posted Ready meanwhile.
+    pub(super) fn queue_for_taint(&mut self, node: NodeId, now: Millis) {
+        let state = &self.nodes[node];
+        if state.condition_ready || state.tainted || state.queued {
+            return;
+        }
+        self.nodes[node].queued = true;
+        let zone = self.sc.nodes[node].zone;
+        self.zones[zone].queue.push_back(node);
+        self.end_pass_at(now);
+    }
+
+    /// Schedules the end of the monitor pass running now (once per instant):
+    /// zone states, then the taint loop's next tick, which sees the limiters
+    /// the pass has just swapped (the 100 ms tick is treated as the instant
+    /// after the pass).
+    fn end_pass_at(&mut self, now: Millis) {
+        if self.zone_states_ev.is_none() {
+            self.zone_states_ev = Some(self.queue.schedule(now, Event::ZoneStates));
+        }
+    }
+
+    /// The kubelet of a returned node posts Ready (it needs the API): the
+    /// NoSchedule taint goes at once; the controller sees the node Ready at
+    /// its next pass.
+    pub(super) fn kubelet_posts_ready(&mut self, node: NodeId, now: Millis) {
+        self.nodes[node].ready_overdue = false;
+        if self.nodes[node].condition_ready {
+            return;
+        }
+        self.nodes[node].condition_ready = true;
+        self.refresh_schedulable(node);
+        if self.nodes[node].seen_ready_ev.is_none() {
+            let at = self.pass_after(now);
+            self.nodes[node].seen_ready_ev = Some(self.queue.schedule(at, Event::NodeSeenReady { node }));
+        }
+    }
+
+    /// `markNodeAsReachable` at the pass that observes Ready=True.
+    pub(super) fn seen_ready(&mut self, node: NodeId) {
+        self.nodes[node].seen_ready_ev = None;
+        if !self.nodes[node].condition_ready || self.nodes[node].ready {
+            return;
+        }
+        if !self.quorum() {
+            // catch_up schedules the pass again.
+            return;
+        }
+        self.untaint(node);
+        self.nodes[node].queued = false;
+        self.nodes[node].evict_overdue = false;
+        self.set_ready(node, true);
+    }
+
+    /// The node controller's Ready view changes the zone's count; the pass
+    /// ends with the zone states (one `ZoneStates` per instant).
+    pub(super) fn set_ready(&mut self, node: NodeId, ready: bool) {
+        if self.nodes[node].ready == ready {
+            return;
+        }
+        self.nodes[node].ready = ready;
+        let zone = &mut self.zones[self.sc.nodes[node].zone];
+        if ready {
+            zone.not_ready -= 1;
+        } else {
+            zone.not_ready += 1;
+        }
+        self.end_pass_at(self.queue.now());
+    }
+
+    /// The scheduler may use the node while its Ready condition carries no
+    /// NoSchedule taint and it is not cordoned.
+    pub(super) fn refresh_schedulable(&mut self, node: NodeId) {
+        let schedulable = self.nodes[node].condition_ready && !self.nodes[node].cordoned;
+        if self.load[node].schedulable != schedulable {
+            self.change_load(node, |l| l.schedulable = schedulable);
+        }
+    }
+
+    /// Nodes tainted per second in a zone of this state (`setLimiterInZone`):
+    /// the primary rate when Normal or fully disrupted (`HealthyQPSFunc`),
+    /// and when partially disrupted the secondary rate above
+    /// `large_cluster_size_threshold` nodes, else none (`ReducedQPSFunc`).
+    fn zone_rate(&self, size: usize, health: ZoneHealth) -> f64 {
+        let kube = &self.sc.kube;
+        match health {
+            ZoneHealth::Normal | ZoneHealth::FullDisruption => kube.eviction_rate_per_s,
+            ZoneHealth::PartialDisruption if size as u64 > u64::from(kube.large_cluster_size_threshold) => {
+                kube.secondary_eviction_rate_per_s
+            }
+            ZoneHealth::PartialDisruption => 0.0,
+        }
+    }
+
+    fn all_fully_disrupted<'z>(states: impl Iterator<Item = (&'z Zone, ZoneHealth)>) -> bool {
+        let mut any = false;
+        for (zone, health) in states {
+            if zone.size > 0 {
+                any = true;
+                if health != ZoneHealth::FullDisruption {
+                    return false;
+                }
+            }
+        }
+        any
+    }
+
+    /// `handleDisruption` at the end of a pass.
+    pub(super) fn zone_states(&mut self, now: Millis) {
+        self.zone_states_ev = None;
+        if !self.quorum() {
+            return;
+        }
+        let threshold = self.sc.kube.unhealthy_zone_threshold;
+        let new: Vec<ZoneHealth> =
+            self.zones.iter().map(|z| compute_zone_state(z.size - z.not_ready, z.not_ready, threshold)).collect();
+        let all_were = Self::all_fully_disrupted(self.zones.iter().map(|z| (z, z.health)));
+        let all_are = Self::all_fully_disrupted(self.zones.iter().zip(new.iter().copied()));
+        if all_are && !all_were {
+            // "Controller detected that all Nodes are not-Ready": every
+            // NoExecute taint is lifted and every limiter stopped.
+            self.note(now, "all-zones-disrupted", None, None, "evictions stopped".into());
+            for node in 0..self.nodes.len() {
+                if self.nodes[node].tainted {
+                    self.untaint(node);
+                    if !self.nodes[node].condition_ready && !self.nodes[node].queued {
+                        // The next pass queues it again; it waits there.
+                        self.nodes[node].queued = true;
+                        self.zones[self.sc.nodes[node].zone].queue.push_back(node);
+                    }
+                }
+            }
+            for zone in &mut self.zones {
+                zone.limiter.swap(0.0, now);
+                zone.health = ZoneHealth::FullDisruption;
+            }
+        } else if !all_are {
+            if all_were {
+                self.note(now, "zones-recovered", None, None, "evictions resume".into());
+            }
+            for (z, &health) in new.iter().enumerate() {
+                // Leaving the all-disrupted mode resets every zone's limiter.
+                if all_were || self.zones[z].health != health {
+                    let rate = self.zone_rate(self.zones[z].size, health);
+                    let before = self.zones[z].limiter;
+                    self.zones[z].limiter.swap(rate, now);
+                    if before != self.zones[z].limiter {
+                        self.note(now, "rate-limiter", None, None, format!("zone {z}: {} nodes/s", rate));
+                    }
+                    self.zones[z].health = health;
+                }
+            }
+        }
+        self.process_taints(now);
+    }
+
+    /// The taint loop: in each zone, while the limiter gives a token, the
+    /// node at the head of the queue is tainted (or, if Ready again,
+    /// dropped: its token is spent all the same). A zone that still has a
+    /// queue retries when its limiter next has a token.
+    pub(super) fn process_taints(&mut self, now: Millis) {
+        if !self.quorum() {
+            return;
+        }
+        for zone in 0..self.zones.len() {
+            while let Some(&node) = self.zones[zone].queue.front() {
+                if !self.nodes[node].queued {
+                    self.zones[zone].queue.pop_front();
+                    continue;
+                }
+                if !self.zones[zone].limiter.try_accept(now) {
+                    // Retry at the next token; a swapped limiter may have
+                    // moved it either way.
+                    let next = self.zones[zone].limiter.next_token_ms();
+                    match (self.zones[zone].pass_ev, next) {
+                        (Some((_, at)), Some(next)) if at == next => {}
+                        (pending, next) => {
+                            if let Some((ev, _)) = pending {
+                                self.queue.cancel(ev);
+                            }
+                            self.zones[zone].pass_ev =
+                                next.map(|at| (self.queue.schedule(at, Event::TaintPass { zone }), at));
+                        }
+                    }
+                    break;
+                }
+                self.zones[zone].queue.pop_front();
+                self.nodes[node].queued = false;
+                if self.nodes[node].condition_ready {
+                    self.note(now, "taint-skipped", Some(node), None, "Ready again: token spent".into());
+                } else {
+                    self.taint(node, now);
+                }
+            }
+        }
+    }
+
+    fn taint(&mut self, node: NodeId, now: Millis) {
+        self.nodes[node].tainted = true;
+        let at = now + self.sc.kube.eviction_toleration_ms;
+        self.nodes[node].evict_ev = Some(self.queue.schedule(at, Event::EvictPods { node }));
+        self.note(now, "taint", Some(node), None, format!("pods evicted at {}", format_duration(at)));
+    }
+
+    pub(super) fn untaint(&mut self, node: NodeId) {
+        self.nodes[node].tainted = false;
+        if let Some(ev) = self.nodes[node].evict_ev.take() {
+            self.queue.cancel(ev);
+        }
+    }
+}
