@@ -6,6 +6,7 @@ mod common;
 mod engine_props;
 mod failover;
 mod limits;
+mod node_controller;
 mod operations;
 mod outputs;
 mod physics;

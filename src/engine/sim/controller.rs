@@ -72,25 +72,27 @@ pub fn compute_zone_state(ready: usize, not_ready: usize, threshold: f64) -> Zon
 /// `fakeNeverRateLimiter`, which never accepts and reports 1 QPS.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limiter {
-    /// Nodes per second, as the controller's `float32`; 0 never accepts.
-    qps: f32,
+    /// Nodes per second; 0 never accepts.
+    qps: f64,
     /// When the bucket holds its token (it starts full).
     token_at_ms: Millis,
 }
 
 impl Limiter {
     pub fn new(qps: f64, now: Millis) -> Limiter {
-        Limiter { qps: qps as f32, token_at_ms: now }
+        Limiter { qps, token_at_ms: now }
     }
 
-    /// `QPS()`: the never-limiter reports 1.
+    /// `QPS()`, in the controller's `float32`: the never-limiter reports 1.
     pub fn reported_qps(&self) -> f32 {
-        if self.qps > 0.0 { self.qps } else { 1.0 }
+        if self.qps > 0.0 { self.qps as f32 } else { 1.0 }
     }
 
-    /// The wait for the next token after one is taken.
+    /// The wait for the next token after one is taken, in whole
+    /// milliseconds (from the scenario's rate, not its `float32` rounding,
+    /// which would put 0.01/s at 100.000002 s).
     fn interval_ms(&self) -> Millis {
-        (1000.0 / f64::from(self.qps)).ceil() as Millis
+        (1000.0 / self.qps).ceil() as Millis
     }
 
     /// `TryAccept`: takes the token if the bucket has it.
@@ -108,12 +110,11 @@ impl Limiter {
         (self.qps > 0.0).then_some(self.token_at_ms)
     }
 
-    /// `SwapLimiter`: nothing if the new rate equals the reported one;
-    /// otherwise a new bucket, full unless the old one had no token, in
-    /// which case its token is taken at once.
+    /// `SwapLimiter`: nothing if the new rate equals the reported one (in
+    /// `float32`); otherwise a new bucket, full unless the old one had no
+    /// token, in which case its token is taken at once.
     pub fn swap(&mut self, qps: f64, now: Millis) {
-        let qps = qps as f32;
-        if self.reported_qps() == qps {
+        if self.reported_qps() == qps as f32 {
             return;
         }
         if qps <= 0.0 {
@@ -407,6 +408,88 @@ impl Sim<'_, '_> {
         self.nodes[node].tainted = false;
         if let Some(ev) = self.nodes[node].evict_ev.take() {
             self.queue.cancel(ev);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Limiter, ZoneHealth, compute_zone_state};
+    use ZoneHealth::{FullDisruption as Full, Normal, PartialDisruption as Partial};
+
+    /// The zones of `TestMonitorNodeHealth` in
+    /// `pkg/controller/nodelifecycle/node_lifecycle_controller_test.go`, as
+    /// (Ready, not Ready) counts before and after its second pass, with the
+    /// default `--unhealthy-zone-threshold` 0.55. A node without a Ready
+    /// condition counts as not Ready.
+    #[test]
+    fn compute_zone_state_follows_the_upstream_cases() {
+        let cases: &[(&str, (usize, usize), ZoneHealth)] = &[
+            ("No Disruption: Node created recently without failure domain labels", (1, 0), Normal),
+            ("No Disruption: Initially both zones down, one comes back (z1)", (0, 1), Full),
+            ("No Disruption: Initially both zones down, one comes back (z2 after)", (1, 0), Normal),
+            ("Partial Disruption: Nodes created recently without status conditions (before)", (0, 4), Full),
+            ("Partial Disruption: Nodes created recently without status conditions (after)", (1, 3), Partial),
+            ("Partial Disruption: one Node failed ... exceed the configured threshold (before)", (3, 2), Normal),
+            ("Partial Disruption: one Node failed ... exceed the configured threshold (after)", (2, 3), Partial),
+            ("Full Disruption: ... the last healthy Node has failed (before)", (1, 2), Normal),
+            ("Full Disruption: ... the last healthy Node has failed (after)", (0, 3), Full),
+            ("Full Disruption: all the Nodes in one zone are down (z1)", (0, 1), Full),
+            ("Full Disruption: all the Nodes in one zone are down (z2)", (1, 0), Normal),
+            ("Full Disruption: Ready condition removed from the Node (after)", (0, 1), Full),
+            // Boundaries of the rule: more than 2 NotReady, and the float32
+            // fraction at least the threshold.
+            ("two NotReady are never partial", (0, 2), Full),
+            ("two NotReady of three", (1, 2), Normal),
+            ("11 of 20 is exactly 0.55", (9, 11), Partial),
+            ("10 of 20", (10, 10), Normal),
+            ("an empty zone", (0, 0), Normal),
+        ];
+        for (name, (ready, not_ready), expected) in cases {
+            assert_eq!(compute_zone_state(*ready, *not_ready, 0.55), *expected, "{name}");
+        }
+    }
+
+    /// `TestSwapLimiter` in `scheduler/rate_limited_queue_test.go`, and the
+    /// bucket semantics of `SwapLimiter`: a swap to rate 0 gives the
+    /// never-limiter, which reports 1 QPS; a swap to the reported rate keeps
+    /// the limiter as it is; otherwise the new bucket (burst 1) is full unless
+    /// the old one could not give a token.
+    #[test]
+    fn swap_limiter_follows_the_upstream_semantics() {
+        // TestSwapLimiter: QPS 1 -> swap(0) reports 1 -> swap(5.5) reports
+        // 5.5 -> swap(5.5) is the same limiter.
+        let mut limiter = Limiter::new(1.0, 0);
+        assert_eq!(limiter.reported_qps(), 1.0);
+        limiter.swap(0.0, 0);
+        assert_eq!(limiter.reported_qps(), 1.0);
+        assert!(!limiter.try_accept(1_000_000), "the never-limiter never accepts");
+        limiter.swap(5.5, 10);
+        assert_eq!(limiter.reported_qps(), 5.5);
+        let before = limiter;
+        limiter.swap(5.5, 20);
+        assert_eq!(limiter, before, "same QPS: no swap");
+
+        // (rate before, token there at the swap?, rate after) -> the first
+        // token after a swap at t = 1000 s.
+        let t = 1_000_000;
+        let cases: &[(&str, f64, bool, f64, Option<u64>)] = &[
+            ("full bucket: the new one is full", 0.1, true, 0.01, Some(t)),
+            ("empty bucket: the new one is drained", 0.1, false, 0.01, Some(t + 100_000)),
+            ("back to the primary rate from an empty bucket", 0.01, false, 0.1, Some(t + 10_000)),
+            ("leaving rate 0: the never-limiter refuses, so drained", 0.0, false, 0.1, Some(t + 10_000)),
+            ("to rate 0", 0.1, true, 0.0, None),
+            ("never-limiter to exactly 1/s: QPS() is 1, no swap", 0.0, false, 1.0, None),
+            ("same rate: kept, token and all", 0.1, false, 0.1, Some(t + 5_000)),
+        ];
+        for (name, before, full, after, first) in cases {
+            let mut limiter = Limiter::new(*before, 0);
+            if *before > 0.0 && !full {
+                // Take the token 5 s before the swap.
+                assert!(limiter.try_accept(t - 5_000));
+            }
+            limiter.swap(*after, t);
+            assert_eq!(limiter.next_token_ms(), *first, "{name}");
         }
     }
 }
