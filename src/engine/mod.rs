@@ -19,4 +19,4 @@ mod sim;
 
 pub use event::{Event, PodId};
 pub use queue::{EventId, EventQueue};
-pub use sim::{simulate, unplaced_at_start};
+pub use sim::{gluster_serves, simulate, unplaced_at_start};
