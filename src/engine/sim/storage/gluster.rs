@@ -195,18 +195,20 @@ impl Sim<'_, '_> {
     /// Books the writes since the last change: while the volume took them,
     /// each brick away lacks them and each brick up holds them.
     fn settle(&mut self, v: VolumeId, now: Millis) {
-        let write_rate = self.params(v).write_rate;
+        let Params { write_rate, arbiter, .. } = self.params(v);
         let g = self.gluster(v);
         let dt = now - g.settled_ms;
         g.settled_ms = now;
         if !g.writable || dt == 0 || write_rate <= 0.0 {
             return;
         }
+        let data = g.bricks.len() - usize::from(arbiter);
         let away: u128 = (0..g.bricks.len()).filter(|&b| !g.bricks[b].up).map(bit).sum();
-        for brick in &mut g.bricks {
+        for (b, brick) in g.bricks.iter_mut().enumerate() {
             if brick.up {
                 brick.blames |= away;
-            } else {
+            } else if b < data {
+                // The arbiter owes metadata only: its heal is taken as instant.
                 brick.debt_bytes += dt as f64 / 1000.0 * write_rate;
             }
         }
