@@ -108,6 +108,10 @@ pub struct VolumeOutcome {
     pub reduced_redundancy_ms: Millis,
     pub data_loss_incidents: u32,
     pub data_loss_ms: Millis,
+    /// Gluster split-brains: two data bricks back together that each took
+    /// writes the other lacks. Files that need a manual heal (data at
+    /// risk), not downtime.
+    pub split_brain_incidents: u32,
 }
 
 /// Everything one replication under one strategy measured, apps in scenario

@@ -298,6 +298,11 @@ pub enum Backend {
         write_rate_bytes_per_s: f64,
         size_bytes: u64,
         ping_timeout_ms: Millis,
+        /// Client quorum (`cluster.quorum-type`, `cluster.quorum-count`).
+        quorum: GlusterQuorum,
+        /// The posix health check's period (`storage.health-check-interval`);
+        /// 0 disables it, as upstream.
+        health_check_interval_ms: Millis,
     },
     /// An attachable ReadWriteOnce block volume (iSCSI, Ceph RBD, Longhorn).
     Block {
@@ -305,6 +310,36 @@ pub enum Backend {
         /// pod's deletion; `None` waits until the old node returns.
         force_detach_ms: Option<Millis>,
     },
+}
+
+/// Gluster client quorum: how many bricks (the arbiter included) must be
+/// up for writes (afr-common.c `afr_has_quorum`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlusterQuorum {
+    /// More than half of the bricks, or exactly half including the first.
+    Auto,
+    /// No client quorum: any brick up takes writes (split-brain possible).
+    None,
+    /// `quorum-type fixed` with this `quorum-count`, 1 to the brick count.
+    Fixed(u32),
+}
+
+impl GlusterQuorum {
+    /// Upstream's default by brick count (afr.c `fix_quorum_options`):
+    /// `auto` for more than two bricks, `none` for two or fewer.
+    pub fn default_for(bricks: u32) -> GlusterQuorum {
+        if bricks > 2 { GlusterQuorum::Auto } else { GlusterQuorum::None }
+    }
+
+    /// Whether the bricks `up` (first brick first) make quorum.
+    pub fn met(self, up: &[bool]) -> bool {
+        let count = up.iter().filter(|&&u| u).count();
+        match self {
+            GlusterQuorum::Auto => count * 2 > up.len() || (count * 2 == up.len() && up.first() == Some(&true)),
+            GlusterQuorum::None => true,
+            GlusterQuorum::Fixed(n) => count >= n as usize,
+        }
+    }
 }
 
 impl Backend {

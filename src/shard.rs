@@ -289,6 +289,7 @@ impl ShardReader {
                     reduced_redundancy_ms: millis(&path, &row[5])?,
                     data_loss_incidents: count(&path, &row[6])?,
                     data_loss_ms: millis(&path, &row[7])?,
+                    split_brain_incidents: count(&path, &row[8])?,
                 };
             }
             if seen.iter().any(|&s| !s) {

@@ -70,6 +70,9 @@ pub struct VolumeRow {
     pub reduced_redundancy_h_per_year: f64,
     pub data_loss_incidents_per_year: f64,
     pub data_loss_min_per_year: f64,
+    /// Gluster split-brains per year: files needing a manual heal (data at
+    /// risk), not downtime.
+    pub split_brain_incidents_per_year: f64,
 }
 
 /// The class rows (classes with apps only, then `all`) and the app rows of
@@ -110,6 +113,7 @@ struct VolumeSums {
     reduced_redundancy_ms: f64,
     loss_incidents: f64,
     loss_ms: f64,
+    split_brains: f64,
 }
 
 /// The summary, built one replication at a time in replication order
@@ -158,6 +162,7 @@ impl Accumulator {
                 sums.reduced_redundancy_ms += volume.reduced_redundancy_ms as f64;
                 sums.loss_incidents += f64::from(volume.data_loss_incidents);
                 sums.loss_ms += volume.data_loss_ms as f64;
+                sums.split_brains += f64::from(volume.split_brain_incidents);
             }
         }
         self.replications += 1;
@@ -212,6 +217,7 @@ impl Accumulator {
             reduced_redundancy_h_per_year: sums.reduced_redundancy_ms / crate::time::MS_PER_H as f64 / reps / years,
             data_loss_incidents_per_year: sums.loss_incidents / reps / years,
             data_loss_min_per_year: sums.loss_ms / MS_PER_MIN as f64 / reps / years,
+            split_brain_incidents_per_year: sums.split_brains / reps / years,
         }
     }
 

@@ -73,6 +73,12 @@ pub enum Event {
         volume: VolumeId,
         brick: usize,
     },
+    /// The posix health check of a Gluster brick whose pool was lost while
+    /// its server is up.
+    HealthCheck {
+        volume: VolumeId,
+        brick: usize,
+    },
     /// A Gluster volume's client I/O stall (ping timeout) is over.
     StallEnd {
         volume: VolumeId,
@@ -141,6 +147,7 @@ impl Event {
             Event::PoolRestored { .. } => "pool-restored",
             Event::FailoverDone { .. } => "failover-done",
             Event::HealDone { .. } => "heal-done",
+            Event::HealthCheck { .. } => "health-check",
             Event::StallEnd { .. } => "stall-end",
             Event::Detach { .. } => "detach",
             Event::DomainFail { .. } => "domain-fail",

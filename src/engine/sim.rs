@@ -6,6 +6,7 @@ mod controller;
 mod lifecycle;
 mod maintenance;
 mod storage;
+pub use storage::gluster_serves;
 
 use super::event::{Event, PodId};
 use super::queue::{EventId, EventQueue};
@@ -412,6 +413,7 @@ impl<'a, 't> Sim<'a, 't> {
             Event::PoolRestored { node } => self.pool_restored(node, now),
             Event::FailoverDone { volume } => self.failover_done(volume, now),
             Event::HealDone { volume, brick } => self.heal_done(volume, brick, now),
+            Event::HealthCheck { volume, brick } => self.health_check(volume, brick, now),
             Event::StallEnd { volume } => {
                 self.stall_ended(volume);
                 self.refresh_volume(volume, now);

@@ -112,6 +112,7 @@ pub fn volumes_csv(summary: &Summary) -> Result<Vec<u8>, Error> {
         "reduced_redundancy_h_per_year",
         "data_loss_incidents_per_year",
         "data_loss_min_per_year",
+        "split_brain_incidents_per_year",
     ]);
     let rows = summary.volumes.iter().map(|v| {
         let ci = |f: fn((f64, f64)) -> f64| v.availability_ci.map_or(String::new(), |ci| fixed(f(ci), 9));
@@ -127,6 +128,7 @@ pub fn volumes_csv(summary: &Summary) -> Result<Vec<u8>, Error> {
             fixed(v.reduced_redundancy_h_per_year, 4),
             fixed(v.data_loss_incidents_per_year, 6),
             fixed(v.data_loss_min_per_year, 4),
+            fixed(v.split_brain_incidents_per_year, 6),
         ]
     });
     csv_bytes(&header, rows)
@@ -171,6 +173,7 @@ fn volume_replication_header() -> Vec<String> {
         "reduced_redundancy_s",
         "data_loss_incidents",
         "data_loss_s",
+        "split_brain_incidents",
     ])
 }
 
@@ -235,6 +238,7 @@ impl ReplicationRows {
                             &seconds(v.reduced_redundancy_ms),
                             &v.data_loss_incidents.to_string(),
                             &seconds(v.data_loss_ms),
+                            &v.split_brain_incidents.to_string(),
                         ])
                         .map_err(csv_error)?;
                 }
@@ -313,6 +317,7 @@ fn volume_json(v: &crate::summary::VolumeRow) -> Value {
         "reduced_redundancy_h_per_year": v.reduced_redundancy_h_per_year,
         "data_loss_incidents_per_year": v.data_loss_incidents_per_year,
         "data_loss_min_per_year": v.data_loss_min_per_year,
+        "split_brain_incidents_per_year": v.split_brain_incidents_per_year,
     })
 }
 

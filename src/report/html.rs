@@ -127,8 +127,15 @@ pub fn render(data: &ReportData, plots: &[(String, String)]) -> String {
                 "reduced_redundancy_h_per_year",
                 "data_loss_incidents_per_year",
                 "data_loss_min_per_year",
+                "split_brain_incidents_per_year",
             ],
         );
+        let backend = header.iter().position(|h| h == "backend");
+        if rows.iter().any(|r| backend.and_then(|i| r.get(i)).is_some_and(|b| b == "gluster")) {
+            out += "<p>A split-brain incident is two Gluster bricks back together that each took writes the \
+                other lacks: the files written on both sides need a manual heal. It is data at risk, not \
+                downtime: the volume keeps serving.</p>\n";
+        }
     }
     out += "</body>\n</html>\n";
     out

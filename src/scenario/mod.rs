@@ -15,8 +15,8 @@ pub mod raw;
 use crate::dist::Dist;
 use crate::error::InputError;
 use crate::model::{
-    AntiAffinity, App, Backend, Class, Domain, KUBE_VERSIONS, Kubernetes, Layout, Limits, Node, NodeId, Pool, Scenario,
-    ScriptedEvent, SpreadMode, Target, Volume, VolumeId, Workload,
+    AntiAffinity, App, Backend, Class, Domain, GlusterQuorum, KUBE_VERSIONS, Kubernetes, Layout, Limits, Node, NodeId,
+    Pool, Scenario, ScriptedEvent, SpreadMode, Target, Volume, VolumeId, Workload,
 };
 use crate::placement::Strategy;
 use crate::time::{MS_PER_YEAR, Millis, format_cpu, format_size};
@@ -50,6 +50,8 @@ pub const DEFAULT_REPLICATION_INTERVAL_MS: Millis = crate::time::MS_PER_H;
 pub const DEFAULT_ZFS_FAILOVER_MS: Millis = 5 * crate::time::MS_PER_MIN;
 /// Gluster `network.ping-timeout` default.
 pub const DEFAULT_PING_TIMEOUT_MS: Millis = 42_000;
+/// Gluster `storage.health-check-interval` default (posix.c option table).
+pub const DEFAULT_HEALTH_CHECK_INTERVAL_MS: Millis = 30_000;
 /// ASSUMPTION: one self-heal thread heals about 50 MiB/s; 2 MiB/s written;
 /// 100 GiB of data in a volume.
 pub const DEFAULT_HEAL_RATE_BYTES_PER_S: f64 = 50.0 * 1024.0 * 1024.0;
@@ -1007,7 +1009,17 @@ impl Validator<'_> {
             let allowed: &[&str] = match backend {
                 "zfs-local" => &["node"],
                 "zfs-replicated" => &["node", "replica_node", "interval", "failover"],
-                "gluster" => &["replicas", "arbiter", "bricks", "heal_rate", "write_rate", "size", "ping_timeout"],
+                "gluster" => &[
+                    "replicas",
+                    "arbiter",
+                    "bricks",
+                    "heal_rate",
+                    "write_rate",
+                    "size",
+                    "ping_timeout",
+                    "quorum",
+                    "health_check_interval",
+                ],
                 "block" => &["force_detach"],
                 _ => {
                     return Err(self.err(
@@ -1030,6 +1042,8 @@ impl Validator<'_> {
                 ("write_rate", v.write_rate.as_ref().map(Spanned::span)),
                 ("size", v.size.as_ref().map(Spanned::span)),
                 ("ping_timeout", v.ping_timeout.as_ref().map(Spanned::span)),
+                ("quorum", v.quorum.as_ref().map(Spanned::span)),
+                ("health_check_interval", v.health_check_interval.as_ref().map(Spanned::span)),
                 ("force_detach", v.force_detach.as_ref().map(Spanned::span)),
             ];
             if let Some((key, Some(span))) = present.iter().find(|(k, span)| span.is_some() && !allowed.contains(k)) {
@@ -1182,10 +1196,27 @@ impl Validator<'_> {
             Some(x) => x.get_ref().0,
             None => DEFAULT_WRITE_RATE_BYTES_PER_S,
         };
+        let quorum = self.gluster_quorum(v, name, bricks_total)?;
+        let health_check_interval_ms = match &v.health_check_interval {
+            Some(d) if d.get_ref().0 % 1000 != 0 => {
+                return Err(self.err(
+                    d.span(),
+                    "volumes.health_check_interval",
+                    "`health_check_interval` is whole seconds (storage.health-check-interval), or \"0s\" to disable the check",
+                ));
+            }
+            Some(d) => d.get_ref().0,
+            None => DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+        };
         if replicas == 2 && !arbiter {
-            self.warnings.push(format!(
-                "gluster volume `{name}` is replica 2 without an arbiter: it is not HA (client quorum needs the first brick, so losing that node stops the volume)"
-            ));
+            self.warnings.push(match quorum {
+                GlusterQuorum::None => format!(
+                    "gluster volume `{name}` is replica 2 without an arbiter and client quorum `none` (the upstream default for two bricks): it is not HA against split-brain (either brick alone takes writes, so files can need a manual heal)"
+                ),
+                _ => format!(
+                    "gluster volume `{name}` is replica 2 without an arbiter: it is not HA (client quorum needs the first brick, or both, so losing a node can stop the volume)"
+                ),
+            });
         }
         Ok(Backend::Gluster {
             replicas,
@@ -1195,7 +1226,43 @@ impl Validator<'_> {
             write_rate_bytes_per_s: write,
             size_bytes: v.size.as_ref().map_or(DEFAULT_GLUSTER_SIZE_BYTES, |s| s.get_ref().0),
             ping_timeout_ms: v.ping_timeout.as_ref().map_or(DEFAULT_PING_TIMEOUT_MS, |d| d.get_ref().0),
+            quorum,
+            health_check_interval_ms,
         })
+    }
+
+    /// `quorum`: `"auto"`, `"none"` or a count of bricks (`quorum-type
+    /// fixed` with `quorum-count`); by default upstream's choice for the
+    /// brick count, the arbiter counted (afr.c `fix_quorum_options`).
+    fn gluster_quorum(&self, v: &RawVolume, name: &str, bricks: u32) -> Result<GlusterQuorum, InputError> {
+        let Some(q) = &v.quorum else { return Ok(GlusterQuorum::default_for(bricks)) };
+        let key = "volumes.quorum";
+        match q.get_ref() {
+            raw::Quorum::Name(n) if n == "auto" => Ok(GlusterQuorum::Auto),
+            raw::Quorum::Name(n) if n == "none" => Ok(GlusterQuorum::None),
+            raw::Quorum::Name(n) if n == "fixed" => Err(self.err(
+                q.span(),
+                key,
+                format!(
+                    "write the count itself for a fixed quorum: `quorum = 2` (cluster.quorum-count), 1 to {bricks}"
+                ),
+            )),
+            raw::Quorum::Name(n) => Err(self.err(
+                q.span(),
+                key,
+                format!("unknown quorum `{n}` for volume `{name}`: use \"auto\", \"none\" or a number of bricks"),
+            )),
+            &raw::Quorum::Count(n) if n < 1 || n > i64::from(bricks) => Err(self.err(
+                q.span(),
+                key,
+                format!(
+                    "volume `{name}` has {bricks} bricks{}: a fixed quorum is 1 to {bricks} bricks, not {n}{}",
+                    if v.arbiter.as_ref().is_some_and(|a| *a.get_ref()) { " (the arbiter counted)" } else { "" },
+                    if n == 0 { " (for no quorum write \"none\")" } else { "" }
+                ),
+            )),
+            &raw::Quorum::Count(n) => Ok(GlusterQuorum::Fixed(n as u32)),
+        }
     }
 
     fn apps(

@@ -181,7 +181,36 @@ pub struct RawVolume {
     pub write_rate: Option<Spanned<Rate>>,
     pub size: Option<Spanned<Size>>,
     pub ping_timeout: Option<Spanned<Duration>>,
+    pub quorum: Option<Spanned<Quorum>>,
+    pub health_check_interval: Option<Spanned<Duration>>,
     pub force_detach: Option<Spanned<Dist>>,
+}
+
+/// A Gluster client quorum as written: a name (`"auto"`, `"none"`) or a
+/// brick count; validation checks which.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Quorum {
+    Name(String),
+    Count(i64),
+}
+
+impl<'de> Deserialize<'de> for Quorum {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Quorum;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"auto\", \"none\" or a number of bricks")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Quorum, E> {
+                Ok(Quorum::Name(s.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Quorum, E> {
+                Ok(Quorum::Count(n))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A data rate such as `"100MiB/s"`, in bytes per second.

@@ -72,3 +72,55 @@ fn the_shard_index_can_come_from_job_completion_index() {
     let bad = run_in(tmp.path(), &["run", scenario.to_str().unwrap(), "--shard", "3/3", "--out", "x"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn split_brain_counts_go_through_the_files_and_the_merge() {
+    // Replica 2 under its default quorum none, nodes that fail often: some
+    // replications end in split-brain. The merged shards must give the
+    // single run's volumes.csv, volume_replications.csv and summary.json.
+    let tmp = tempfile::tempdir().unwrap();
+    let text = r#"
+        horizon = "2y"
+        replications = 12
+        seed = 3
+        strategies = ["spread"]
+        [node_defaults]
+        cpu = 4
+        memory = "8Gi"
+        failure = { dist = "exponential", mean = "300h" }
+        repair = { dist = "exponential", mean = "30h" }
+        [[nodes]]
+        name = "n"
+        count = 2
+        [[volumes]]
+        name = "media"
+        backend = "gluster"
+        replicas = 2
+        [[apps]]
+        name = "plex"
+        class = "flexible"
+        volumes = ["media"]
+        "#;
+    crate::common::write(tmp.path(), "split.toml", text);
+    for i in 0..2 {
+        let (shard, out) = (format!("{i}/2"), format!("s{i}"));
+        let res = run_in(tmp.path(), &["run", "split.toml", "--shard", &shard, "--out", &out, "--quiet"]);
+        assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
+    }
+    assert_eq!(run_in(tmp.path(), &["run", "split.toml", "--out", "single", "--quiet"]).status.code(), Some(0));
+    let res = run_in(tmp.path(), &["merge", "s0", "s1", "--out", "merged"]);
+    assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
+    for name in ["volumes.csv", "volume_replications.csv", "summary.json"] {
+        let single = fs::read(tmp.path().join("single").join(name)).unwrap();
+        let merged = fs::read(tmp.path().join("merged").join(name)).unwrap();
+        assert!(single == merged, "{name} differs between the single run and the merged shards");
+    }
+    let rows = fs::read_to_string(tmp.path().join("single/volume_replications.csv")).unwrap();
+    assert!(rows.lines().next().unwrap().ends_with(",split_brain_incidents"), "{rows}");
+    let incidents: u32 = rows.lines().skip(1).map(|l| l.rsplit(',').next().unwrap().parse::<u32>().unwrap()).sum();
+    assert!(incidents > 0, "no split-brain in 12 replications:\n{rows}");
+    let volumes = fs::read_to_string(tmp.path().join("single/volumes.csv")).unwrap();
+    assert!(volumes.lines().next().unwrap().ends_with(",split_brain_incidents_per_year"), "{volumes}");
+    let report = fs::read_to_string(tmp.path().join("single/report.html")).unwrap();
+    assert!(report.contains("not downtime"), "the report explains split-brain");
+}

@@ -2,8 +2,9 @@
 //! (domain.md sections 2, 5, 6 and 8).
 
 use crate::common::{app_unavailability, assert_in_interval, quiet_cluster, scenario, traced, unavailability};
-use clustersim::engine::simulate;
+use clustersim::engine::{gluster_serves, simulate};
 use clustersim::metrics::{Cause, TraceRecord};
+use clustersim::model::GlusterQuorum;
 use clustersim::model::Scenario;
 use clustersim::placement::Strategy;
 use clustersim::time::{MS_PER_H, MS_PER_MIN, MS_PER_S, Millis};
@@ -62,12 +63,23 @@ fn gluster_replica_2_with_arbiter_needs_two_of_its_three_bricks() {
 }
 
 #[test]
-fn gluster_replica_2_without_arbiter_is_no_better_than_its_first_brick() {
-    let sc = gluster_cluster("replicas = 2");
+fn gluster_replica_2_under_quorum_auto_is_no_better_than_its_first_brick() {
+    // Quorum auto must be asked for on replica 2 (its default is none).
+    let sc = gluster_cluster("replicas = 2\n        quorum = \"auto\"");
     assert!(sc.warnings.iter().any(|w| w.contains("not HA")), "{:?}", sc.warnings);
     // Exactly half the bricks keep quorum only with the first brick: the
     // volume is up exactly when the first brick's node is.
-    assert_in_interval("gluster replica 2", &volume_unavailability(&sc, 0), 1.0 - A);
+    assert_in_interval("gluster replica 2 auto", &volume_unavailability(&sc, 0), 1.0 - A);
+}
+
+#[test]
+fn gluster_replica_2_defaults_to_quorum_none_and_serves_while_either_brick_is_up() {
+    // afr.c `fix_quorum_options`: without `quorum-type`, auto only for more
+    // than two bricks. Nothing is written here, so no brick ever lacks
+    // data: the volume is up unless both bricks are down, 1 - (1 - a)^2.
+    let sc = gluster_cluster("replicas = 2");
+    assert!(sc.warnings.iter().any(|w| w.contains("not HA") && w.contains("split-brain")), "{:?}", sc.warnings);
+    assert_in_interval("gluster replica 2 none", &volume_unavailability(&sc, 0), (1.0 - A) * (1.0 - A));
 }
 
 #[test]
@@ -461,4 +473,206 @@ fn gluster_losing_every_data_brick_restores_from_backup() {
     assert_eq!(outcome.volumes[0].data_loss_incidents, 1);
     assert_eq!(outcome.volumes[0].data_loss_ms, 5 * MS_PER_H);
     assert_eq!(outcome.volumes[0].downtime_ms, 8 * MS_PER_H, "back when the first data brick is restored");
+}
+
+/// Three nodes with a never-failing two-disk mirror each (pools lost only
+/// when scripted), a Gluster volume `data` with `volume` keys and a flexible
+/// app on it, scripted failures in `events`.
+fn gluster_scripted(volume: &str, events: &str) -> Scenario {
+    with_pools("8h", &format!("backend = \"gluster\"\n{volume}"), events)
+}
+
+fn node_down(node: &str, at: &str, duration: &str) -> String {
+    format!("[[events]]\nat = \"{at}\"\nfail = \"node:{node}\"\nduration = \"{duration}\"\n")
+}
+
+/// 2 MiB/s written, healed at 50 MiB/s: an hour away owes 7200 MiB, 144 s
+/// of healing.
+const HEAL_S_PER_H_AWAY: Millis = 144;
+
+#[test]
+fn issue_11_gluster_a_brick_away_only_without_quorum_has_nothing_to_heal() {
+    // afr-transaction.c `afr_changelog_pre_op`: the quorum check comes
+    // before the write is wound and before the bricks that were not locked
+    // are marked pending, so without quorum nothing is written and nothing
+    // is owed. Replica 3 (quorum auto): n-1 away 100 h to 103 h, n-2 away
+    // 101 h to 102 h. Only n-3 is up from 101 h to 102 h: no quorum, no
+    // writes. n-2 was away only then: it returns a good copy, no heal. n-1
+    // missed the writes of 100-101 h and 102-103 h: two hours, not three.
+    let sc = gluster_scripted(
+        "bricks = [\"n-1\", \"n-2\", \"n-3\"]\nwrite_rate = \"2MiB/s\"\nheal_rate = \"50MiB/s\"",
+        &format!("{}{}", node_down("n-1", "100h", "3h"), node_down("n-2", "101h", "1h")),
+    );
+    let (outcome, trace) = traced(&sc);
+    let volume = &outcome.volumes[0];
+    // Down without quorum for the hour, plus the 42 s ping timeout of n-1's
+    // crash at 100 h (n-2's stall at 101 h ends inside the outage).
+    assert_eq!(volume.downtime_ms, MS_PER_H + 42 * MS_PER_S);
+    assert_eq!(trace.iter().filter(|r| r.kind == "heal-done").count(), 1, "only n-1 heals");
+    assert_eq!(first(&trace, "heal-done"), 103 * MS_PER_H + 2 * HEAL_S_PER_H_AWAY * MS_PER_S);
+    assert_eq!(volume.reduced_redundancy_ms, 3 * MS_PER_H + 2 * HEAL_S_PER_H_AWAY * MS_PER_S);
+    assert_eq!(volume.split_brain_incidents, 0);
+}
+
+#[test]
+fn issue_11_gluster_arbiter_serves_from_the_data_brick_that_missed_nothing() {
+    // Replica 2 + arbiter (quorum auto: three bricks). n-1 away 100 h to
+    // 102 h, n-2 away 101 h to 104 h; the arbiter n-3 stays up.
+    // - 100-101 h: n-2 + arbiter take writes; n-1 misses an hour.
+    // - 101-102 h: the arbiter alone: no quorum, no writes.
+    // - 102-104 h: n-1 + arbiter make quorum, but the arbiter accuses n-1
+    //   and cannot be the only source (afr-transaction.c
+    //   `afr_txn_arbitrate_fop`, tests/basic/afr/arbiter.t "writes will
+    //   fail"): still down, and n-1 cannot heal with n-2 away.
+    // - 104 h: n-2 is back; it was away only while nothing was written, so
+    //   it is the good copy (the old model made it heal three hours): up at
+    //   once, and n-1 heals its hour from it in 144 s.
+    let sc = gluster_scripted(
+        "replicas = 2\narbiter = true\nbricks = [\"n-1\", \"n-2\", \"n-3\"]\nping_timeout = \"0s\"\n\
+         write_rate = \"2MiB/s\"\nheal_rate = \"50MiB/s\"",
+        &format!("{}{}", node_down("n-1", "100h", "2h"), node_down("n-2", "101h", "3h")),
+    );
+    let (outcome, trace) = traced(&sc);
+    let volume = &outcome.volumes[0];
+    assert_eq!(volume.downtime_ms, 3 * MS_PER_H, "101 h to 104 h");
+    assert_eq!(first(&trace, "heal-done"), 104 * MS_PER_H + HEAL_S_PER_H_AWAY * MS_PER_S);
+    assert_eq!(volume.reduced_redundancy_ms, 4 * MS_PER_H + HEAL_S_PER_H_AWAY * MS_PER_S);
+
+    // The arbiter away an hour while both data bricks write: it lacks
+    // metadata only, healed at once on its return; no data brick heals.
+    let (outcome, trace) = traced(&gluster_scripted(
+        "replicas = 2\narbiter = true\nbricks = [\"n-1\", \"n-2\", \"n-3\"]\nping_timeout = \"0s\"",
+        &node_down("n-3", "100h", "1h"),
+    ));
+    assert_eq!(outcome.volumes[0].reduced_redundancy_ms, MS_PER_H);
+    assert_eq!(outcome.volumes[0].downtime_ms, 0);
+    assert!(!trace.iter().any(|r| r.kind == "heal-done"));
+}
+
+#[test]
+fn issue_11_gluster_replica_2_under_quorum_none_ends_in_split_brain() {
+    // Replica 2, quorum none (the default for two bricks). n-1 away 100 h to
+    // 103 h, n-2 away 101 h to 105 h; 2 MiB/s written, no ping timeout.
+    // - 100-101 h: n-2 alone takes writes (quorum none); n-1 misses an hour.
+    // - 101-103 h: no brick: down two hours.
+    // - 103 h: n-1 returns alone; no brick up accuses it, so it serves its
+    //   stale copy and takes writes; n-2 misses two hours.
+    // - 105 h: n-2 returns: each brick holds writes the other lacks, one
+    //   split-brain incident (data at risk, not downtime). The rest heals
+    //   both ways: n-1 its hour (144 s), n-2 its two hours (288 s).
+    let events = format!("{}{}", node_down("n-1", "100h", "3h"), node_down("n-2", "101h", "4h"));
+    let keys = "replicas = 2\nbricks = [\"n-1\", \"n-2\"]\nping_timeout = \"0s\"\n\
+                write_rate = \"2MiB/s\"\nheal_rate = \"50MiB/s\"";
+    let (outcome, trace) = traced(&gluster_scripted(keys, &events));
+    let volume = &outcome.volumes[0];
+    assert_eq!(volume.split_brain_incidents, 1);
+    assert_eq!(first(&trace, "split-brain"), 105 * MS_PER_H);
+    assert_eq!(volume.downtime_ms, 2 * MS_PER_H);
+    assert_eq!(volume.reduced_redundancy_ms, 5 * MS_PER_H + 2 * HEAL_S_PER_H_AWAY * MS_PER_S);
+
+    // The same failures under quorum auto: n-2 alone (not the first brick)
+    // has no quorum from 100 h, so nothing is written until n-1 (the first
+    // brick, exactly half) returns at 103 h, a good copy; n-2 misses two
+    // hours and heals them. Down three hours, no split-brain.
+    let auto = format!("{keys}\nquorum = \"auto\"");
+    let (outcome, trace) = traced(&gluster_scripted(&auto, &events));
+    let volume = &outcome.volumes[0];
+    assert_eq!(volume.split_brain_incidents, 0);
+    assert!(!trace.iter().any(|r| r.kind == "split-brain"));
+    assert_eq!(volume.downtime_ms, 3 * MS_PER_H);
+    assert_eq!(volume.reduced_redundancy_ms, 5 * MS_PER_H + 2 * HEAL_S_PER_H_AWAY * MS_PER_S);
+}
+
+#[test]
+fn issue_11_gluster_a_lost_pool_is_taken_down_by_the_health_check_without_a_stall() {
+    // posix-helpers.c `posix_health_check_thread_proc`: the check sleeps the
+    // interval (storage.health-check-interval, 30 s, posix.c option table),
+    // then checks; on failure it notifies CHILD_DOWN and the process goes,
+    // so clients see a disconnect, never the ping timeout. Until then I/O on
+    // the dead pool fails with EIO: AFR fails reads over to another copy
+    // (afr-inode-read.c, `afr_read_txn_continue` on an error) and marks the
+    // brick pending for writes, so the brick is out of the data path at
+    // once. Bricks started at 0: checks at multiples of 30 s.
+    let keys = "bricks = [\"n-1\", \"n-2\", \"n-3\"]";
+    let lost_at = 100 * MS_PER_H + 10 * MS_PER_S;
+    let lost = lose_pool_at("n-1", &format!("{lost_at}ms"));
+    let (outcome, trace) = traced(&gluster_scripted(keys, &lost));
+    let checks: Vec<_> = trace.iter().filter(|r| r.kind == "health-check").map(|r| r.time_ms).collect();
+    assert_eq!(checks, vec![lost_at + 20 * MS_PER_S], "the next multiple of 30 s");
+    assert_eq!(first(&trace, "brick-disconnected"), lost_at + 20 * MS_PER_S);
+    // Two bricks keep quorum and no client hangs: no downtime at all (the
+    // old model stalled 42 s).
+    assert_eq!(outcome.volumes[0].downtime_ms, 0);
+
+    // The server dies 5 s after the loss, before the check: the clients
+    // were still connected, so they hang for the 42 s ping timeout.
+    let crash =
+        |after_s: Millis| format!("{lost}{}", node_down("n-1", &format!("{}ms", lost_at + after_s * MS_PER_S), "1h"));
+    let (outcome, _) = traced(&gluster_scripted(keys, &crash(5)));
+    assert_eq!(outcome.volumes[0].downtime_ms, 42 * MS_PER_S);
+    // It dies 25 s after the loss, after the check took the brick down:
+    // nothing left to hang on.
+    let (outcome, _) = traced(&gluster_scripted(keys, &crash(25)));
+    assert_eq!(outcome.volumes[0].downtime_ms, 0);
+    // With the check disabled ("0s": the thread never starts) the brick
+    // process stays connected on its dead pool, and the crash stalls.
+    let disabled = format!("{keys}\nhealth_check_interval = \"0s\"");
+    let (outcome, trace) = traced(&gluster_scripted(&disabled, &crash(25)));
+    assert!(!trace.iter().any(|r| r.kind == "health-check"));
+    assert_eq!(outcome.volumes[0].downtime_ms, 42 * MS_PER_S);
+}
+
+/// One row of the upstream quorum tests: bricks (the arbiter last when
+/// `arbiter`), the quorum, which bricks are up, which bricks each brick
+/// accuses (`blames[x]` bit y), and whether a write succeeds.
+struct QuorumCase {
+    source: &'static str,
+    quorum: GlusterQuorum,
+    arbiter: bool,
+    up: &'static [bool],
+    blames: &'static [u128],
+    writes: bool,
+}
+
+#[test]
+fn gluster_writes_follow_the_upstream_afr_quorum_tests() {
+    use GlusterQuorum::{Auto, Fixed, None};
+    const T: bool = true;
+    const F: bool = false;
+    let case = |source, quorum, arbiter, up, blames, writes| QuorumCase { source, quorum, arbiter, up, blames, writes };
+    let clean2: &[u128] = &[0, 0];
+    let clean3: &[u128] = &[0, 0, 0];
+    let cases = [
+        // tests/basic/afr/quorum.t, replica 2.
+        case("quorum.t r2 fixed 2, both up", Fixed(2), F, &[T, T], clean2, T),
+        case("quorum.t r2 fixed 2, brick 1 killed", Fixed(2), F, &[F, T], clean2, F),
+        case("quorum.t r2 auto, both up", Auto, F, &[T, T], clean2, T),
+        case("quorum.t r2 auto, brick 1 killed", Auto, F, &[F, T], clean2, F),
+        case("quorum.t r2 none, brick 1 killed", None, F, &[F, T], clean2, T),
+        // tests/basic/afr/quorum.t, replica 3.
+        case("quorum.t r3 fixed 3, all up", Fixed(3), F, &[T, T, T], clean3, T),
+        case("quorum.t r3 fixed 3, brick 1 killed", Fixed(3), F, &[F, T, T], clean3, F),
+        case("quorum.t r3 auto, bricks 1 and 3 down", Auto, F, &[F, T, F], clean3, F),
+        case("quorum.t r3 none, bricks 1 and 3 down", None, F, &[F, T, F], clean3, T),
+        case("quorum.t r3 auto (default), brick 3 killed", Auto, F, &[T, T, F], clean3, T),
+        // tests/basic/afr/lk-quorum.t (locks follow the same quorum).
+        case("lk-quorum.t r2 fixed 1, brick 0 killed", Fixed(1), F, &[F, T], clean2, T),
+        case("lk-quorum.t r2 fixed 1, brick 1 killed", Fixed(1), F, &[T, F], clean2, T),
+        case("lk-quorum.t r2 fixed 2, brick 1 killed", Fixed(2), F, &[T, F], clean2, F),
+        case("lk-quorum.t r2 auto, brick 1 killed (the second)", Auto, F, &[T, F], clean2, T),
+        case("lk-quorum.t r2, all down", Fixed(1), F, &[F, F], clean2, F),
+        case("lk-quorum.t r3 auto, one brick killed", Auto, F, &[T, F, T], clean3, T),
+        case("lk-quorum.t r3 auto, two bricks killed", Auto, F, &[F, F, T], clean3, F),
+        // tests/basic/afr/arbiter.t: B0 killed, B1 and the arbiter B2 take
+        // writes (and accuse B0); B0 back, B1 killed: the arbiter is the
+        // only source, writes fail.
+        case("arbiter.t B0 down", Auto, T, &[F, T, T], clean3, T),
+        case("arbiter.t B0 back stale, B1 down", Auto, T, &[T, F, T], &[0, 0b001, 0b001], F),
+        case("arbiter.t all back", Auto, T, &[T, T, T], &[0, 0b001, 0b001], T),
+        // The arbiter alone, even with quorum none, serves nothing.
+        case("arbiter only, quorum none", None, T, &[F, F, T], clean3, F),
+    ];
+    for c in &cases {
+        assert_eq!(gluster_serves(c.quorum, c.arbiter, c.up, c.blames), c.writes, "{}", c.source);
+    }
 }

@@ -14,6 +14,11 @@ use crate::metrics::{Cause, VolumeOutcome};
 use crate::model::{Backend, Pool, Volume};
 use crate::placement::{ClusterView, PodRequest};
 
+mod gluster;
+
+use gluster::GlusterState;
+pub use gluster::gluster_serves;
+
 /// The state of a node's pool.
 pub struct PoolState {
     disk_failed: Vec<bool>,
@@ -60,21 +65,7 @@ enum Kind {
         /// is restored from backup before the replica is promoted.
         backup_loss_ms: Option<Millis>,
     },
-    Gluster {
-        bricks: Vec<NodeId>,
-        down_since: Vec<Option<Millis>>,
-        /// Bytes still to heal on each brick.
-        debt_bytes: Vec<f64>,
-        heal_start_ms: Vec<Millis>,
-        heal_ev: Vec<Option<EventId>>,
-        /// The brick's pool was lost: it comes back empty and needs a full heal.
-        wiped: Vec<bool>,
-        /// Every data brick was wiped: the first to return brings the data
-        /// restored from backup.
-        all_wiped: bool,
-        stall_until_ms: Millis,
-        stall_ev: Option<EventId>,
-    },
+    Gluster(GlusterState),
     Block {
         attached: Option<NodeId>,
         detach_ev: Option<EventId>,
@@ -95,17 +86,7 @@ impl VolState {
                 lost_at_ms: None,
                 backup_loss_ms: None,
             },
-            Backend::Gluster { .. } => Kind::Gluster {
-                bricks: Vec::new(),
-                down_since: Vec::new(),
-                debt_bytes: Vec::new(),
-                heal_start_ms: Vec::new(),
-                heal_ev: Vec::new(),
-                wiped: Vec::new(),
-                all_wiped: false,
-                stall_until_ms: 0,
-                stall_ev: None,
-            },
+            Backend::Gluster { .. } => Kind::Gluster(GlusterState::default()),
             Backend::Block { .. } => Kind::Block { attached: None, detach_ev: None },
         };
         VolState { unavailable: None, down_since: None, reduced_since: None, outcome: VolumeOutcome::default(), kind }
@@ -121,13 +102,6 @@ impl VolState {
             self.outcome.reduced_redundancy_ms += horizon - since;
         }
     }
-}
-
-/// Client quorum `auto`: more than half of the bricks up, or exactly half
-/// including the first brick.
-pub fn gluster_quorum(up: &[bool]) -> bool {
-    let count = up.iter().filter(|&&u| u).count();
-    count * 2 > up.len() || (count * 2 == up.len() && up.first() == Some(&true))
 }
 
 impl Sim<'_, '_> {
@@ -195,16 +169,7 @@ impl Sim<'_, '_> {
                     placed
                 }
             };
-            if let Kind::Gluster { bricks, down_since, debt_bytes, heal_start_ms, heal_ev, wiped, .. } =
-                &mut self.volumes[v].kind
-            {
-                *wiped = vec![false; placed.len()];
-                *down_since = vec![None; placed.len()];
-                *debt_bytes = vec![0.0; placed.len()];
-                *heal_start_ms = vec![0; placed.len()];
-                *heal_ev = vec![None; placed.len()];
-                *bricks = placed;
-            }
+            self.volumes[v].kind = Kind::Gluster(GlusterState::new(&placed));
             for &node in self.brick_nodes(v).iter() {
                 self.note(0, "brick-placed", Some(node), None, volume.name.clone());
             }
@@ -213,7 +178,7 @@ impl Sim<'_, '_> {
 
     fn brick_nodes(&self, v: VolumeId) -> Vec<NodeId> {
         match &self.volumes[v].kind {
-            Kind::Gluster { bricks, .. } => bricks.clone(),
+            Kind::Gluster(g) => g.bricks.iter().map(|b| b.node).collect(),
             _ => Vec::new(),
         }
     }
@@ -228,7 +193,7 @@ impl Sim<'_, '_> {
             let nodes: Vec<NodeId> = match &self.volumes[v].kind {
                 Kind::Local { node } => node.iter().copied().collect(),
                 Kind::Replicated { active, standby, .. } => vec![*active, *standby],
-                Kind::Gluster { bricks, .. } => bricks.clone(),
+                Kind::Gluster(_) => self.brick_nodes(v),
                 Kind::Block { .. } => Vec::new(),
             };
             for node in nodes {
@@ -342,11 +307,13 @@ impl Sim<'_, '_> {
                         }
                     }
                 }
-                Kind::Gluster { bricks, .. } => {
-                    let bricks = bricks.clone();
-                    for (b, &brick_node) in bricks.iter().enumerate() {
+                Kind::Gluster(_) => {
+                    // A server that dies is silent; a pool lost under a
+                    // running server is not.
+                    let silent = !self.nodes[node].up;
+                    for (b, brick_node) in self.brick_nodes(v).into_iter().enumerate() {
                         if brick_node == node {
-                            if ok { self.brick_up(v, b, now) } else { self.brick_down(v, b, now) }
+                            if ok { self.brick_up(v, b, now) } else { self.brick_down(v, b, silent, now) }
                         }
                     }
                 }
@@ -502,83 +469,6 @@ impl Sim<'_, '_> {
         self.note(now, "data-loss", None, None, format!("{}: {} ms of writes", self.sc.volumes[v].name, lost_ms));
     }
 
-    // ---- Gluster ----
-
-    fn brick_down(&mut self, v: VolumeId, b: usize, now: Millis) {
-        let Backend::Gluster { heal_rate_bytes_per_s, ping_timeout_ms, .. } = self.sc.volumes[v].backend else {
-            return;
-        };
-        if let Kind::Gluster { down_since, debt_bytes, heal_start_ms, heal_ev, stall_until_ms, stall_ev, .. } =
-            &mut self.volumes[v].kind
-        {
-            if down_since[b].is_some() {
-                return;
-            }
-            down_since[b] = Some(now);
-            if let Some(ev) = heal_ev[b].take() {
-                self.queue.cancel(ev);
-                let healed = (now - heal_start_ms[b]) as f64 / 1000.0 * heal_rate_bytes_per_s;
-                debt_bytes[b] = (debt_bytes[b] - healed).max(0.0);
-            }
-            // Clients hang on the lost brick for network.ping-timeout.
-            *stall_until_ms = now.saturating_add(ping_timeout_ms);
-            if let Some(ev) = stall_ev.take() {
-                self.queue.cancel(ev);
-            }
-            *stall_ev = Some(self.queue.schedule(*stall_until_ms, Event::StallEnd { volume: v }));
-        }
-    }
-
-    fn brick_up(&mut self, v: VolumeId, b: usize, now: Millis) {
-        let Backend::Gluster { heal_rate_bytes_per_s, write_rate_bytes_per_s, .. } = self.sc.volumes[v].backend else {
-            return;
-        };
-        let Backend::Gluster { arbiter, size_bytes, .. } = self.sc.volumes[v].backend else { return };
-        if let Kind::Gluster { down_since, debt_bytes, heal_start_ms, heal_ev, wiped, all_wiped, .. } =
-            &mut self.volumes[v].kind
-        {
-            let Some(since) = down_since[b].take() else { return };
-            let is_arbiter = arbiter && b == debt_bytes.len() - 1;
-            if *all_wiped && !is_arbiter {
-                // The first data brick back carries the restore from backup.
-                *all_wiped = false;
-                wiped[b] = false;
-                debt_bytes[b] = 0.0;
-            } else if !is_arbiter {
-                // What was written while the brick was away must be healed
-                // onto it; a brick whose pool was rebuilt needs everything.
-                debt_bytes[b] += (now - since) as f64 / 1000.0 * write_rate_bytes_per_s;
-                if std::mem::take(&mut wiped[b]) {
-                    debt_bytes[b] = debt_bytes[b].max(size_bytes as f64);
-                }
-            } else {
-                // The arbiter holds metadata only (about 4 KB a file): its
-                // heal is negligible next to the data bricks'.
-                wiped[b] = false;
-            }
-            if debt_bytes[b] > 0.0 {
-                heal_start_ms[b] = now;
-                let heal_ms = (debt_bytes[b] / heal_rate_bytes_per_s * 1000.0).ceil() as Millis;
-                heal_ev[b] =
-                    Some(self.queue.schedule(now.saturating_add(heal_ms), Event::HealDone { volume: v, brick: b }));
-            }
-        }
-    }
-
-    pub(super) fn heal_done(&mut self, v: VolumeId, b: usize, now: Millis) {
-        if let Kind::Gluster { debt_bytes, heal_ev, .. } = &mut self.volumes[v].kind {
-            heal_ev[b] = None;
-            debt_bytes[b] = 0.0;
-        }
-        self.refresh_volume(v, now);
-    }
-
-    pub(super) fn stall_ended(&mut self, v: VolumeId) {
-        if let Kind::Gluster { stall_ev, .. } = &mut self.volumes[v].kind {
-            *stall_ev = None;
-        }
-    }
-
     // ---- block ----
 
     /// The attachment is released: pods waiting for it start.
@@ -644,7 +534,6 @@ impl Sim<'_, '_> {
         self.note(now, "pool-lost", Some(node), None, String::new());
         let since_backup = now % spec.backup_interval_ms;
         for v in self.node_volumes[node].clone() {
-            let arbiter = matches!(self.sc.volumes[v].backend, Backend::Gluster { arbiter: true, .. });
             let mut book = false;
             match &mut self.volumes[v].kind {
                 Kind::Local { .. } => book = true,
@@ -652,18 +541,13 @@ impl Sim<'_, '_> {
                 Kind::Replicated { active, backup_loss_ms, .. } if *active == node => {
                     *backup_loss_ms = Some(since_backup)
                 }
-                Kind::Gluster { bricks, wiped, all_wiped, .. } => {
-                    for (b, &n) in bricks.iter().enumerate() {
+                Kind::Gluster(_) => {
+                    for (b, n) in self.brick_nodes(v).into_iter().enumerate() {
                         if n == node {
-                            wiped[b] = true;
+                            // No data brick holds the data any more: the
+                            // backup is what is left.
+                            book |= self.wipe_brick(v, b, now);
                         }
-                    }
-                    let data_bricks = bricks.len() - usize::from(arbiter);
-                    if !*all_wiped && wiped[..data_bricks].iter().all(|&w| w) {
-                        // No data brick holds the data any more: the backup
-                        // is what is left.
-                        *all_wiped = true;
-                        book = true;
                     }
                 }
                 _ => {}
@@ -763,40 +647,11 @@ impl Sim<'_, '_> {
                 };
                 (why, !(self.storage_ok(*active) && self.storage_ok(*standby)))
             }
-            Kind::Gluster { bricks, down_since, debt_bytes, stall_until_ms, .. } => {
-                let Backend::Gluster { arbiter, .. } = self.sc.volumes[v].backend else { unreachable!() };
-                let up: Vec<bool> = down_since.iter().map(Option::is_none).collect();
-                let healthy: Vec<bool> = up.iter().zip(debt_bytes).map(|(&u, &d)| u && d <= 0.0).collect();
-                // The arbiter (last brick) holds metadata only.
-                let data_bricks = bricks.len() - usize::from(arbiter);
-                let good_copy = healthy[..data_bricks].iter().any(|&h| h);
-                let why = if !gluster_quorum(&up) || !good_copy {
-                    Some(Cause::Storage)
-                } else if now < *stall_until_ms {
-                    Some(Cause::IoStall)
-                } else {
-                    None
-                };
-                (why, healthy.iter().any(|&h| !h))
+            Kind::Gluster(g) => {
+                let Backend::Gluster { quorum, arbiter, .. } = self.sc.volumes[v].backend else { unreachable!() };
+                g.health(quorum, arbiter, now)
             }
             Kind::Block { .. } => (None, false),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::gluster_quorum;
-
-    #[test]
-    fn client_quorum_auto() {
-        assert!(gluster_quorum(&[true, true, false]));
-        assert!(!gluster_quorum(&[true, false, false]));
-        // Replica 2: exactly half is enough only with the first brick.
-        assert!(gluster_quorum(&[true, false]));
-        assert!(!gluster_quorum(&[false, true]));
-        assert!(gluster_quorum(&[false, true, true, true]));
-        assert!(gluster_quorum(&[true, true, false, false]));
-        assert!(!gluster_quorum(&[false, true, true, false]));
     }
 }

@@ -1,0 +1,402 @@
+//! Gluster replicated volumes (domain.md section 5): client quorum, the
+//! pending changelog that says which brick lacks what, self-heal, the
+//! ping-timeout stall and the posix health check.
+//!
+//! The state follows AFR's bookkeeping in miniature:
+//! 1. while the volume takes writes (quorum and a data brick that no brick
+//!    up accuses), every brick up marks every brick away as lacking those
+//!    writes (`blames`, afr-transaction.c `afr_changelog_pre_op` marks the
+//!    bricks that were not locked, after the quorum check), and a data brick
+//!    away owes `write_rate` x that time (`debt_bytes`); without quorum
+//!    nothing is written, so nothing is owed;
+//! 2. clients read from and write through a data brick that no brick up
+//!    accuses; the arbiter is never that brick (afr-transaction.c
+//!    `afr_txn_arbitrate_fop`);
+//! 3. a brick that lacks writes heals from a data brick that no brick up
+//!    accuses, at `heal_rate`, while both are up;
+//! 4. two data bricks up that accuse each other are in split-brain: one
+//!    incident, the files written on both sides need a manual heal; the
+//!    rest heals both ways.
+
+use super::{Event, EventId, Kind, Millis, Sim, VolumeId};
+use crate::metrics::Cause;
+use crate::model::{Backend, GlusterQuorum, NodeId};
+
+/// One brick of a Gluster volume.
+#[derive(Debug, Clone)]
+pub(super) struct Brick {
+    pub node: NodeId,
+    /// The brick holds its data and serves I/O: its node is up and its pool
+    /// is not lost.
+    up: bool,
+    /// The brick process holds the clients' connections: its server is up,
+    /// it started on a healthy pool and no health check has failed since.
+    connected: bool,
+    /// When the brick process started: its health check runs every
+    /// interval from then (posix-helpers.c `posix_health_check_thread_proc`
+    /// sleeps first, then checks).
+    started_ms: Millis,
+    health_ev: Option<EventId>,
+    /// Bytes written while the brick was away, still to heal onto it.
+    debt_bytes: f64,
+    heal_start_ms: Millis,
+    heal_ev: Option<EventId>,
+    /// Bit `y`: this brick holds writes that brick `y` lacks (its pending
+    /// changelog for `y`). A brick whose pool was rebuilt has its own bit:
+    /// it lacks everything, even with no other brick up to say so.
+    blames: u128,
+}
+
+fn bit(b: usize) -> u128 {
+    1u128 << b
+}
+
+/// The volume-wide Gluster state of one replication.
+#[derive(Debug, Clone, Default)]
+pub(super) struct GlusterState {
+    pub bricks: Vec<Brick>,
+    /// Every data brick's pool was lost: the first back brings the data
+    /// restored from backup.
+    all_wiped: bool,
+    /// The volume took writes since `settled_ms` (what `settle` books).
+    writable: bool,
+    settled_ms: Millis,
+    stall_until_ms: Millis,
+    stall_ev: Option<EventId>,
+}
+
+/// Whether a Gluster volume serves reads and writes: client quorum over the
+/// bricks `up` (the arbiter, last, counted; afr-common.c `afr_has_quorum`),
+/// and a data brick up that no brick up accuses (`blames[x]` bit `y`: brick
+/// `x` holds writes `y` lacks), so never the arbiter alone
+/// (afr-transaction.c `afr_txn_arbitrate_fop`).
+pub fn gluster_serves(quorum: GlusterQuorum, arbiter: bool, up: &[bool], blames: &[u128]) -> bool {
+    let data = up.len() - usize::from(arbiter);
+    quorum.met(up) && (0..data).any(|s| is_source(s, up, blames))
+}
+
+/// Brick `s` is up and no brick up accuses it.
+fn is_source(s: usize, up: &[bool], blames: &[u128]) -> bool {
+    up[s] && up.iter().zip(blames).all(|(&u, &row)| !u || row & bit(s) == 0)
+}
+
+impl GlusterState {
+    pub fn new(bricks: &[NodeId]) -> Self {
+        let brick = |&node| Brick {
+            node,
+            up: true,
+            connected: true,
+            started_ms: 0,
+            health_ev: None,
+            debt_bytes: 0.0,
+            heal_start_ms: 0,
+            heal_ev: None,
+            blames: 0,
+        };
+        GlusterState { bricks: bricks.iter().map(brick).collect(), ..GlusterState::default() }
+    }
+
+    fn up(&self) -> Vec<bool> {
+        self.bricks.iter().map(|b| b.up).collect()
+    }
+
+    fn blames(&self) -> Vec<u128> {
+        self.bricks.iter().map(|b| b.blames).collect()
+    }
+
+    fn serves(&self, quorum: GlusterQuorum, arbiter: bool) -> bool {
+        gluster_serves(quorum, arbiter, &self.up(), &self.blames())
+    }
+
+    /// A data brick other than `b` that clients and the heal daemon take as
+    /// a good copy.
+    fn source_besides(&self, b: usize, data: usize) -> bool {
+        let (up, blames) = (self.up(), self.blames());
+        (0..data).any(|s| s != b && is_source(s, &up, &blames))
+    }
+
+    fn blamed(&self, b: usize) -> bool {
+        self.bricks.iter().any(|x| x.blames & bit(b) != 0)
+    }
+
+    /// Why the volume is unavailable, if it is, and whether a brick is away,
+    /// healing or accused.
+    pub fn health(&self, quorum: GlusterQuorum, arbiter: bool, now: Millis) -> (Option<Cause>, bool) {
+        let why = if !self.serves(quorum, arbiter) {
+            Some(Cause::Storage)
+        } else if now < self.stall_until_ms {
+            Some(Cause::IoStall)
+        } else {
+            None
+        };
+        let reduced = (0..self.bricks.len()).any(|b| {
+            let brick = &self.bricks[b];
+            !brick.up || brick.debt_bytes > 0.0 || self.blamed(b)
+        });
+        (why, reduced)
+    }
+
+    /// The pool under brick `b` is lost: it will come back empty. Returns
+    /// whether no data brick holds the data any more (the backup is what
+    /// is left).
+    fn wipe(&mut self, b: usize, arbiter: bool) -> bool {
+        self.bricks[b].blames = bit(b);
+        let data = self.bricks.len() - usize::from(arbiter);
+        let gone = !self.all_wiped && (0..data).all(|d| self.bricks[d].blames & bit(d) != 0);
+        if gone {
+            self.all_wiped = true;
+        }
+        gone
+    }
+}
+
+struct Params {
+    quorum: GlusterQuorum,
+    arbiter: bool,
+    heal_rate: f64,
+    write_rate: f64,
+    size_bytes: u64,
+    ping_timeout_ms: Millis,
+    health_check_interval_ms: Millis,
+}
+
+impl Sim<'_, '_> {
+    fn gluster(&mut self, v: VolumeId) -> &mut GlusterState {
+        match &mut self.volumes[v].kind {
+            Kind::Gluster(g) => g,
+            _ => unreachable!("a Gluster event on a volume of another backend"),
+        }
+    }
+
+    fn params(&self, v: VolumeId) -> Params {
+        match self.sc.volumes[v].backend {
+            Backend::Gluster {
+                quorum,
+                arbiter,
+                heal_rate_bytes_per_s,
+                write_rate_bytes_per_s,
+                size_bytes,
+                ping_timeout_ms,
+                health_check_interval_ms,
+                ..
+            } => Params {
+                quorum,
+                arbiter,
+                heal_rate: heal_rate_bytes_per_s,
+                write_rate: write_rate_bytes_per_s,
+                size_bytes,
+                ping_timeout_ms,
+                health_check_interval_ms,
+            },
+            _ => unreachable!("Gluster state on a volume of another backend"),
+        }
+    }
+
+    /// Books the writes since the last change: while the volume took them,
+    /// each brick away lacks them and each brick up holds them.
+    fn settle(&mut self, v: VolumeId, now: Millis) {
+        let Params { write_rate, arbiter, .. } = self.params(v);
+        let g = self.gluster(v);
+        let dt = now - g.settled_ms;
+        g.settled_ms = now;
+        if !g.writable || dt == 0 || write_rate <= 0.0 {
+            return;
+        }
+        let data = g.bricks.len() - usize::from(arbiter);
+        let away: u128 = (0..g.bricks.len()).filter(|&b| !g.bricks[b].up).map(bit).sum();
+        for (b, brick) in g.bricks.iter_mut().enumerate() {
+            if brick.up {
+                brick.blames |= away;
+            } else if b < data {
+                // The arbiter owes metadata only: its heal is taken as instant.
+                brick.debt_bytes += dt as f64 / 1000.0 * write_rate;
+            }
+        }
+    }
+
+    /// Re-derives what follows from a change of bricks: split-brain, whether
+    /// writes are taken, which heals run.
+    fn gluster_update(&mut self, v: VolumeId, now: Millis) {
+        let p = self.params(v);
+        let g = self.gluster(v);
+        let data = g.bricks.len() - usize::from(p.arbiter);
+        // The arbiter's heal (metadata, about 4 KB a file) is taken as
+        // instant once it is back.
+        if p.arbiter && g.bricks[data].up {
+            g.bricks.iter_mut().for_each(|x| x.blames &= !bit(data));
+        }
+        // Two data bricks up that each hold writes the other lacks.
+        let mut split = false;
+        for x in 0..data {
+            for y in x + 1..data {
+                let (bx, by) = (&g.bricks[x], &g.bricks[y]);
+                if bx.up && by.up && bx.blames & bit(y) != 0 && by.blames & bit(x) != 0 {
+                    split = true;
+                    g.bricks[x].blames &= !bit(y);
+                    g.bricks[y].blames &= !bit(x);
+                }
+            }
+        }
+        g.writable = g.serves(p.quorum, p.arbiter);
+        let mut starts = Vec::new();
+        let mut stops = Vec::new();
+        for b in 0..data {
+            let brick = &g.bricks[b];
+            let lacks = brick.debt_bytes > 0.0 || brick.blames & bit(b) != 0;
+            let heal = brick.up && lacks && g.source_besides(b, data);
+            match (heal, brick.heal_ev) {
+                (true, None) => starts.push(b),
+                (false, Some(ev)) => stops.push((b, ev)),
+                _ => {}
+            }
+        }
+        if split {
+            self.volumes[v].outcome.split_brain_incidents += 1;
+            self.note(now, "split-brain", None, None, self.sc.volumes[v].name.clone());
+        }
+        for (b, ev) in stops {
+            self.queue.cancel(ev);
+            let g = self.gluster(v);
+            let brick = &mut g.bricks[b];
+            brick.heal_ev = None;
+            let healed = (now - brick.heal_start_ms) as f64 / 1000.0 * p.heal_rate;
+            brick.debt_bytes = (brick.debt_bytes - healed).max(0.0);
+        }
+        for b in starts {
+            let debt = self.gluster(v).bricks[b].debt_bytes;
+            let heal_ms = (debt / p.heal_rate * 1000.0).ceil() as Millis;
+            let ev = self.queue.schedule(now.saturating_add(heal_ms), Event::HealDone { volume: v, brick: b });
+            let brick = &mut self.gluster(v).bricks[b];
+            brick.heal_start_ms = now;
+            brick.heal_ev = Some(ev);
+        }
+    }
+
+    /// Brick `b` stops serving data. `silent`: its server died, so clients
+    /// hang on it for `ping_timeout` if they were connected; otherwise (its
+    /// pool was lost under a running server) its I/O fails at once and the
+    /// health check takes the process down later, with no stall.
+    pub(super) fn brick_down(&mut self, v: VolumeId, b: usize, silent: bool, now: Millis) {
+        self.settle(v, now);
+        let p = self.params(v);
+        let g = self.gluster(v);
+        g.bricks[b].up = false;
+        let connected = g.bricks[b].connected;
+        if silent {
+            g.bricks[b].connected = false;
+            if let Some(ev) = g.bricks[b].health_ev.take() {
+                self.queue.cancel(ev);
+            }
+            if connected {
+                self.stall(v, now.saturating_add(p.ping_timeout_ms));
+            }
+        } else if connected && g.bricks[b].health_ev.is_none() && p.health_check_interval_ms > 0 {
+            let interval = p.health_check_interval_ms;
+            let started = g.bricks[b].started_ms;
+            let next = started + ((now - started) / interval + 1) * interval;
+            let ev = self.queue.schedule(next, Event::HealthCheck { volume: v, brick: b });
+            self.gluster(v).bricks[b].health_ev = Some(ev);
+        }
+        self.gluster_update(v, now);
+    }
+
+    /// The pool under brick `b` is lost (its writes booked first): whether
+    /// no data brick holds the data any more.
+    pub(super) fn wipe_brick(&mut self, v: VolumeId, b: usize, now: Millis) -> bool {
+        self.settle(v, now);
+        let arbiter = self.params(v).arbiter;
+        self.gluster(v).wipe(b, arbiter)
+    }
+
+    /// Clients hang on a brick that went away silently until `until`.
+    fn stall(&mut self, v: VolumeId, until: Millis) {
+        let g = self.gluster(v);
+        g.stall_until_ms = until;
+        if let Some(ev) = g.stall_ev.take() {
+            self.queue.cancel(ev);
+        }
+        let ev = self.queue.schedule(until, Event::StallEnd { volume: v });
+        self.gluster(v).stall_ev = Some(ev);
+    }
+
+    /// Brick `b` is back on a healthy pool: its process starts, clients
+    /// connect, and it heals what it lacks (everything, if its pool was
+    /// rebuilt).
+    pub(super) fn brick_up(&mut self, v: VolumeId, b: usize, now: Millis) {
+        if self.gluster(v).bricks[b].up {
+            return;
+        }
+        self.settle(v, now);
+        let p = self.params(v);
+        let g = self.gluster(v);
+        let data = g.bricks.len() - usize::from(p.arbiter);
+        let brick = &mut g.bricks[b];
+        brick.up = true;
+        brick.connected = true;
+        brick.started_ms = now;
+        if let Some(ev) = brick.health_ev.take() {
+            self.queue.cancel(ev);
+        }
+        let g = self.gluster(v);
+        if g.bricks[b].blames & bit(b) != 0 && b < data {
+            if g.all_wiped {
+                // The first data brick back carries the restore from backup:
+                // it holds everything and every other data brick lacks it.
+                g.all_wiped = false;
+                g.bricks.iter_mut().for_each(|x| x.blames &= !bit(b));
+                g.bricks[b].blames = (0..data).filter(|&d| d != b).map(bit).sum();
+                g.bricks[b].debt_bytes = 0.0;
+            } else {
+                g.bricks[b].debt_bytes = g.bricks[b].debt_bytes.max(p.size_bytes as f64);
+            }
+        }
+        self.gluster_update(v, now);
+    }
+
+    /// The health check of brick `b` is due: on a lost pool it fails and
+    /// the brick process goes down; clients see the disconnect at once.
+    pub(in crate::engine::sim) fn health_check(&mut self, v: VolumeId, b: usize, now: Millis) {
+        let g = self.gluster(v);
+        g.bricks[b].health_ev = None;
+        if g.bricks[b].connected && !g.bricks[b].up {
+            g.bricks[b].connected = false;
+            let node = g.bricks[b].node;
+            self.note(now, "brick-disconnected", Some(node), None, self.sc.volumes[v].name.clone());
+        }
+    }
+
+    pub(in crate::engine::sim) fn heal_done(&mut self, v: VolumeId, b: usize, now: Millis) {
+        self.settle(v, now);
+        let g = self.gluster(v);
+        g.bricks[b].heal_ev = None;
+        g.bricks[b].debt_bytes = 0.0;
+        // It now holds what its source holds: nobody lacks anything from it
+        // any more that it could still be accused of.
+        g.bricks.iter_mut().for_each(|x| x.blames &= !bit(b));
+        self.gluster_update(v, now);
+        self.refresh_volume(v, now);
+    }
+
+    pub(in crate::engine::sim) fn stall_ended(&mut self, v: VolumeId) {
+        self.gluster(v).stall_ev = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gluster_serves;
+    use crate::model::GlusterQuorum;
+
+    #[test]
+    fn client_quorum_auto() {
+        let auto = |up: &[bool]| gluster_serves(GlusterQuorum::Auto, false, up, &vec![0; up.len()]);
+        assert!(auto(&[true, true, false]));
+        assert!(!auto(&[true, false, false]));
+        // Replica 2: exactly half is enough only with the first brick.
+        assert!(auto(&[true, false]));
+        assert!(!auto(&[false, true]));
+        assert!(auto(&[false, true, true, true]));
+        assert!(auto(&[true, true, false, false]));
+        assert!(!auto(&[false, true, true, false]));
+    }
+}
