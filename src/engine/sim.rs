@@ -4,6 +4,7 @@
 
 mod lifecycle;
 mod maintenance;
+mod podgc;
 mod storage;
 
 use super::event::{Event, PodId};
@@ -70,8 +71,9 @@ struct Pod {
     ready_ev: Option<EventId>,
     /// Its container's next crash or hang while Running.
     fault_ev: Option<EventId>,
-    /// A StatefulSet pod evicted from an unreachable node: deleted, but not
-    /// replaced until the node returns or is declared out of service.
+    /// A StatefulSet pod evicted from an unreachable node: Terminating, and
+    /// not replaced until its object is gone (the node returns, a force
+    /// delete, PodGC; see `podgc.rs`).
     deleting: bool,
     /// The current restart back-off (0: none yet).
     backoff_ms: Millis,
@@ -177,6 +179,9 @@ struct Sim<'a, 't> {
     domain_repair_rng: Vec<ChaCha8Rng>,
     crash_rng: Vec<ChaCha8Rng>,
     oos_rng: Vec<ChaCha8Rng>,
+    /// Pod objects left on unreachable nodes: force deletes, Node deletions,
+    /// PodGC.
+    pod_objects: podgc::PodObjects,
     /// Control-plane members and how many are up.
     cp_total: usize,
     cp_up: usize,
@@ -278,6 +283,7 @@ impl<'a, 't> Sim<'a, 't> {
             domain_repair_rng: streams(Source::DomainRepair, sc.domains.len()),
             crash_rng: streams(Source::Crash, sc.apps.len()),
             oos_rng: streams(Source::OutOfService, n),
+            pod_objects: podgc::PodObjects::new(sc, rep),
             cp_total: sc.nodes.iter().filter(|n| n.control_plane).count(),
             cp_up: sc.nodes.iter().filter(|n| n.control_plane).count(),
             maint: maintenance::MaintState::default(),
@@ -367,6 +373,8 @@ impl<'a, 't> Sim<'a, 't> {
                 | Event::DiskFail { node, .. }
                 | Event::DiskReplaced { node, .. }
                 | Event::PoolRestored { node }
+                | Event::PodForceDelete { node }
+                | Event::NodeDeleted { node }
                 | Event::MaintenanceEnd { node } => Some(node),
                 _ => None,
             };
@@ -402,6 +410,9 @@ impl<'a, 't> Sim<'a, 't> {
             Event::DomainFail { domain, outage_ms } => self.fail_domain(domain, now, outage_ms),
             Event::DomainRepair { domain } => self.repair_domain(domain, now),
             Event::OutOfService { node } => self.out_of_service(node, now),
+            Event::PodForceDelete { node } => self.pod_force_delete(node, now),
+            Event::NodeDeleted { node } => self.node_deleted(node, now),
+            Event::PodGc => self.pod_gc(now),
             Event::ContainerFault { pod, hang } => self.container_fault(pod, hang, now),
             Event::AppCrash { app } => self.app_crash(app, now),
             Event::HangDetected { pod } => self.hang_detected(pod, now),
@@ -508,6 +519,7 @@ impl<'a, 't> Sim<'a, 't> {
         if let Some(d) = self.sc.kube.out_of_service_after.sample(&mut self.oos_rng[node]) {
             self.nodes[node].oos_ev = Some(self.queue.schedule(now.saturating_add(d), Event::OutOfService { node }));
         }
+        self.schedule_node_deletion(node, now);
         self.set_ready(node, false);
         self.change_load(node, |l| l.schedulable = false);
         let zone = self.sc.nodes[node].zone;
@@ -686,6 +698,7 @@ impl<'a, 't> Sim<'a, 't> {
         }
         self.nodes[node].notready_overdue = false;
         self.nodes[node].oos_overdue = false;
+        self.pod_objects_node_returned(node);
         if self.quorum() {
             self.mark_ready(node);
         } else {

@@ -87,6 +87,9 @@ pub struct RawKubernetes {
     pub secondary_eviction_rate: Option<Spanned<f64>>,
     pub unhealthy_zone_threshold: Option<Spanned<f64>>,
     pub large_cluster_size_threshold: Option<Spanned<i64>>,
+    pub pod_force_delete_after: Option<Spanned<Dist>>,
+    pub node_delete_after: Option<Spanned<Dist>>,
+    pub pod_gc_check_period: Option<Spanned<Duration>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -9,6 +9,7 @@ mod limits;
 mod operations;
 mod outputs;
 mod physics;
+mod podgc;
 mod report;
 mod shards;
 mod storage;
