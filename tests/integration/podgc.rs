@@ -185,3 +185,30 @@ fn podgc_passes_are_one_period_apart_and_only_happen_when_needed() {
     assert!(passes.len() >= 4, "{passes:?}");
     assert!(passes.windows(2).all(|w| (w[1] - w[0]) % (15 * MS_PER_S) == 0), "{passes:?}");
 }
+
+#[test]
+fn a_force_delete_that_comes_due_without_quorum_happens_at_the_catch_up() {
+    // Three etcd members. n-1 (holding the StatefulSet pod) crashes at 100 h
+    // and its pod is evicted about 5m35s later; the operator's force delete
+    // is due 10 min after that, but n-2 crashed at 100h10m and 2 of 3
+    // members are down until 101h10m: `kubectl delete` cannot be written
+    // (no quorum, no API write). When n-2 is back the catch-up does it:
+    // the pod object goes and the replacement is bound at 101h10m exactly.
+    let sc = quiet_cluster(
+        "first-fit",
+        3,
+        "",
+        // The body opens inside the `[[nodes]]` table: all three hold a member.
+        "control_plane = true\n[[apps]]\nname = \"db\"\nclass = \"flexible\"\nkind = \"statefulset\"\nstartup = \"20s\"\n\
+         [[events]]\nat = \"100h\"\nfail = \"node:n-1\"\nduration = \"4h\"\n\
+         [[events]]\nat = \"100h10m\"\nfail = \"node:n-2\"\nduration = \"1h\"\n\
+         [kubernetes]\npod_force_delete_after = \"10m\"",
+    );
+    let (outcome, trace) = traced(&sc);
+    let terminating = first(&trace, "pod-terminating");
+    let quorum_back = FAIL_AT + 70 * MS_PER_MIN;
+    assert_eq!(times(&trace, "pod-force-delete"), vec![terminating + 10 * MS_PER_MIN]);
+    assert!(terminating + 10 * MS_PER_MIN < quorum_back);
+    assert_eq!(times(&trace, "pod-force-deleted"), vec![quorum_back]);
+    assert_eq!(outcome.apps[0].downtime_ms, quorum_back + STARTUP_MS - FAIL_AT);
+}
