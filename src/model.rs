@@ -103,9 +103,21 @@ pub struct Kubernetes {
     /// disrupted zone stops evicting.
     pub large_cluster_size_threshold: u32,
     /// The operator adds the `node.kubernetes.io/out-of-service` taint this
-    /// long after a node goes NotReady (StatefulSet pods are then replaced);
-    /// `Never` by default.
+    /// long after a node goes NotReady: its pods are evicted at once and
+    /// PodGC force-deletes them at its next pass (`gcTerminating`); `Never`
+    /// by default.
     pub out_of_service_after: Dist,
+    /// An operator force-deletes (`kubectl delete pod --force`) the pods left
+    /// Terminating on an unreachable node this long after their eviction;
+    /// `Never` by default.
+    pub pod_force_delete_after: Dist,
+    /// The Node object of a NotReady node is deleted this long after its
+    /// NotReady mark (a cloud node lifecycle controller does it once the VM
+    /// is gone); PodGC then deletes its pods (`gcOrphaned`). `Never` by
+    /// default.
+    pub node_delete_after: Dist,
+    /// PodGC's `gcCheckPeriod` (20 s): how often it looks for pods to delete.
+    pub pod_gc_check_period_ms: Millis,
     /// Liveness probe: a hung container is restarted after period x threshold.
     pub liveness_period_ms: Millis,
     pub liveness_failure_threshold: u32,
@@ -139,6 +151,9 @@ impl Kubernetes {
             unhealthy_zone_threshold: 0.55,
             large_cluster_size_threshold: 50,
             out_of_service_after: Dist::Never,
+            pod_force_delete_after: Dist::Never,
+            node_delete_after: Dist::Never,
+            pod_gc_check_period_ms: 20_000,
             liveness_period_ms: 10_000,
             liveness_failure_threshold: 3,
             backoff_initial_ms: 10_000,
@@ -306,8 +321,10 @@ pub enum Backend {
     },
     /// An attachable ReadWriteOnce block volume (iSCSI, Ceph RBD, Longhorn).
     Block {
-        /// `maxWaitForUnmountDuration`: force-detach this long after the old
-        /// pod's deletion; `None` waits until the old node returns.
+        /// `maxWaitForUnmountDuration`: force-detach from an unhealthy node
+        /// this long after the old pod object is deleted (force delete or
+        /// PodGC); `None` (`--disable-force-detach-on-timeout`) waits until
+        /// the old node returns or is tainted out of service.
         force_detach_ms: Option<Millis>,
     },
 }

@@ -31,6 +31,12 @@ pub enum Source {
     OutOfService(NodeId),
     /// The node lifecycle controller: where its monitor passes fall.
     NodeController,
+    /// The operator's reaction time to pods left Terminating on the node.
+    ForceDelete(NodeId),
+    /// When the node's Node object is deleted after its NotReady mark.
+    NodeDelete(NodeId),
+    /// The phase of PodGC's periodic pass.
+    PodGc,
 }
 
 impl Source {
@@ -49,6 +55,10 @@ impl Source {
             Source::Crash(a) => (9, a),
             Source::OutOfService(n) => (10, n),
             Source::NodeController => (11, 0),
+            // New sources take new tags: the streams above do not move.
+            Source::ForceDelete(n) => (12, n),
+            Source::NodeDelete(n) => (13, n),
+            Source::PodGc => (14, 0),
         };
         (tag << 48) | (index as u64 & ((1 << 48) - 1))
     }
@@ -88,5 +98,19 @@ mod tests {
         assert_ne!(draw(1, 0, Source::Placement), draw(1, 1, Source::Placement));
         assert_ne!(draw(1, 0, Source::NodeFailure(0)), draw(1, 0, Source::NodeRepair(0)));
         assert_ne!(draw(1, 0, Source::NodeFailure(0)), draw(1, 0, Source::NodeFailure(1)));
+    }
+
+    #[test]
+    fn new_sources_leave_the_existing_streams_where_they_were() {
+        // The stream of a source is its tag and index: pinning the old ones
+        // keeps every existing run's draws when a source is added.
+        assert_eq!(Source::NodeFailure(5).stream_id(), (1 << 48) | 5);
+        assert_eq!(Source::Placement.stream_id(), 4 << 48);
+        assert_eq!(Source::OutOfService(7).stream_id(), (10 << 48) | 7);
+        let new = [Source::ForceDelete(7), Source::NodeDelete(7), Source::PodGc];
+        let old = [Source::OutOfService(7), Source::Crash(7), Source::DiskFailure(0, 7), Source::Placement];
+        for a in new {
+            assert!(old.iter().chain(new.iter().filter(|&&b| b != a)).all(|b| b.stream_id() != a.stream_id()));
+        }
     }
 }

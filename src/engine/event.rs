@@ -99,6 +99,16 @@ pub enum Event {
     OutOfService {
         node: NodeId,
     },
+    /// The operator force-deletes the pods left Terminating on the node.
+    PodForceDelete {
+        node: NodeId,
+    },
+    /// The node's Node object is deleted (a cloud node lifecycle controller).
+    NodeDeleted {
+        node: NodeId,
+    },
+    /// A PodGC pass (scheduled only when it has something to look at).
+    PodGc,
     /// The pod's container crashes (`hang: false`) or hangs (`hang: true`).
     ContainerFault {
         pod: PodId,
@@ -153,6 +163,9 @@ impl Event {
             Event::DomainFail { .. } => "domain-fail",
             Event::DomainRepair { .. } => "domain-repair",
             Event::OutOfService { .. } => "out-of-service",
+            Event::PodForceDelete { .. } => "pod-force-delete",
+            Event::NodeDeleted { .. } => "node-deleted",
+            Event::PodGc => "pod-gc",
             Event::ContainerFault { hang: false, .. } => "container-crash",
             Event::ContainerFault { hang: true, .. } => "container-hang",
             Event::AppCrash { .. } => "app-crash",

@@ -5,6 +5,7 @@
 mod controller;
 mod lifecycle;
 mod maintenance;
+mod podgc;
 mod storage;
 pub use storage::gluster_serves;
 
@@ -76,8 +77,9 @@ struct Pod {
     ready_ev: Option<EventId>,
     /// Its container's next crash or hang while Running.
     fault_ev: Option<EventId>,
-    /// A StatefulSet pod evicted from an unreachable node: deleted, but not
-    /// replaced until the node returns or is declared out of service.
+    /// A StatefulSet pod evicted from an unreachable node: Terminating, and
+    /// not replaced until its object is gone (the node returns, a force
+    /// delete, PodGC; see `podgc.rs`).
     deleting: bool,
     /// The current restart back-off (0: none yet).
     backoff_ms: Millis,
@@ -177,6 +179,9 @@ struct Sim<'a, 't> {
     domain_repair_rng: Vec<ChaCha8Rng>,
     crash_rng: Vec<ChaCha8Rng>,
     oos_rng: Vec<ChaCha8Rng>,
+    /// Pod objects left on unreachable nodes: force deletes, Node deletions,
+    /// PodGC.
+    pod_objects: podgc::PodObjects,
     /// Control-plane members and how many are up.
     cp_total: usize,
     cp_up: usize,
@@ -291,6 +296,7 @@ impl<'a, 't> Sim<'a, 't> {
             domain_repair_rng: streams(Source::DomainRepair, sc.domains.len()),
             crash_rng: streams(Source::Crash, sc.apps.len()),
             oos_rng: streams(Source::OutOfService, n),
+            pod_objects: podgc::PodObjects::new(sc, rep),
             cp_total: sc.nodes.iter().filter(|n| n.control_plane).count(),
             cp_up: sc.nodes.iter().filter(|n| n.control_plane).count(),
             quorum_noted: true,
@@ -383,6 +389,8 @@ impl<'a, 't> Sim<'a, 't> {
                 | Event::DiskFail { node, .. }
                 | Event::DiskReplaced { node, .. }
                 | Event::PoolRestored { node }
+                | Event::PodForceDelete { node }
+                | Event::NodeDeleted { node }
                 | Event::MaintenanceEnd { node } => Some(node),
                 _ => None,
             };
@@ -422,6 +430,9 @@ impl<'a, 't> Sim<'a, 't> {
             Event::DomainFail { domain, outage_ms } => self.fail_domain(domain, now, outage_ms),
             Event::DomainRepair { domain } => self.repair_domain(domain, now),
             Event::OutOfService { node } => self.out_of_service(node, now),
+            Event::PodForceDelete { node } => self.pod_force_delete(node, now),
+            Event::NodeDeleted { node } => self.node_deleted(node, now),
+            Event::PodGc => self.pod_gc(now),
             Event::ContainerFault { pod, hang } => self.container_fault(pod, hang, now),
             Event::AppCrash { app } => self.app_crash(app, now),
             Event::HangDetected { pod } => self.hang_detected(pod, now),
@@ -569,6 +580,7 @@ impl<'a, 't> Sim<'a, 't> {
         }
         self.nodes[node].notready_overdue = false;
         self.nodes[node].oos_overdue = false;
+        self.pod_objects_node_returned(node);
         let api = self.quorum();
         if api {
             self.kubelet_posts_ready(node, now);

@@ -304,6 +304,7 @@ impl Validator<'_> {
         let apps = self.apps(&raw.apps, &nodes, &volumes, &domain_kinds)?;
         let apps = self.dependencies(&raw.apps, apps)?;
         self.check_volume_users(&raw, &apps, &volumes)?;
+        self.warn_block_waits_for_its_node(&kube, &apps, &volumes);
         let events = self.events(&raw, &nodes, &domains, &apps)?;
         let replayed = self.replays(&raw, &nodes, &domains)?;
         let mut domains = domains;
@@ -527,8 +528,18 @@ impl Validator<'_> {
             kube.large_cluster_size_threshold =
                 self.count(n, "kubernetes.large_cluster_size_threshold", 0, 1_000_000)? as u32;
         }
-        if let Some(d) = &k.out_of_service_after {
-            kube.out_of_service_after = d.get_ref().clone();
+        for (value, field) in [
+            (&k.out_of_service_after, &mut kube.out_of_service_after),
+            (&k.pod_force_delete_after, &mut kube.pod_force_delete_after),
+            (&k.node_delete_after, &mut kube.node_delete_after),
+        ] {
+            if let Some(d) = value {
+                *field = d.get_ref().clone();
+            }
+        }
+        if let Some(p) = &k.pod_gc_check_period {
+            kube.pod_gc_check_period_ms =
+                self.nonzero_ms(p, "kubernetes.pod_gc_check_period", "the PodGC check period")?;
         }
         if let Some(p) = &k.liveness_period {
             kube.liveness_period_ms = self.nonzero_ms(p, "kubernetes.liveness_period", "the probe period")?;
@@ -1627,6 +1638,34 @@ impl Validator<'_> {
             _ => {}
         }
         Ok(built)
+    }
+
+    /// A block volume whose old pod object nothing deletes after a crash
+    /// (no force delete, no Node deletion) or that nothing detaches once it
+    /// is deleted (`force_detach = "never"`), and without the out-of-service
+    /// taint, is released only when the crashed node returns.
+    fn warn_block_waits_for_its_node(&mut self, kube: &Kubernetes, apps: &[App], volumes: &[Volume]) {
+        if kube.out_of_service_after != Dist::Never {
+            return;
+        }
+        let deleted = kube.pod_force_delete_after != Dist::Never || kube.node_delete_after != Dist::Never;
+        for (id, volume) in volumes.iter().enumerate() {
+            let Backend::Block { force_detach_ms } = volume.backend else { continue };
+            if !apps.iter().any(|a| a.volumes.contains(&id)) {
+                continue;
+            }
+            let why = match (deleted, force_detach_ms) {
+                (false, _) => {
+                    "no kubernetes.pod_force_delete_after or node_delete_after deletes the old pod, which stays Terminating on the dead node and keeps the attachment"
+                }
+                (true, None) => "its force_detach is \"never\" (--disable-force-detach-on-timeout)",
+                (true, Some(_)) => continue,
+            };
+            self.warnings.push(format!(
+                "block volume `{}` waits for its node after a crash: {why}, and kubernetes.out_of_service_after is \"never\"; its pod is back only when that node returns",
+                volume.name
+            ));
+        }
     }
 
     /// Block volumes serve one pod; an unused volume is probably a mistake.

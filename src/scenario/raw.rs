@@ -89,6 +89,9 @@ pub struct RawKubernetes {
     pub large_cluster_size_threshold: Option<Spanned<i64>>,
     pub version: Option<Spanned<String>>,
     pub node_monitor_period: Option<Duration>,
+    pub pod_force_delete_after: Option<Spanned<Dist>>,
+    pub node_delete_after: Option<Spanned<Dist>>,
+    pub pod_gc_check_period: Option<Spanned<Duration>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

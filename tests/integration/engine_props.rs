@@ -23,7 +23,8 @@ struct Spec {
     /// on the previous app, bit 4 a disruption budget.
     extras: Vec<u8>,
     /// Bit 0 control-plane nodes, bit 1 racks that fail, bit 2 maintenance,
-    /// bit 3 the out-of-service taint.
+    /// bit 3 the out-of-service taint, bit 4 the operator's force delete,
+    /// bit 5 Node deletion.
     cluster: u8,
 }
 
@@ -38,7 +39,7 @@ fn spec() -> impl proptest::strategy::Strategy<Value = Spec> {
         0u32..600,
         50u32..5000,
         prop::collection::vec(0u8..32, 8),
-        0u8..16,
+        0u8..64,
     )
         .prop_map(
             |(nodes, apps, storage, events, failure_h, repair_h, toleration_s, disk_mttf_h, extras, cluster)| Spec {
@@ -69,6 +70,15 @@ fn to_toml(spec: &Spec) -> String {
     let n = spec.nodes.len();
     if spec.cluster & 8 != 0 {
         t = t.replace("[node_defaults]", "out_of_service_after = \"10m\"\n[node_defaults]");
+    }
+    if spec.cluster & 16 != 0 {
+        t = t.replace("[node_defaults]", "pod_force_delete_after = \"2m\"\n[node_defaults]");
+    }
+    if spec.cluster & 32 != 0 {
+        t = t.replace(
+            "[node_defaults]",
+            "node_delete_after = { dist = \"uniform\", min = \"0s\", max = \"10m\" }\n[node_defaults]",
+        );
     }
     for (i, (cpu, device)) in spec.nodes.iter().enumerate() {
         t += &format!("[[nodes]]\nname = \"n{i}\"\ncpu = {cpu}\nlabels = {{ rack = \"r{}\" }}\n", i % 2);

@@ -10,6 +10,7 @@ mod node_controller;
 mod operations;
 mod outputs;
 mod physics;
+mod podgc;
 mod report;
 mod shards;
 mod storage;

@@ -177,32 +177,187 @@ fn zfs_replicated_primary_back_before_eviction_needs_no_failover() {
     assert_eq!(outcome.apps[0].data_loss_incidents, 0);
 }
 
-#[test]
-fn block_volume_with_force_detach_adds_six_minutes_to_the_flexible_failover() {
-    let sc = scripted(
-        "backend = \"block\"\n        force_detach = \"6m\"",
-        &format!("[[events]]\nat = \"{FAIL_AT}ms\"\nfail = \"node:n-1\"\nduration = \"4h\""),
-    );
-    let (outcome, trace) = traced(&sc);
-    let tainted = first(&trace, "taint");
-    let flexible_chain = (tainted - FAIL_AT) + 300 * MS_PER_S + 45 * MS_PER_S;
-    let app = &outcome.apps[0];
-    assert_eq!(app.downtime_ms, flexible_chain + 6 * MS_PER_MIN);
-    assert_eq!(app.cause_ms[Cause::DetachWait.index()], 6 * MS_PER_MIN);
-    assert_eq!(first(&trace, "volume-detached"), first(&trace, "pod-evicted") + 6 * MS_PER_MIN);
+/// A flexible app (45 s start) on a block volume `data` with `volume` keys,
+/// `kind` (deployment or statefulset), `[kubernetes]` keys `kube`; n-1, where
+/// the app runs (first-fit), crashes at `FAIL_AT` for `outage`.
+fn block(volume: &str, kube: &str, kind: &str, outage: &str) -> Scenario {
+    scripted(
+        &format!("backend = \"block\"\n{volume}"),
+        &format!(
+            "kind = \"{kind}\"\n[[events]]\nat = \"{FAIL_AT}ms\"\nfail = \"node:n-1\"\nduration = \"{outage}\"\n\
+             [kubernetes]\n{kube}"
+        ),
+    )
+}
+
+fn all(trace: &[TraceRecord], kind: &str) -> Vec<Millis> {
+    trace.iter().filter(|r| r.kind == kind).map(|r| r.time_ms).collect()
+}
+
+/// The first PodGC pass at or after `t` (the passes are 20 s apart from a
+/// phase drawn per replication, so the pass is within 20 s).
+fn pass_after(trace: &[TraceRecord], t: Millis) -> Millis {
+    let pass = *all(trace, "pod-gc").iter().find(|&&p| p >= t).expect("a PodGC pass");
+    assert!(pass - t < 20 * MS_PER_S, "PodGC pass {pass} more than gcCheckPeriod after {t}");
+    pass
 }
 
 #[test]
-fn block_volume_without_force_detach_waits_for_the_node() {
-    let sc = scripted(
-        "backend = \"block\"\n        force_detach = \"never\"",
-        &format!("[[events]]\nat = \"{FAIL_AT}ms\"\nfail = \"node:n-1\"\nduration = \"4h\""),
+fn block_volume_waits_for_its_node_by_default() {
+    // The eviction only sets the old pod's deletionTimestamp; no kubelet
+    // confirms it, its containers stay last reported running, so volume util
+    // `IsPodTerminated` is false and attachdetach util `DetermineVolumeAction`
+    // keeps the volume in the desired state of n-1: the reconciler
+    // (reconciler.go `reconcile`) never starts the detach, and the 6-minute
+    // `maxWaitForUnmountDuration` never starts. The replacement, created at
+    // the eviction (KEP-3973), waits in Multi-Attach until n-1 returns at
+    // FAIL_AT + 4 h and its kubelet finishes the deletion.
+    for volume in ["", "force_detach = \"6m\"", "force_detach = \"never\""] {
+        let sc = block(volume, "", "deployment", "4h");
+        assert!(sc.warnings.iter().any(|w| w.contains("waits for its node")), "{:?}", sc.warnings);
+        let (outcome, trace) = traced(&sc);
+        let evicted = first(&trace, "pod-evicted");
+        assert_eq!(all(&trace, "volume-detached"), vec![FAIL_AT + 4 * MS_PER_H], "{volume}");
+        let app = &outcome.apps[0];
+        assert_eq!(app.downtime_ms, 4 * MS_PER_H + 45 * MS_PER_S);
+        assert_eq!(app.cause_ms[Cause::Detection.index()], evicted - FAIL_AT);
+        assert_eq!(app.cause_ms[Cause::DetachWait.index()], FAIL_AT + 4 * MS_PER_H - evicted);
+    }
+}
+
+#[test]
+fn block_volume_is_force_detached_six_minutes_after_the_operator_force_deletes_the_old_pod() {
+    // `kubectl delete pod --force` 2 min after the eviction removes the old
+    // pod object: the pod leaves the desired state of the world, the
+    // reconciler sets the detach request time then, and with n-1 still
+    // unhealthy it force-detaches once `maxWaitForUnmountDuration` (6 min)
+    // has passed (reconciler.go `reconcile`: forceDetach = !isHealthy &&
+    // timeout; reconciler_test.go Test_Run_OneVolumeDetachOnNoOutOfServiceTaintedNode
+    // and Test_Run_OneVolumeDetachOnUnhealthyNode). The reconciler's 100 ms
+    // loop is neglected: detach at force delete + 6 min exactly.
+    let sc = block("", "pod_force_delete_after = \"2m\"", "deployment", "4h");
+    assert!(!sc.warnings.iter().any(|w| w.contains("waits for its node")), "{:?}", sc.warnings);
+    let (outcome, trace) = traced(&sc);
+    let evicted = first(&trace, "pod-evicted");
+    assert_eq!(all(&trace, "pod-force-delete"), vec![evicted + 2 * MS_PER_MIN]);
+    assert_eq!(all(&trace, "volume-detached"), vec![evicted + 8 * MS_PER_MIN]);
+    let app = &outcome.apps[0];
+    assert_eq!(app.downtime_ms, evicted - FAIL_AT + 8 * MS_PER_MIN + 45 * MS_PER_S);
+    assert_eq!(app.cause_ms[Cause::DetachWait.index()], 8 * MS_PER_MIN);
+}
+
+#[test]
+fn block_volume_with_force_detach_never_waits_for_its_node_even_after_a_force_delete() {
+    // `force_detach = "never"` is `--disable-force-detach-on-timeout`: the
+    // reconciler logs that the drain timeout expired and detaches nothing
+    // (reconciler.go `reconcile`, forceDetachTimeoutExpired false); n-1's
+    // return at FAIL_AT + 4 h releases the volume.
+    let sc = block("force_detach = \"never\"", "pod_force_delete_after = \"2m\"", "deployment", "4h");
+    assert!(sc.warnings.iter().any(|w| w.contains("waits for its node")), "{:?}", sc.warnings);
+    let (outcome, trace) = traced(&sc);
+    assert_eq!(all(&trace, "pod-force-deleted").len(), 0, "the Deployment pod was replaced at the eviction");
+    assert_eq!(all(&trace, "volume-detached"), vec![FAIL_AT + 4 * MS_PER_H]);
+    assert_eq!(outcome.apps[0].downtime_ms, 4 * MS_PER_H + 45 * MS_PER_S);
+}
+
+#[test]
+fn disabled_force_detach_then_the_out_of_service_taint_detaches_at_the_taint() {
+    // reconciler_test.go Test_Run_OneVolumeDetachOnUnhealthyNodeWithForceDetachOnUnmountDisabled:
+    // the old pod is gone (force delete at eviction + 2 min), the timeout
+    // path is disabled, so nothing is detached until the out-of-service
+    // taint; the reconciler then detaches at once (`hasOutOfServiceTaint`,
+    // verifySafeToDetach false), at NotReady + 30 min, without waiting for
+    // a PodGC pass: no pod object is left to collect.
+    let sc = block(
+        "force_detach = \"never\"",
+        "pod_force_delete_after = \"2m\"\nout_of_service_after = \"30m\"",
+        "deployment",
+        "4h",
     );
     let (outcome, trace) = traced(&sc);
-    // The replacement is bound to n-2 but Multi-Attach holds it until n-1
-    // is back and releases the attachment.
-    assert_eq!(first(&trace, "volume-detached"), FAIL_AT + 4 * MS_PER_H);
-    assert_eq!(outcome.apps[0].downtime_ms, 4 * MS_PER_H + 45 * MS_PER_S);
+    let not_ready = first(&trace, "node-not-ready");
+    assert_eq!(all(&trace, "volume-detached"), vec![not_ready + 30 * MS_PER_MIN]);
+    assert_eq!(outcome.apps[0].downtime_ms, not_ready + 30 * MS_PER_MIN + 45 * MS_PER_S - FAIL_AT);
+}
+
+#[test]
+fn node_object_deletion_lets_podgc_delete_the_pod_after_its_quarantine_then_the_volume_is_force_detached() {
+    // The Node object goes 1 min after NotReady (D). podgc `gcOrphaned`:
+    // the first pass at or after D (P1, within `gcCheckPeriod` 20 s) finds
+    // the pod's node missing and queues it for `quarantineTime` (40 s); the
+    // pass at P1 + 40 s finds it still gone and force-deletes the pod,
+    // which was never evicted (the toleration ends at NotReady + 300 s). The
+    // ReplicaSet's replacement goes to n-2 and waits in Multi-Attach until
+    // the force detach 6 min later (the deleted node is not healthy:
+    // reconciler.go `nodeIsHealthy` fails).
+    let sc = block("", "node_delete_after = \"1m\"", "deployment", "4h");
+    let (outcome, trace) = traced(&sc);
+    let not_ready = first(&trace, "node-not-ready");
+    let deleted = first(&trace, "node-deleted");
+    assert_eq!(deleted, not_ready + MS_PER_MIN);
+    let p1 = pass_after(&trace, deleted);
+    assert_eq!(first(&trace, "pod-gc-quarantine"), p1);
+    let collected = p1 + 40 * MS_PER_S;
+    assert_eq!(all(&trace, "pod-force-deleted"), vec![collected]);
+    assert!(all(&trace, "pod-evicted").is_empty(), "PodGC deleted the pod before its eviction");
+    assert_eq!(all(&trace, "volume-detached"), vec![collected + 6 * MS_PER_MIN]);
+    let app = &outcome.apps[0];
+    assert_eq!(app.downtime_ms, collected + 6 * MS_PER_MIN + 45 * MS_PER_S - FAIL_AT);
+    assert_eq!(app.cause_ms[Cause::Detection.index()], collected - FAIL_AT);
+    assert_eq!(app.cause_ms[Cause::DetachWait.index()], 6 * MS_PER_MIN);
+}
+
+#[test]
+fn out_of_service_taint_gets_the_pod_deleted_at_the_next_podgc_pass_and_the_volume_detached_at_once() {
+    // Taint at NotReady + 10 min (T), after the eviction (NotReady + 5 min):
+    // the evicted pod is Terminating; podgc `gcTerminating` force-deletes
+    // terminating pods of a NotReady node with the out-of-service taint at
+    // its first pass at or after T (P); the pod leaves the desired state and
+    // the reconciler detaches at once (`hasOutOfServiceTaint`;
+    // reconciler_test.go Test_Run_OneVolumeDetachOnOutOfServiceTaintedNode).
+    let sc = block("", "out_of_service_after = \"10m\"", "deployment", "4h");
+    let (outcome, trace) = traced(&sc);
+    let not_ready = first(&trace, "node-not-ready");
+    let evicted = first(&trace, "pod-evicted");
+    let pass = pass_after(&trace, not_ready + 10 * MS_PER_MIN);
+    assert_eq!(all(&trace, "volume-detached"), vec![pass]);
+    let app = &outcome.apps[0];
+    assert_eq!(app.downtime_ms, pass + 45 * MS_PER_S - FAIL_AT);
+    assert_eq!(app.cause_ms[Cause::DetachWait.index()], pass - evicted);
+}
+
+#[test]
+fn a_statefulset_on_a_block_volume_is_replaced_at_the_force_delete_and_then_waits_for_the_force_detach() {
+    // The StatefulSet controller creates no pod of the same identity while
+    // the Terminating one exists; the force delete at eviction + 2 min
+    // removes it, the replacement is created and bound to n-2 at once, and
+    // waits 6 min in Multi-Attach for the force detach.
+    let sc = block("", "pod_force_delete_after = \"2m\"", "statefulset", "4h");
+    let (outcome, trace) = traced(&sc);
+    let terminating = first(&trace, "pod-terminating");
+    let deleted = terminating + 2 * MS_PER_MIN;
+    assert_eq!(all(&trace, "pod-force-deleted"), vec![deleted]);
+    let scheduled: Vec<_> = trace.iter().filter(|r| r.kind == "pod-scheduled").map(|r| (r.time_ms, r.node)).collect();
+    assert_eq!(scheduled, vec![(0, Some(0)), (deleted, Some(1))]);
+    assert_eq!(first(&trace, "multi-attach"), deleted);
+    assert_eq!(all(&trace, "volume-detached"), vec![deleted + 6 * MS_PER_MIN]);
+    let app = &outcome.apps[0];
+    assert_eq!(app.downtime_ms, deleted + 6 * MS_PER_MIN + 45 * MS_PER_S - FAIL_AT);
+    assert_eq!(app.cause_ms[Cause::Detection.index()], deleted - FAIL_AT);
+    assert_eq!(app.cause_ms[Cause::DetachWait.index()], 6 * MS_PER_MIN);
+}
+
+#[test]
+fn a_node_back_before_the_force_detach_releases_the_volume_itself() {
+    // Outage 10 min: NotReady 30-40 s after the crash, eviction 300 s later,
+    // force delete 2 min after that (7m30s-7m40s), force detach due 6 min
+    // later still (13m30s-13m40s); n-1 is back at 10 min, Ready (healthy),
+    // its kubelet unmounts and the volume is detached then, the timer
+    // dropped.
+    let sc = block("", "pod_force_delete_after = \"2m\"", "deployment", "10m");
+    let (outcome, trace) = traced(&sc);
+    assert_eq!(all(&trace, "volume-detached"), vec![FAIL_AT + 10 * MS_PER_MIN]);
+    assert_eq!(outcome.apps[0].downtime_ms, 10 * MS_PER_MIN + 45 * MS_PER_S);
 }
 
 #[test]

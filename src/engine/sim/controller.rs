@@ -192,6 +192,7 @@ impl Sim<'_, '_> {
         if let Some(d) = self.sc.kube.out_of_service_after.sample(&mut self.oos_rng[node]) {
             self.nodes[node].oos_ev = Some(self.queue.schedule(now.saturating_add(d), Event::OutOfService { node }));
         }
+        self.schedule_node_deletion(node, now);
         self.nodes[node].condition_ready = false;
         self.refresh_schedulable(node);
         self.set_ready(node, false);

@@ -132,6 +132,7 @@ impl Sim<'_, '_> {
                 self.out_of_service(node, now);
             }
         }
+        self.catch_up_pod_objects(now);
         for pod in 0..self.pods.len() {
             match (self.pods[pod].phase, self.pods[pod].node) {
                 (Phase::AwaitingApi, _) => self.become_running(pod, now),
@@ -148,9 +149,10 @@ impl Sim<'_, '_> {
 
     // ---- the out-of-service taint ----
 
-    /// The operator declares the NotReady node out of service: every pod on
-    /// it is force-deleted and replaced (StatefulSet pods too), and its
-    /// volumes are detached at once (KEP-2268, GA in 1.28).
+    /// The operator declares the NotReady node out of service (KEP-2268, GA
+    /// in 1.28): its pods are evicted at once and PodGC force-deletes them
+    /// at its next pass, after which their volumes are detached at once
+    /// (`podgc.rs`).
     pub(super) fn out_of_service(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].oos_ev = None;
         if self.nodes[node].up {
@@ -160,17 +162,7 @@ impl Sim<'_, '_> {
             self.nodes[node].oos_overdue = true;
             return;
         }
-        let pods = self.nodes[node].pods.clone();
-        for &pod in &pods {
-            self.unbind(pod);
-            self.note(now, "pod-force-deleted", Some(node), Some(pod), "out-of-service".into());
-        }
-        self.release_attachments(node, now);
-        self.after_eviction(node, now);
-        self.schedule_pending(now);
-        for &pod in &pods {
-            self.refresh_app(self.pods[pod].app, now);
-        }
+        self.taint_out_of_service(node, now);
     }
 
     // ---- containers ----

@@ -2,6 +2,10 @@
 //! datasets, Gluster replicated volumes, attachable ReadWriteOnce volumes
 //! (domain.md sections 2, 5 and 6).
 //!
+//! A ReadWriteOnce block volume stays attached to a crashed node while a
+//! pod object there still uses it, evicted or not (see `podgc.rs` for what
+//! deletes those objects); a replacement elsewhere waits in Multi-Attach.
+//!
 //! A volume's availability is re-derived from the state of the nodes and
 //! pools it lives on (`refresh_volume`) after every change to them, and the
 //! apps that use it are refreshed in turn. Data loss is booked when it
@@ -68,6 +72,12 @@ enum Kind {
     Gluster(GlusterState),
     Block {
         attached: Option<NodeId>,
+        /// A pod object on the attached node still uses the volume (its
+        /// pod, or the pod evicted from an unreachable node and left
+        /// Terminating): the attach-detach controller keeps the volume in its
+        /// desired state there and detaches nothing (`DetermineVolumeAction`).
+        held: bool,
+        /// The force-detach after `maxWaitForUnmountDuration`, once released.
         detach_ev: Option<EventId>,
     },
 }
@@ -87,7 +97,7 @@ impl VolState {
                 backup_loss_ms: None,
             },
             Backend::Gluster { .. } => Kind::Gluster(GlusterState::default()),
-            Backend::Block { .. } => Kind::Block { attached: None, detach_ev: None },
+            Backend::Block { .. } => Kind::Block { attached: None, held: false, detach_ev: None },
         };
         VolState { unavailable: None, down_since: None, reduced_since: None, outcome: VolumeOutcome::default(), kind }
     }
@@ -228,7 +238,10 @@ impl Sim<'_, '_> {
                         self.node_volumes[node].push(v);
                     }
                 }
-                Kind::Block { attached: attached @ None, .. } => *attached = Some(node),
+                Kind::Block { attached: attached @ None, held, .. } => {
+                    *attached = Some(node);
+                    *held = true;
+                }
                 _ => {}
             }
         }
@@ -258,9 +271,11 @@ impl Sim<'_, '_> {
         blocking
     }
 
+    /// Attaches the volume to `to` for the pod bound there, or detaches it.
     fn set_attached(&mut self, v: VolumeId, to: Option<NodeId>) {
-        if let Kind::Block { attached, detach_ev } = &mut self.volumes[v].kind {
+        if let Kind::Block { attached, held, detach_ev } = &mut self.volumes[v].kind {
             *attached = to;
+            *held = to.is_some();
             if let Some(ev) = detach_ev.take() {
                 self.queue.cancel(ev);
             }
@@ -336,32 +351,57 @@ impl Sim<'_, '_> {
         }
     }
 
-    /// After the pods of a failed node are evicted: the force-detach timer of
-    /// its ReadWriteOnce volumes starts, and the replicas of its replicated
-    /// datasets are promoted (the operator or automation acts once
-    /// Kubernetes has given up on the node).
+    /// After the pods of a failed node are evicted: the replicas of its
+    /// replicated datasets are promoted (the operator or automation acts
+    /// once Kubernetes has given up on the node), and the operator's force
+    /// delete of the pods left Terminating is drawn. Its ReadWriteOnce
+    /// volumes stay attached: the evicted pods still exist.
     pub(super) fn after_eviction(&mut self, node: NodeId, now: Millis) {
         for v in 0..self.volumes.len() {
-            match self.volumes[v].kind {
-                Kind::Block { attached: Some(at), detach_ev: None } if at == node => {
-                    if let Backend::Block { force_detach_ms: Some(wait) } = self.sc.volumes[v].backend {
-                        let ev = self.queue.schedule(now.saturating_add(wait), Event::Detach { volume: v });
-                        if let Kind::Block { detach_ev, .. } = &mut self.volumes[v].kind {
-                            *detach_ev = Some(ev);
-                        }
-                    }
+            if let Kind::Replicated { active, failover_ev: None, .. } = self.volumes[v].kind
+                && active == node
+            {
+                self.request_failover(v, now);
+            }
+        }
+        self.schedule_force_delete(node, now);
+    }
+
+    /// The pod objects on the unreachable `node` are deleted, so the
+    /// attach-detach controller no longer wants their volumes there and
+    /// requests the detach (reconciler.go `reconcile`): at once if the node
+    /// carries the out-of-service taint, else `force_detach` later with the
+    /// node still unhealthy (`maxWaitForUnmountDuration`; a node that returns
+    /// first releases it itself), or with `"never"` only then.
+    pub(super) fn release_block_volumes(&mut self, node: NodeId, out_of_service: bool, now: Millis) {
+        for v in 0..self.volumes.len() {
+            if !matches!(self.volumes[v].kind, Kind::Block { attached: Some(at), held: true, .. } if at == node) {
+                continue;
+            }
+            if out_of_service {
+                self.detach(v, now);
+                continue;
+            }
+            let timer = match self.sc.volumes[v].backend {
+                Backend::Block { force_detach_ms: Some(wait) } => {
+                    Some(self.queue.schedule(now.saturating_add(wait), Event::Detach { volume: v }))
                 }
-                Kind::Replicated { active, failover_ev: None, .. } if active == node => self.request_failover(v, now),
-                _ => {}
+                _ => None,
+            };
+            if let Kind::Block { held, detach_ev, .. } = &mut self.volumes[v].kind {
+                *held = false;
+                *detach_ev = timer;
             }
         }
     }
 
-    /// The out-of-service taint: the attach/detach controller force-detaches
-    /// the node's ReadWriteOnce volumes at once.
-    pub(super) fn release_attachments(&mut self, node: NodeId, now: Millis) {
+    /// The out-of-service taint is added to `node`: the attachments no pod
+    /// object holds any more are detached at once, without the
+    /// `maxWaitForUnmountDuration` wait (reconciler.go `reconcile`,
+    /// `hasOutOfServiceTaint`).
+    pub(super) fn detach_released(&mut self, node: NodeId, now: Millis) {
         for v in 0..self.volumes.len() {
-            if let Kind::Block { attached: Some(at), .. } = self.volumes[v].kind
+            if let Kind::Block { attached: Some(at), held: false, .. } = self.volumes[v].kind
                 && at == node
             {
                 self.detach(v, now);
