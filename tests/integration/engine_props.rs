@@ -68,6 +68,15 @@ fn to_toml(spec: &Spec) -> String {
         spec.toleration_s, spec.failure_h, spec.repair_h, spec.disk_mttf_h
     );
     let n = spec.nodes.len();
+    // The node controller's passes: every instant, the default, an odd
+    // period; and the grace period of 1.31 or of 1.35 (derived from other
+    // fields, so the shape of a case does not change).
+    let period = ["0s", "5s", "7s"][spec.toleration_s as usize % 3];
+    let version = ["1.31", "1.35"][spec.repair_h as usize % 2];
+    t = t.replace(
+        "[node_defaults]",
+        &format!("node_monitor_period = \"{period}\"\nversion = \"{version}\"\n[node_defaults]"),
+    );
     if spec.cluster & 8 != 0 {
         t = t.replace("[node_defaults]", "out_of_service_after = \"10m\"\n[node_defaults]");
     }
