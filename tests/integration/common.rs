@@ -147,3 +147,17 @@ pub fn lease_offset_ms(sc: &Scenario, node: usize, nth: usize) -> Millis {
     }
     offset
 }
+
+/// Three control-plane nodes `cp-1`.. (100m CPU, labelled into the failure
+/// domain `rack`) and `workers` worker nodes `w-1`.., 4 CPU and 8 GiB each,
+/// that never fail on their own, first-fit, 30 days; `body` adds apps,
+/// events and tables.
+pub fn members_and_workers(workers: u32, body: &str) -> Scenario {
+    scenario(&format!(
+        "horizon = \"30d\"\nreplications = 1\nstrategies = [\"first-fit\"]\n\
+         [node_defaults]\ncpu = 4\nmemory = \"8Gi\"\nfailure = \"never\"\nrepair = \"never\"\n\
+         [[nodes]]\nname = \"cp\"\ncount = 3\ncontrol_plane = true\ncpu = \"100m\"\nlabels = {{ rack = \"r\" }}\n\
+         [[nodes]]\nname = \"w\"\ncount = {workers}\n\
+         [[domains]]\nname = \"rack\"\nkind = \"rack\"\nselector = {{ rack = \"r\" }}\n{body}\n"
+    ))
+}

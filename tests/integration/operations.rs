@@ -1,7 +1,9 @@
 //! Failure domains, the control plane, container crashes, StatefulSets and
 //! dependencies (issue 4), against closed forms and hand-computed timings.
 
-use crate::common::{Passes, app_unavailability, assert_in_interval, quiet_cluster, scenario, traced};
+use crate::common::{
+    Passes, app_unavailability, assert_in_interval, members_and_workers, quiet_cluster, scenario, traced,
+};
 use clustersim::engine::simulate;
 use clustersim::metrics::{Cause, TraceRecord};
 use clustersim::model::Scenario;
@@ -556,37 +558,10 @@ fn zones_come_from_zone_domains_and_each_follows_the_disruption_rule_on_its_own(
 }
 
 fn three_members_and_workers(extra: &str) -> Scenario {
-    scenario(&format!(
-        r#"
-        horizon = "30d"
-        replications = 1
-        strategies = ["first-fit"]
-        [node_defaults]
-        cpu = 4
-        memory = "8Gi"
-        failure = "never"
-        repair = "never"
-        [[nodes]]
-        name = "cp"
-        count = 3
-        control_plane = true
-        cpu = "100m"
-        labels = {{ rack = "r" }}
-        [[nodes]]
-        name = "w"
-        count = 2
-        [[domains]]
-        name = "rack"
-        kind = "rack"
-        selector = {{ rack = "r" }}
-        [[apps]]
-        name = "web"
-        class = "flexible"
-        cpu = 1
-        startup = "20s"
-        {extra}
-        "#
-    ))
+    members_and_workers(
+        2,
+        &format!("[[apps]]\nname = \"web\"\nclass = \"flexible\"\ncpu = 1\nstartup = \"20s\"\n{extra}"),
+    )
 }
 
 #[test]
