@@ -515,6 +515,22 @@ impl<'a, 't> Sim<'a, 't> {
             return;
         }
         let evicted = self.nodes[node].pods.clone();
+        if self.nodes[node].up {
+            // Back, but not yet seen Ready by the controller (its NoExecute
+            // taint lasts until the next monitor pass): the live kubelet
+            // stops the pods and confirms their deletion, so every one,
+            // StatefulSet pods too, is replaced now, and nothing treats the
+            // node as gone (no promotion, no force delete, no held volume).
+            for &pod in &evicted {
+                self.unbind(pod);
+                self.note(now, "pod-evicted", Some(node), Some(pod), "node back, not yet seen Ready".into());
+            }
+            self.schedule_pending(now);
+            for &pod in &evicted {
+                self.refresh_app(self.pods[pod].app, now);
+            }
+            return;
+        }
         for &pod in &evicted {
             if self.sc.apps[self.pods[pod].app].kind == crate::model::Workload::StatefulSet {
                 // The StatefulSet controller creates no pod with the same
@@ -588,9 +604,10 @@ impl<'a, 't> Sim<'a, 't> {
             self.nodes[node].ready_overdue = true;
         }
         for pod in self.nodes[node].pods.clone() {
-            if self.pods[pod].deleting {
-                // The kubelet finishes the deletion; the StatefulSet
-                // controller creates the replacement.
+            if self.pods[pod].deleting && api {
+                // The kubelet finishes the deletion (without the API, at the
+                // catch-up); the StatefulSet controller creates the
+                // replacement.
                 self.unbind(pod);
             }
         }

@@ -95,7 +95,10 @@ pub fn assert_in_interval(what: &str, series: &[f64], expected: f64) {
 /// the replication's phase; `probeTimestamp` is the pass that sees a lease
 /// renewal (`tryUpdateNodeHealth` sets it to the controller's `now()`), and
 /// Ready=Unknown is written at the first pass for which
-/// `now.After(probeTimestamp + gracePeriod)`.
+/// `now.After(probeTimestamp + gracePeriod)`: the passes slide
+/// (`wait.UntilWithContext` waits a period after a pass ends), so the pass
+/// `grace / period` passes after the probe is a few milliseconds past
+/// probe + grace, and it marks the node.
 pub struct Passes {
     pub phase_ms: Millis,
     pub period_ms: Millis,
@@ -129,10 +132,10 @@ impl Passes {
     }
 
     /// The NotReady mark of a node whose last lease renewal was at
-    /// `renewed` (with passes at every instant: exactly the grace later).
+    /// `renewed`: the first pass at or after the probe plus the grace period
+    /// (with passes at every instant: exactly the grace later).
     pub fn not_ready(&self, renewed: Millis) -> Millis {
-        let probe = self.at_or_after(renewed);
-        if self.period_ms == 0 { probe + self.grace_ms } else { self.after(probe + self.grace_ms) }
+        self.at_or_after(self.at_or_after(renewed) + self.grace_ms)
     }
 }
 

@@ -29,7 +29,7 @@ fn exact_cluster(strategy: &str, nodes: u32, kube: &str, body: &str) -> Scenario
 }
 
 /// The NotReady mark and the taint of a node that crashed at `crash`, its
-/// zone's token being there: Unknown at the first pass strictly after the
+/// zone's token being there: Unknown at the first pass at or after the
 /// pass that saw the last renewal plus the grace period
 /// (`tryUpdateNodeHealth`), queued and tainted at the next pass
 /// (`processTaintBaseEviction` sees the Unknown condition only then).
@@ -419,4 +419,157 @@ fn regression_a_node_that_came_back_is_not_tainted_when_quorum_returns() {
     assert!(times(&trace, "taint", 3).is_empty(), "w-1 came back at 81 m and must not be tainted");
     let passes = Passes::of(&sc);
     assert_eq!(times(&trace, "node-seen-ready", 3), vec![passes.after(100 * MS_PER_MIN)]);
+}
+
+/// Review of item 2: an eviction that comes due after the node is back but
+/// before the pass that sees it Ready finds a live kubelet, which stops the
+/// pods and confirms their deletion. A StatefulSet pod is then replaced at
+/// once (not left "terminating" on a live node), and a zfs-replicated volume
+/// whose active side is that node is not promoted (its data is there).
+#[test]
+fn regression_an_eviction_on_a_node_back_but_not_yet_seen_ready_treats_it_as_alive() {
+    let kube = "eviction_toleration = \"302s\"";
+    let body = |app: &str, outage: Millis| {
+        format!("{app}[[events]]\nat = \"{T}ms\"\nfail = \"node:n-1\"\nduration = \"{outage}ms\"\n")
+    };
+    let statefulset = "[[apps]]\nname = \"a\"\nclass = \"flexible\"\nkind = \"statefulset\"\nstartup = \"45s\"\n";
+    let replicated = "[[volumes]]\nname = \"data\"\nbackend = \"zfs-replicated\"\nnode = \"n-1\"\nreplica_node = \"n-2\"\n\
+                      [[apps]]\nname = \"a\"\nclass = \"flexible\"\nstartup = \"45s\"\nvolumes = [\"data\"]\n";
+    for app in [statefulset, replicated] {
+        let passes = Passes::of(&exact_cluster("first-fit", 3, kube, &body(app, MS_PER_H)));
+        let (_, taint) = mark_and_taint(&passes, T);
+        let evict = taint + 302 * MS_PER_S;
+        let sc = exact_cluster("first-fit", 3, kube, &body(app, evict - MS_PER_S - T));
+        let (outcome, trace) = traced(&sc);
+        assert!(first(&trace, "node-seen-ready", 0) > evict, "the eviction comes first");
+        assert_eq!(first(&trace, "pod-evicted", 0), evict);
+        assert!(!trace.iter().any(|r| r.kind == "pod-terminating"), "left terminating on a live node");
+        assert!(!trace.iter().any(|r| r.kind == "failover-start"), "promoted away from a live primary");
+        assert_eq!(outcome.apps[0].data_loss_incidents, 0);
+        // Replaced at once, on n-1 again (first-fit), Ready 45 s later.
+        let last = trace.iter().rfind(|r| r.kind == "pod-scheduled").unwrap();
+        assert_eq!((last.time_ms, last.node), (evict, Some(0)));
+        assert_eq!(outcome.apps[0].downtime_ms, evict + 45 * MS_PER_S - T);
+    }
+}
+
+/// Review of item 5: the attach-detach controller writes VolumeAttachments
+/// through the API, so a detach that comes due without quorum waits for it.
+/// w-1 fails at 1 h with a block volume; its pod is evicted at about 1h6m
+/// and force-deleted a minute later; the force detach is due 6 minutes after
+/// that, at about 1h13m, but quorum is lost from 1h10m to 2h10m: the volume
+/// is detached at the catch-up and the replacement, waiting on w-2, is Ready
+/// its 30 s start-up later.
+#[test]
+fn regression_a_detach_due_without_quorum_waits_for_it() {
+    let sc = members_and_workers(
+        3,
+        r#"
+        [kubernetes]
+        pod_force_delete_after = "1m"
+        [[volumes]]
+        name = "data"
+        backend = "block"
+        [[apps]]
+        name = "db"
+        class = "flexible"
+        cpu = 1
+        startup = "30s"
+        volumes = ["data"]
+        [[events]]
+        at = "1h"
+        fail = "node:w-1"
+        duration = "4h"
+        [[events]]
+        at = "1h10m"
+        fail = "node:cp-1"
+        duration = "1h"
+        [[events]]
+        at = "1h10m"
+        fail = "node:cp-2"
+        duration = "1h"
+        "#,
+    );
+    let (outcome, trace) = traced(&sc);
+    let evicted = first(&trace, "pod-evicted", 3);
+    assert!(evicted + 7 * MS_PER_MIN > 70 * MS_PER_MIN, "the detach must come due without quorum");
+    let detached: Vec<Millis> = trace.iter().filter(|r| r.kind == "volume-detached").map(|r| r.time_ms).collect();
+    assert_eq!(detached, vec![130 * MS_PER_MIN]);
+    assert_eq!(outcome.apps[0].downtime_ms, 130 * MS_PER_MIN + 30 * MS_PER_S - MS_PER_H);
+}
+
+/// Review of item 5: w-1 returns during a quorum outage, so it never posts
+/// Ready and stays Unknown; when it fails again at 1h20m there is no new
+/// NotReady mark, but the operator's out-of-service reaction (10 minutes)
+/// starts again for this outage: at the catch-up (3h2m) the taint is added
+/// and PodGC (within 20 s) deletes the StatefulSet pod, which is replaced on
+/// w-2 and Ready 30 s later, instead of waiting for w-1 until 11h20m.
+#[test]
+fn regression_a_node_down_again_while_still_not_ready_gets_the_out_of_service_taint() {
+    let sc = members_and_workers(
+        3,
+        r#"
+        [kubernetes]
+        out_of_service_after = "10m"
+        [[apps]]
+        name = "db"
+        class = "flexible"
+        kind = "statefulset"
+        cpu = 1
+        startup = "30s"
+        [[events]]
+        at = "1h"
+        fail = "node:w-1"
+        duration = "5m"
+        [[events]]
+        at = "1h2m"
+        fail = "node:cp-1"
+        duration = "2h"
+        [[events]]
+        at = "1h2m"
+        fail = "node:cp-2"
+        duration = "2h"
+        [[events]]
+        at = "1h20m"
+        fail = "node:w-1"
+        duration = "10h"
+        "#,
+    );
+    let (outcome, trace) = traced(&sc);
+    assert_eq!(times(&trace, "node-not-ready", 3).len(), 1, "one NotReady mark: it never posted Ready");
+    let oos: Vec<Millis> = trace.iter().filter(|r| r.kind == "out-of-service").map(|r| r.time_ms).collect();
+    assert_eq!(oos, vec![90 * MS_PER_MIN], "drawn again at the second failure");
+    let downtime = outcome.apps[0].downtime_ms;
+    let from_catch_up = 122 * MS_PER_MIN + 30 * MS_PER_S;
+    assert!(
+        (from_catch_up..=from_catch_up + 20 * MS_PER_S).contains(&downtime),
+        "down {downtime} ms: until the catch-up, a PodGC pass and the start-up"
+    );
+}
+
+/// Review of item 2: a node seen Ready leaves its zone's taint queue
+/// (`markNodeAsReachable` calls `Remove`), so when it fails again it queues
+/// at the back. n-1, n-2 and n-3 fail together: n-1 takes the token (one
+/// every 1000 s), n-2 and n-3 wait in that order; n-3 is back at 1h5m
+/// (seen Ready, behind n-2 in the queue); n-4 fails at 1h6m, n-3 again at
+/// 1h8m. The tokens go to n-2, then n-4, then n-3 (4 of 10 NotReady: the
+/// zone stays Normal).
+#[test]
+fn regression_a_node_seen_ready_leaves_the_taint_queue() {
+    let sc = exact_cluster(
+        "first-fit",
+        10,
+        "eviction_rate = 0.001",
+        "[[apps]]\nname = \"a\"\nclass = \"flexible\"\n\
+         [[events]]\nat = \"1h\"\nfail = \"node:n-1\"\nduration = \"10h\"\n\
+         [[events]]\nat = \"1h\"\nfail = \"node:n-2\"\nduration = \"10h\"\n\
+         [[events]]\nat = \"1h\"\nfail = \"node:n-3\"\nduration = \"5m\"\n\
+         [[events]]\nat = \"1h6m\"\nfail = \"node:n-4\"\nduration = \"10h\"\n\
+         [[events]]\nat = \"1h8m\"\nfail = \"node:n-3\"\nduration = \"10h\"",
+    );
+    let (_, trace) = traced(&sc);
+    let taint1 = first(&trace, "taint", 0);
+    assert_eq!(times(&trace, "taint", 1), vec![taint1 + 1000 * MS_PER_S]);
+    assert_eq!(times(&trace, "taint", 3), vec![taint1 + 2000 * MS_PER_S]);
+    assert_eq!(times(&trace, "taint", 2), vec![taint1 + 3000 * MS_PER_S]);
 }

@@ -107,7 +107,7 @@ fn ha_app_one_of_three_matches_the_binomial() {
 /// elsewhere, repairs (2 h) longer than the failover delay D: unavailability
 /// λD/(1+λD), with D from the Kubernetes settings (1.31's 40 s grace
 /// period, the 5 s monitor period): the wait for the pass that sees the last
-/// lease renewal minus the mean lease offset, the grace period and two passes,
+/// lease renewal minus the mean lease offset, the grace period and one pass,
 /// the toleration, the start-up. The closed form knows
 /// nothing of the zone disruption rule, which stops evictions while 3 of the
 /// 4 nodes are NotReady: with it, outages come out 1.3 s longer on average
@@ -144,15 +144,15 @@ fn flexible_app_matches_lambda_d_over_one_plus_lambda_d() {
     // The last lease renewal is uniform over the renewal interval before the
     // crash: whole milliseconds 0 ..= interval - 1, mean (interval - 1) / 2.
     // The monitor pass that sees it comes 0 ..= period - 1 ms later, mean
-    // (period - 1) / 2; Ready=Unknown at the first pass strictly after it
-    // plus the grace period (a multiple of the period here: one period more);
-    // the taint at the next pass (node_lifecycle_controller.go,
+    // (period - 1) / 2; Ready=Unknown at the pass the grace period later (a
+    // multiple of the period here; the sliding passes make it strictly
+    // after); the taint at the next pass (node_lifecycle_controller.go,
     // `tryUpdateNodeHealth`, `processTaintBaseEviction`).
     assert_eq!(k.node_monitor_grace_period_ms % k.node_monitor_period_ms, 0);
     let lease_offset_ms = (k.lease_renew_interval_ms - 1) as f64 / 2.0;
     let pass_wait_ms = (k.node_monitor_period_ms - 1) as f64 / 2.0;
     let d_ms = pass_wait_ms - lease_offset_ms
-        + (k.node_monitor_grace_period_ms + 2 * k.node_monitor_period_ms) as f64
+        + (k.node_monitor_grace_period_ms + k.node_monitor_period_ms) as f64
         + k.eviction_toleration_ms as f64
         + 30_000.0;
     let lambda_per_ms = 1.0 / (200.0 * MS_PER_H as f64);

@@ -831,3 +831,33 @@ fn gluster_writes_follow_the_upstream_afr_quorum_tests() {
         assert_eq!(gluster_serves(c.quorum, c.arbiter, c.up, c.blames), c.writes, "{}", c.source);
     }
 }
+
+#[test]
+fn regression_replica_3_with_a_clean_third_brick_is_no_split_brain() {
+    // afr-self-heal-common.c `afr_selfheal_find_direction`: a brick that no
+    // brick up accuses is a source, and the others heal from it; only with
+    // no such brick is it split-brain. n-1 away 100-110 h (owes 10 h of
+    // writes, 1,440 s of heal, to 110h24m, from n-3 or n-2); n-2 away
+    // 110h5m-110h15m while n-1 and n-3 take writes. When n-2 returns, n-1
+    // (still healing) and n-2 each hold writes the other lacks, but n-3,
+    // accused by nobody, holds both: heal, not split-brain.
+    let events = format!("{}{}", node_down("n-1", "100h", "10h"), node_down("n-2", "110h5m", "10m"));
+    let keys = "bricks = [\"n-1\", \"n-2\", \"n-3\"]\nping_timeout = \"0s\"\n\
+                write_rate = \"2MiB/s\"\nheal_rate = \"50MiB/s\"";
+    let (outcome, trace) = traced(&gluster_scripted(keys, &events));
+    assert_eq!(outcome.volumes[0].split_brain_incidents, 0);
+    assert!(!trace.iter().any(|r| r.kind == "split-brain"));
+    assert_eq!(outcome.volumes[0].downtime_ms, 0, "two of three bricks up throughout");
+}
+
+#[test]
+fn regression_a_brick_lacks_at_most_the_whole_volume() {
+    // A brick away longer than size / write_rate cannot lack more than the
+    // volume holds: 1 GiB written at 1 MiB/s is all rewritten after 1,024 s,
+    // so ten hours away heal 1 GiB at 10 MiB/s, 102.4 s, not 3,600 s.
+    let events = node_down("n-1", "100h", "10h");
+    let keys = "bricks = [\"n-1\", \"n-2\", \"n-3\"]\nping_timeout = \"0s\"\nsize = \"1Gi\"\n\
+                write_rate = \"1MiB/s\"\nheal_rate = \"10MiB/s\"";
+    let (outcome, _) = traced(&gluster_scripted(keys, &events));
+    assert_eq!(outcome.volumes[0].reduced_redundancy_ms, 10 * MS_PER_H + 102_400);
+}

@@ -3,8 +3,9 @@
 //!
 //! 1. Monitor passes every `node-monitor-period` (a phase per replication).
 //!    A pass records a lease renewal it sees (`probeTimestamp`, the pass's
-//!    own time) and marks a node Ready=Unknown at the first pass strictly
-//!    after `probeTimestamp + grace period` (`tryUpdateNodeHealth`).
+//!    own time) and marks a node Ready=Unknown at the first pass for which
+//!    `now.After(probeTimestamp + grace period)` (`tryUpdateNodeHealth`);
+//!    the passes slide, so that is the pass at or after it on the grid.
 //! 2. The Unknown mark brings the `unreachable:NoSchedule` taint at once
 //!    (`doNoScheduleTaintingPass`, driven by the node update): from then on
 //!    the scheduler leaves the node alone. Until then a crashed node is as
@@ -150,7 +151,7 @@ impl Sim<'_, '_> {
     }
 
     /// The node stopped: the controller marks it Unknown at the first pass
-    /// strictly after the one that saw its last lease renewal plus the grace
+    /// at or after the one that saw its last lease renewal plus the grace
     /// period. The last renewal was up to one renewal interval before the
     /// crash, and not before the kubelet last started.
     pub(super) fn schedule_not_ready(&mut self, node: NodeId, now: Millis) {
@@ -161,17 +162,20 @@ impl Sim<'_, '_> {
             0
         };
         if !self.nodes[node].condition_ready {
-            // Still Unknown from an earlier outage: nothing to mark.
+            // Still Unknown from an earlier outage (it came back without
+            // quorum and never posted Ready): nothing to mark, but the
+            // operator's and the cloud's reactions to a NotReady node start
+            // again for this outage.
+            self.react_to_not_ready(node, now);
             return;
         }
         let renewed = now.saturating_sub(lease_offset).max(self.nodes[node].up_since_ms);
         let probe = self.pass_at_or_after(renewed);
-        let at = if kube.node_monitor_period_ms == 0 {
-            probe + kube.node_monitor_grace_period_ms
-        } else {
-            self.pass_after(probe + kube.node_monitor_grace_period_ms)
-        };
-        let at = at.max(now);
+        // `now.After(probeTimestamp + gracePeriod)` is strict, but the passes
+        // slide (`wait.UntilWithContext` waits a period after each pass
+        // ends): the pass `grace / period` passes after the probe comes a
+        // few milliseconds past probe + grace, so it is the one that marks.
+        let at = self.pass_at_or_after(probe + kube.node_monitor_grace_period_ms).max(now);
         self.nodes[node].notready_ev = Some(self.queue.schedule(at, Event::NodeNotReady { node }));
     }
 
@@ -189,15 +193,21 @@ impl Sim<'_, '_> {
             self.note(now, "deferred", Some(node), None, "NotReady mark waits for quorum".into());
             return;
         }
-        if let Some(d) = self.sc.kube.out_of_service_after.sample(&mut self.oos_rng[node]) {
-            self.nodes[node].oos_ev = Some(self.queue.schedule(now.saturating_add(d), Event::OutOfService { node }));
-        }
-        self.schedule_node_deletion(node, now);
+        self.react_to_not_ready(node, now);
         self.nodes[node].condition_ready = false;
         self.refresh_schedulable(node);
         self.set_ready(node, false);
         let next = self.pass_after(now);
         self.queue.schedule(next, Event::TaintQueue { node });
+    }
+
+    /// What a NotReady node sets going outside the controller: the
+    /// operator's out-of-service taint and the Node object's deletion.
+    fn react_to_not_ready(&mut self, node: NodeId, now: Millis) {
+        if let Some(d) = self.sc.kube.out_of_service_after.sample(&mut self.oos_rng[node]) {
+            self.nodes[node].oos_ev = Some(self.queue.schedule(now.saturating_add(d), Event::OutOfService { node }));
+        }
+        self.schedule_node_deletion(node, now);
     }
 
     /// `markNodeForTainting`: the pass observes the node Unknown and queues
@@ -217,7 +227,7 @@ impl Sim<'_, '_> {
     /// zone states, then the taint loop's next tick, which sees the limiters
     /// the pass has just swapped (the 100 ms tick is treated as the instant
     /// after the pass).
-    fn end_pass_at(&mut self, now: Millis) {
+    pub(super) fn end_pass_at(&mut self, now: Millis) {
         if self.zone_states_ev.is_none() {
             self.zone_states_ev = Some(self.queue.schedule(now, Event::ZoneStates));
         }
@@ -250,7 +260,11 @@ impl Sim<'_, '_> {
             return;
         }
         self.untaint(node);
-        self.nodes[node].queued = false;
+        if std::mem::take(&mut self.nodes[node].queued) {
+            // `Remove`: out of the queue, so that a later failure queues it
+            // at the back.
+            self.zones[self.sc.nodes[node].zone].queue.retain(|&n| n != node);
+        }
         self.nodes[node].evict_overdue = false;
         self.set_ready(node, true);
     }

@@ -133,14 +133,22 @@ impl Sim<'_, '_> {
             }
         }
         self.catch_up_pod_objects(now);
+        self.catch_up_detaches(now);
         for pod in 0..self.pods.len() {
             match (self.pods[pod].phase, self.pods[pod].node) {
                 (Phase::AwaitingApi, _) => self.become_running(pod, now),
+                (Phase::AwaitingApiStart, Some(_)) if self.pods[pod].deleting => {
+                    // Its returned kubelet finishes the deletion now.
+                    self.unbind(pod);
+                    self.note(now, "pod-deleted", None, Some(pod), "deletion confirmed at the catch-up".into());
+                }
                 (Phase::AwaitingApiStart, Some(node)) => self.start_bound_pod(pod, node, now),
                 _ => {}
             }
         }
-        self.zone_states(now);
+        // The zone states and the taint loop, once this instant's changes
+        // are all in.
+        self.end_pass_at(now);
         for app in 0..self.apps.len() {
             self.refresh_app(app, now);
         }

@@ -46,6 +46,10 @@ pub struct VolState {
     reduced_since: Option<Millis>,
     pub outcome: VolumeOutcome,
     kind: Kind,
+    /// A block volume whose detach came due without a control-plane quorum
+    /// (the attach-detach controller writes VolumeAttachments through the
+    /// API): done at the catch-up.
+    detach_overdue: bool,
 }
 
 enum Kind {
@@ -99,7 +103,14 @@ impl VolState {
             Backend::Gluster { .. } => Kind::Gluster(GlusterState::default()),
             Backend::Block { .. } => Kind::Block { attached: None, held: false, detach_ev: None },
         };
-        VolState { unavailable: None, down_since: None, reduced_since: None, outcome: VolumeOutcome::default(), kind }
+        VolState {
+            unavailable: None,
+            down_since: None,
+            reduced_since: None,
+            outcome: VolumeOutcome::default(),
+            kind,
+            detach_overdue: false,
+        }
     }
 
     /// Closes the spans still open at the horizon.
@@ -511,8 +522,18 @@ impl Sim<'_, '_> {
 
     // ---- block ----
 
-    /// The attachment is released: pods waiting for it start.
+    /// The attachment is released: pods waiting for it start. Without
+    /// quorum nothing can be written: it waits for the catch-up.
     pub(super) fn detach(&mut self, v: VolumeId, now: Millis) {
+        if !self.quorum() {
+            if let Kind::Block { detach_ev, .. } = &mut self.volumes[v].kind {
+                *detach_ev = None;
+            }
+            self.volumes[v].detach_overdue = true;
+            self.note(now, "deferred", None, None, format!("detach of {} waits for quorum", self.sc.volumes[v].name));
+            return;
+        }
+        self.volumes[v].detach_overdue = false;
         self.set_attached(v, None);
         self.note(now, "volume-detached", None, None, self.sc.volumes[v].name.clone());
         let waiting: Vec<_> = (0..self.pods.len()).filter(|&p| self.pods[p].phase == Phase::Attaching(v)).collect();
@@ -521,6 +542,15 @@ impl Sim<'_, '_> {
             self.set_attached(v, Some(node));
             self.start_pod(pod, now);
             self.refresh_app(self.pods[pod].app, now);
+        }
+    }
+
+    /// The catch-up: the detaches that came due without quorum.
+    pub(super) fn catch_up_detaches(&mut self, now: Millis) {
+        for v in 0..self.volumes.len() {
+            if self.volumes[v].detach_overdue {
+                self.detach(v, now);
+            }
         }
     }
 

@@ -195,7 +195,7 @@ impl Sim<'_, '_> {
     /// Books the writes since the last change: while the volume took them,
     /// each brick away lacks them and each brick up holds them.
     fn settle(&mut self, v: VolumeId, now: Millis) {
-        let Params { write_rate, arbiter, .. } = self.params(v);
+        let Params { write_rate, arbiter, size_bytes, .. } = self.params(v);
         let g = self.gluster(v);
         let dt = now - g.settled_ms;
         g.settled_ms = now;
@@ -208,8 +208,9 @@ impl Sim<'_, '_> {
             if brick.up {
                 brick.blames |= away;
             } else if b < data {
-                // The arbiter owes metadata only: its heal is taken as instant.
-                brick.debt_bytes += dt as f64 / 1000.0 * write_rate;
+                // The arbiter owes metadata only: its heal is taken as
+                // instant. A brick cannot lack more than the volume holds.
+                brick.debt_bytes = (brick.debt_bytes + dt as f64 / 1000.0 * write_rate).min(size_bytes as f64);
             }
         }
     }
@@ -225,9 +226,17 @@ impl Sim<'_, '_> {
         if p.arbiter && g.bricks[data].up {
             g.bricks.iter_mut().for_each(|x| x.blames &= !bit(data));
         }
-        // Two data bricks up that each hold writes the other lacks.
+        // Two data bricks up that each hold writes the other lacks, with no
+        // data brick up that nobody accuses to heal both from
+        // (`afr_selfheal_find_direction`): split-brain.
+        let up: Vec<bool> = g.bricks.iter().map(|x| x.up).collect();
+        let blames: Vec<u128> = g.bricks.iter().map(|x| x.blames).collect();
+        let witness = (0..data).any(|s| is_source(s, &up, &blames));
         let mut split = false;
         for x in 0..data {
+            if witness {
+                break;
+            }
             for y in x + 1..data {
                 let (bx, by) = (&g.bricks[x], &g.bricks[y]);
                 if bx.up && by.up && bx.blames & bit(y) != 0 && by.blames & bit(x) != 0 {
