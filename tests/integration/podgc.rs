@@ -108,7 +108,10 @@ fn podgc_deletes_terminating_pods_only_on_not_ready_nodes_with_the_out_of_servic
             seen: &["out-of-service"],
         },
         Case {
-            name: "terminated pods on a ready node are not force deleted (worker-2)",
+            // Upstream's worker-2 (a Ready node) is not reached this way: the
+            // taint is only added to a node still down. Here n-1 is back
+            // before the taint, which is then never added.
+            name: "a node back before its out-of-service taint: nothing is force-deleted",
             kube: "out_of_service_after = \"10m\"",
             outage_ms: 7 * MS_PER_MIN,
             deletion: None,
@@ -143,17 +146,27 @@ fn podgc_deletes_the_pods_of_a_deleted_node_after_the_quarantine() {
             seen: &["node-deleted"],
         },
         Case {
-            // NotReady 30-40 s after the crash, the deletion 1 min later
-            // (1m30s-1m40s), queued at the next pass (before 2 min), the
-            // check 40 s after that (after 2m10s): n-1 re-registers at
-            // 2m05s, the GET finds it and nothing is deleted.
+            // NotReady 40-55 s after the crash, the deletion 1 min later
+            // (1m40s-1m55s), queued at the next pass (here before n-1
+            // returns: the test sees the quarantine), the check 40 s after
+            // that (after 2m20s): n-1 re-registers at 2m05s, the GET finds
+            // it and nothing is deleted.
             name: "node added to client after quarantine / quarantine not finished",
             kube: "node_delete_after = \"1m\"",
             outage_ms: 2 * MS_PER_MIN + 5 * MS_PER_S,
             deletion: None,
             seen: &["node-deleted", "pod-gc-quarantine"],
         },
-        Case { name: "nodes present in lister", kube: "", outage_ms: 4 * MS_PER_H, deletion: None, seen: &[] },
+        Case {
+            // The Node object is still there (n-1 is back at 5 min, before
+            // its deletion at NotReady + 10 min): not orphaned, nothing
+            // deleted; the pod restarts on n-1.
+            name: "nodes present in lister",
+            kube: "node_delete_after = \"10m\"",
+            outage_ms: 5 * MS_PER_MIN,
+            deletion: None,
+            seen: &["node-not-ready"],
+        },
     ];
     for case in &cases {
         check(case);
