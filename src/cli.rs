@@ -1,7 +1,7 @@
 //! The command line: flags are parsed once, turned into a validated scenario
 //! with overrides applied, and handed to the runner and the output layer.
 
-use crate::error::{Error, InputError};
+use crate::error::{Error, InputError, known_names};
 use crate::metrics::ReplicationOutcome;
 use crate::model::Scenario;
 use crate::montecarlo;
@@ -249,7 +249,10 @@ fn flag_error(flag: &str, message: impl Into<String>) -> Error {
 /// Applies the command-line overrides to a validated scenario.
 fn apply_overrides(scenario: &mut Scenario, args: &Overrides) -> Result<(), Error> {
     if let Some(r) = args.replications {
-        if r == 0 || u64::from(r) > scenario.limits.max_replications {
+        if r == 0 {
+            return Err(flag_error("--replications", "must be at least 1: a run is made of one replication or more"));
+        }
+        if u64::from(r) > scenario.limits.max_replications {
             return Err(flag_error(
                 "--replications",
                 format!(
@@ -729,10 +732,17 @@ fn plan(args: PlanArgs) -> Result<(), Error> {
         let point = vec![(parameter.path.clone(), value.clone())];
         let (_, summary) = run_point(&file, &text, &point, &args.overrides)?;
         let rows = if kind == "class" { &summary.classes } else { &summary.apps };
-        let row = rows
-            .iter()
-            .find(|r| r.label == name)
-            .ok_or_else(|| flag_error("--target", format!("no {kind} named `{name}` in the scenario")))?;
+        let row = rows.iter().find(|r| r.label == name).ok_or_else(|| {
+            let what = if kind == "class" { "classes" } else { "apps" };
+            // One row per strategy and name: each name once, in order.
+            let mut names: Vec<&str> = Vec::new();
+            for label in rows.iter().map(|r| r.label.as_str()).filter(|l| *l != "all") {
+                if !names.contains(&label) {
+                    names.push(label);
+                }
+            }
+            flag_error("--target", format!("no {kind} named `{name}` in the scenario: {}", known_names(what, names)))
+        })?;
         let (lo, hi) = row.availability_ci.unwrap_or((row.availability, row.availability));
         let met = lo >= goal;
         writeln!(

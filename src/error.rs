@@ -32,6 +32,25 @@ impl InputError {
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `source`.
+/// "the apps are `a`, `b` and `c`": the names a user could have meant, for
+/// an error about a name that matches none (at most 12, then how many more).
+pub fn known_names<'a>(what: &str, names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<String> = names.into_iter().map(|n| format!("`{n}`")).collect();
+    const SHOWN: usize = 12;
+    match names.len() {
+        0 => format!("the scenario has no {what}"),
+        n if n <= SHOWN => {
+            let (last, rest) = names.split_last().expect("one or more");
+            if rest.is_empty() {
+                format!("the only one of the {what} is {last}")
+            } else {
+                format!("the {what} are {} and {last}", rest.join(", "))
+            }
+        }
+        n => format!("the {what} include {} and {} more", names[..SHOWN].join(", "), n - SHOWN),
+    }
+}
+
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());
     let before = &source[..source.floor_char_boundary(offset)];
@@ -94,6 +113,17 @@ impl From<InputError> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_names_lists_what_there_is() {
+        assert_eq!(known_names("apps", []), "the scenario has no apps");
+        assert_eq!(known_names("apps", ["plex"]), "the only one of the apps is `plex`");
+        assert_eq!(known_names("apps", ["plex", "sonarr", "radarr"]), "the apps are `plex`, `sonarr` and `radarr`");
+        let many: Vec<String> = (1..=20).map(|i| format!("n-{i}")).collect();
+        let text = known_names("nodes", many.iter().map(String::as_str));
+        assert!(text.starts_with("the nodes include `n-1`, `n-2`"), "{text}");
+        assert!(text.ends_with("`n-12` and 8 more"), "{text}");
+    }
 
     #[test]
     fn line_and_column_are_one_based() {

@@ -75,7 +75,13 @@ pub fn set(table: &mut Table, path: &str, raw: &str) -> Result<(), String> {
                     _ => items
                         .iter()
                         .position(|item| item.get("name").and_then(Value::as_str) == Some(selector))
-                        .ok_or_else(|| format!("`{path}`: no element of `{part}` is named `{selector}`"))?,
+                        .ok_or_else(|| {
+                            let names = items.iter().filter_map(|item| item.get("name").and_then(Value::as_str));
+                            format!(
+                                "`{path}`: no element of `{part}` is named `{selector}`: {}",
+                                crate::error::known_names(&format!("names in `{part}`"), names)
+                            )
+                        })?,
                 };
                 let Value::Table(t) = &mut items[index] else {
                     return Err(format!("`{path}`: `{part}` is not an array of tables"));

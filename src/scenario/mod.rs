@@ -13,7 +13,7 @@ pub mod maintenance;
 pub mod raw;
 
 use crate::dist::Dist;
-use crate::error::InputError;
+use crate::error::{InputError, known_names};
 use crate::model::{
     AntiAffinity, App, Backend, Class, Domain, GlusterQuorum, KUBE_VERSIONS, Kubernetes, Layout, Limits, Node, NodeId,
     Pool, Scenario, ScriptedEvent, SpreadMode, Target, Volume, VolumeId, Workload,
@@ -1706,31 +1706,28 @@ impl Validator<'_> {
         let mut events = Vec::new();
         for event in &raw.events {
             let fail = event.fail.get_ref();
+            let bad = |why: String| self.err(event.fail.span(), "events.fail", why);
+            // The position of the entry named `name`, or an error listing
+            // the names there are.
+            let find = |kind: &str, plural: &str, name: &str, names: Vec<&str>| {
+                names.iter().position(|n| *n == name).ok_or_else(|| {
+                    bad(format!("no {kind} is named `{name}`: {}", known_names(plural, names.iter().copied())))
+                })
+            };
+            let node_names = || nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>();
             let target = match fail.split_once(':') {
                 Some(("app", name)) => {
-                    Target::App(apps.iter().position(|a| a.name == name).ok_or_else(|| {
-                        self.err(event.fail.span(), "events.fail", format!("no app is named `{name}`"))
-                    })?)
+                    Target::App(find("app", "apps", name, apps.iter().map(|a| a.name.as_str()).collect())?)
                 }
                 Some(("domain", name)) => {
-                    Target::Domain(domains.iter().position(|d| d.name == name).ok_or_else(|| {
-                        self.err(event.fail.span(), "events.fail", format!("no domain is named `{name}`"))
-                    })?)
+                    Target::Domain(find("domain", "domains", name, domains.iter().map(|d| d.name.as_str()).collect())?)
                 }
-                Some(("node", name)) => {
-                    Target::Node(nodes.iter().position(|n| n.name == name).ok_or_else(|| {
-                        self.err(event.fail.span(), "events.fail", format!("no node is named `{name}`"))
-                    })?)
-                }
+                Some(("node", name)) => Target::Node(find("node", "nodes", name, node_names())?),
                 Some(("disk", rest)) => {
-                    let bad = |why: String| self.err(event.fail.span(), "events.fail", why);
                     let (node_name, index) = rest
                         .rsplit_once(':')
                         .ok_or_else(|| bad(format!("`{fail}` is not a disk: write \"disk:NODE:N\" with N from 1")))?;
-                    let node = nodes
-                        .iter()
-                        .position(|n| n.name == node_name)
-                        .ok_or_else(|| bad(format!("no node is named `{node_name}`")))?;
+                    let node = find("node", "nodes", node_name, node_names())?;
                     let pool = nodes[node]
                         .pool
                         .as_ref()

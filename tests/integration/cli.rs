@@ -252,7 +252,8 @@ fn flags_override_the_file_and_bad_flags_exit_2() {
     for (flag, value, words) in [
         ("--horizon", "2", "unit"),
         ("--strategy", "best", "spread, binpack, random, first-fit"),
-        ("--replications", "0", "between 1"),
+        ("--replications", "0", "at least 1"),
+        ("--replications", "20000000", "between 1 and 10000000"),
         ("--threads", "0", "at least 1"),
     ] {
         let out = run_in(tmp.path(), &["run", &homelab(), flag, value, "--out", "bad"]);
@@ -295,4 +296,41 @@ fn trace_takes_the_replication_to_replay() {
     let res = run_in(tmp.path(), &["run", &h, "--replications", "3", "--trace", "3", "--out", "c"]);
     assert_eq!(res.status.code(), Some(2));
     assert!(stderr(&res).contains("replications 0 to 2"), "{}", stderr(&res));
+}
+
+/// Issue 12's small things: a name that matches nothing lists what there is,
+/// and `--replications 0` is refused as such, not with a limit to raise.
+#[test]
+fn issue12_unknown_names_list_the_known_ones_and_zero_replications_is_refused_plainly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_in(tmp.path(), &["run", &homelab(), "--replications", "0", "--out", "r"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`--replications`: must be at least 1"), "{stderr}");
+    assert!(!stderr.contains("max_replications = 0"), "{stderr}");
+
+    let out = run_in(
+        tmp.path(),
+        &[
+            "plan",
+            &homelab(),
+            "--target",
+            "app=plexx availability>=0.999",
+            "--vary",
+            "nodes.0.cpu",
+            "--values",
+            "8",
+            "--replications",
+            "2",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no app named `plexx` in the scenario: the apps are `sonarr`, "), "{stderr}");
+    assert_eq!(stderr.matches("`plex`").count(), 1, "each app once, not once per strategy: {stderr}");
+
+    let out = run_in(tmp.path(), &["sweep", &homelab(), "--set", "apps.plexx.cpu=1", "--out", "s"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no element of `apps` is named `plexx`: the names in `apps` are `sonarr`"), "{stderr}");
 }
