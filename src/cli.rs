@@ -91,6 +91,7 @@ pub struct MergeArgs {
     /// Output folder for the merged results.
     #[arg(long)]
     pub out: PathBuf,
+    /// Overwrite a folder that holds results of another scenario.
     #[arg(long)]
     pub force: bool,
 }
@@ -104,6 +105,7 @@ pub enum Format {
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
+    /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// A swept parameter: PATH=V1,V2,... (repeatable; adds to or replaces
     /// the file's [sweep] entries).
@@ -117,12 +119,17 @@ pub struct SweepArgs {
     /// Output folder (default: output/<scenario file name>-sweep).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Overwrite a folder that holds results of something else.
     #[arg(long)]
     pub force: bool,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
+    /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// The goal, such as "class=flexible availability>=0.999" or
     /// "app=plex availability>=0.9995".
@@ -137,6 +144,9 @@ pub struct PlanArgs {
     pub values: String,
     #[command(flatten)]
     pub overrides: Overrides,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Flags that override a scenario file.
@@ -173,6 +183,9 @@ pub struct CompareArgs {
     /// Overwrite a folder that holds results of something else.
     #[arg(long)]
     pub force: bool,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Runs the command line; `main` turns the error into an exit code.
@@ -333,6 +346,12 @@ fn safe_stem(scenario_path: &Path) -> String {
 /// The default output folder: `output/<file stem>`, made safe.
 fn default_out(scenario_path: &Path) -> PathBuf {
     Path::new("output").join(safe_stem(scenario_path))
+}
+
+/// Where a command's report goes: standard output, or nowhere with
+/// `--quiet` (errors still reach standard error).
+fn terminal(quiet: bool) -> Box<dyn Write> {
+    if quiet { Box::new(std::io::sink()) } else { Box::new(std::io::stdout().lock()) }
 }
 
 /// Makes the staging folder of `target`, mentioning the staging folders of
@@ -584,7 +603,7 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("compare-{stem}")));
     let identity = format!("compare: {}", contenders.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join(" vs "));
     let target = output::Target::check(&out_dir, &identity, args.force)?;
-    let staging = stage(&target, false)?;
+    let staging = stage(&target, args.quiet)?;
     let csv = files::compare_csv(&differences)?;
     output::write_atomic(staging.dir(), "compare.csv", &csv)?;
     let manifest = serde_json::json!({
@@ -595,8 +614,8 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
         "files": ["compare.csv", output::MANIFEST],
     });
     output::write_atomic(staging.dir(), output::MANIFEST, &files::json_bytes(&manifest)?)?;
-    commit(staging, &["compare.csv".to_string(), output::MANIFEST.to_string()], false)?;
-    let mut stdout = std::io::stdout().lock();
+    commit(staging, &["compare.csv".to_string(), output::MANIFEST.to_string()], args.quiet)?;
+    let mut stdout = terminal(args.quiet);
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
     write!(stdout, "{}", table::render_compare(&differences)).map_err(io_out)?;
     writeln!(stdout, "\nresults written to {}", out_dir.display()).map_err(io_out)?;
@@ -649,7 +668,7 @@ fn sweep(args: SweepArgs) -> Result<(), Error> {
         rows.push((point.clone(), summary.classes));
     }
     let csv = files::sweep_csv(&parameters, &rows)?;
-    let staging = stage(&target, false)?;
+    let staging = stage(&target, args.quiet)?;
     output::write_atomic(staging.dir(), "sweep.csv", &csv)?;
     let mut written = vec!["sweep.csv".to_string()];
     written.extend(crate::report::plots::write_sweep(staging.dir(), &identity, &rows, args.target)?);
@@ -661,8 +680,8 @@ fn sweep(args: SweepArgs) -> Result<(), Error> {
         "files": written,
     });
     output::write_atomic(staging.dir(), output::MANIFEST, &files::json_bytes(&manifest)?)?;
-    commit(staging, &written, false)?;
-    let mut stdout = std::io::stdout().lock();
+    commit(staging, &written, args.quiet)?;
+    let mut stdout = terminal(args.quiet);
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
     for (point, classes) in &rows {
         let label = point.iter().map(|(p, v)| format!("{p}={v}")).collect::<Vec<_>>().join(" ");
@@ -726,7 +745,7 @@ fn plan(args: PlanArgs) -> Result<(), Error> {
     let file = args.scenario.display().to_string();
     let text = read_scenario(&args.scenario)?;
     let parameter = crate::sweep::Parameter::parse(&format!("{}={}", args.vary, args.values))?;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = terminal(args.quiet);
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
     for value in &parameter.values {
         let point = vec![(parameter.path.clone(), value.clone())];

@@ -334,3 +334,50 @@ fn issue12_unknown_names_list_the_known_ones_and_zero_replications_is_refused_pl
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no element of `apps` is named `plexx`: the names in `apps` are `sonarr`"), "{stderr}");
 }
+
+/// Issue 12's small things: `compare`, `sweep` and `plan` take `--quiet`
+/// (nothing on standard output, the results still written), and every flag
+/// and argument of `sweep`, `plan` and `merge` has help text.
+#[test]
+fn issue12_compare_sweep_and_plan_are_quiet_on_request_and_their_flags_have_help() {
+    let tmp = tempfile::tempdir().unwrap();
+    let few = ["--replications", "2", "--horizon", "30d", "--quiet"];
+    let runs: [(&[&str], Option<&str>); 3] = [
+        (&["compare", &homelab(), "--out", "c"], Some("c/compare.csv")),
+        (&["sweep", &homelab(), "--set", "nodes.0.cpu=8,16", "--out", "s"], Some("s/sweep.csv")),
+        (
+            &[
+                "plan",
+                &homelab(),
+                "--target",
+                "class=flexible availability>=0.9",
+                "--vary",
+                "nodes.0.cpu",
+                "--values",
+                "8",
+            ],
+            None,
+        ),
+    ];
+    for (args, written) in runs {
+        let args: Vec<&str> = args.iter().chain(few.iter()).copied().collect();
+        let out = run_in(tmp.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout.is_empty(), "{args:?} printed: {}", String::from_utf8_lossy(&out.stdout));
+        if let Some(file) = written {
+            assert!(tmp.path().join(file).exists(), "{args:?} wrote no {file}");
+        }
+    }
+    for command in ["sweep", "plan", "merge", "compare"] {
+        let out = run_in(tmp.path(), &[command, "--help"]);
+        let help = String::from_utf8_lossy(&out.stdout);
+        for line in help.lines().filter(|l| l.trim_start().starts_with('-') || l.trim_start().starts_with('<')) {
+            // clap puts a flag's help on its line or the next; a bare flag
+            // has nothing after its name.
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let named =
+                words.iter().take_while(|w| w.starts_with('-') || w.starts_with('<') || w.ends_with(',')).count();
+            assert!(words.len() > named, "`{command} --help` has no help for `{}`:\n{help}", line.trim());
+        }
+    }
+}
