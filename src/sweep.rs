@@ -51,7 +51,8 @@ fn value_of(raw: &str) -> Value {
     }
 }
 
-/// Sets `path` to `raw` in the scenario `table`.
+/// Sets `path` to `raw` in the scenario `table`. Errors do not repeat the
+/// path: the caller names it (as the error's key).
 pub fn set(table: &mut Table, path: &str, raw: &str) -> Result<(), String> {
     let parts: Vec<&str> = path.split('.').collect();
     let mut current = table;
@@ -78,21 +79,21 @@ pub fn set(table: &mut Table, path: &str, raw: &str) -> Result<(), String> {
                         .ok_or_else(|| {
                             let names = items.iter().filter_map(|item| item.get("name").and_then(Value::as_str));
                             format!(
-                                "`{path}`: no element of `{part}` is named `{selector}`: {}",
+                                "no element of `{part}` is named `{selector}`: {}",
                                 crate::error::known_names(&format!("names in `{part}`"), names)
                             )
                         })?,
                 };
                 let Value::Table(t) = &mut items[index] else {
-                    return Err(format!("`{path}`: `{part}` is not an array of tables"));
+                    return Err(format!("`{part}` is not an array of tables"));
                 };
                 // The selector was consumed as well.
                 if i + 2 >= parts.len() {
-                    return Err(format!("`{path}` ends at an element of `{part}`: name one of its keys"));
+                    return Err(format!("the path ends at an element of `{part}`: name one of its keys"));
                 }
-                return set(t, &parts[i + 2..].join("."), raw).map_err(|e| format!("`{path}`: {e}"));
+                return set(t, &parts[i + 2..].join("."), raw);
             }
-            _ => return Err(format!("`{path}`: `{part}` is a value, not a table")),
+            _ => return Err(format!("`{part}` is a value, not a table")),
         };
     }
     Ok(())

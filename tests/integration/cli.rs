@@ -333,6 +333,23 @@ fn issue12_unknown_names_list_the_known_ones_and_zero_replications_is_refused_pl
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no element of `apps` is named `plexx`: the names in `apps` are `sonarr`"), "{stderr}");
+    assert_eq!(stderr.matches("`apps.plexx.cpu`").count(), 1, "the path named once: {stderr}");
+    let out = run_in(
+        tmp.path(),
+        &[
+            "plan",
+            &homelab(),
+            "--target",
+            "class=flexible availability>=0.9",
+            "--vary",
+            "nodes.nope.cpu",
+            "--values",
+            "8",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.matches("`nodes.nope.cpu`").count(), 1, "plan --vary names its key once: {stderr}");
 }
 
 /// Issue 12's small things: `compare`, `sweep` and `plan` take `--quiet`
