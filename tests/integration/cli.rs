@@ -303,52 +303,31 @@ fn trace_takes_the_replication_to_replay() {
 #[test]
 fn issue12_unknown_names_list_the_known_ones_and_zero_replications_is_refused_plainly() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = run_in(tmp.path(), &["run", &homelab(), "--replications", "0", "--out", "r"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let homelab = homelab();
+    // Bad input: exit 2; what it said.
+    let refused = |args: &[&str]| {
+        let out = run_in(tmp.path(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        stderr
+    };
+    let plan = |target: &str, vary: &str| {
+        refused(&["plan", &homelab, "--target", target, "--vary", vary, "--values", "8", "--replications", "2"])
+    };
+
+    let stderr = refused(&["run", &homelab, "--replications", "0", "--out", "r"]);
     assert!(stderr.contains("`--replications`: must be at least 1"), "{stderr}");
     assert!(!stderr.contains("max_replications = 0"), "{stderr}");
 
-    let out = run_in(
-        tmp.path(),
-        &[
-            "plan",
-            &homelab(),
-            "--target",
-            "app=plexx availability>=0.999",
-            "--vary",
-            "nodes.0.cpu",
-            "--values",
-            "8",
-            "--replications",
-            "2",
-        ],
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = plan("app=plexx availability>=0.999", "nodes.0.cpu");
     assert!(stderr.contains("no app named `plexx` in the scenario: the apps are `sonarr`, "), "{stderr}");
     assert_eq!(stderr.matches("`plex`").count(), 1, "each app once, not once per strategy: {stderr}");
 
-    let out = run_in(tmp.path(), &["sweep", &homelab(), "--set", "apps.plexx.cpu=1", "--out", "s"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = refused(&["sweep", &homelab, "--set", "apps.plexx.cpu=1", "--out", "s"]);
     assert!(stderr.contains("no element of `apps` is named `plexx`: the names in `apps` are `sonarr`"), "{stderr}");
     assert_eq!(stderr.matches("`apps.plexx.cpu`").count(), 1, "the path named once: {stderr}");
-    let out = run_in(
-        tmp.path(),
-        &[
-            "plan",
-            &homelab(),
-            "--target",
-            "class=flexible availability>=0.9",
-            "--vary",
-            "nodes.nope.cpu",
-            "--values",
-            "8",
-        ],
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+
+    let stderr = plan("class=flexible availability>=0.9", "nodes.nope.cpu");
     assert_eq!(stderr.matches("`nodes.nope.cpu`").count(), 1, "plan --vary names its key once: {stderr}");
 }
 
