@@ -515,24 +515,14 @@ impl<'a, 't> Sim<'a, 't> {
             return;
         }
         let evicted = self.nodes[node].pods.clone();
-        if self.nodes[node].up {
-            // Back, but not yet seen Ready by the controller (its NoExecute
-            // taint lasts until the next monitor pass): the live kubelet
-            // stops the pods and confirms their deletion, so every one,
-            // StatefulSet pods too, is replaced now, and nothing treats the
-            // node as gone (no promotion, no force delete, no held volume).
-            for &pod in &evicted {
-                self.unbind(pod);
-                self.note(now, "pod-evicted", Some(node), Some(pod), "node back, not yet seen Ready".into());
-            }
-            self.schedule_pending(now);
-            for &pod in &evicted {
-                self.refresh_app(self.pods[pod].app, now);
-            }
-            return;
-        }
+        // Back, but not yet seen Ready by the controller (its NoExecute taint
+        // lasts until the next monitor pass), the node's live kubelet stops
+        // the pods and confirms their deletion: every one, StatefulSet pods
+        // too, is replaced now, and nothing treats the node as gone (no
+        // promotion, no force delete, no held volume).
+        let alive = self.nodes[node].up;
         for &pod in &evicted {
-            if self.sc.apps[self.pods[pod].app].kind == crate::model::Workload::StatefulSet {
+            if !alive && self.sc.apps[self.pods[pod].app].kind == crate::model::Workload::StatefulSet {
                 // The StatefulSet controller creates no pod with the same
                 // identity while the old one still exists on the
                 // unreachable node.
@@ -540,10 +530,13 @@ impl<'a, 't> Sim<'a, 't> {
                 self.note(now, "pod-terminating", Some(node), Some(pod), "statefulset: no replacement".into());
             } else {
                 self.unbind(pod);
-                self.note(now, "pod-evicted", Some(node), Some(pod), String::new());
+                let detail = if alive { "node back, not yet seen Ready" } else { "" };
+                self.note(now, "pod-evicted", Some(node), Some(pod), detail.into());
             }
         }
-        self.after_eviction(node, now);
+        if !alive {
+            self.after_eviction(node, now);
+        }
         self.schedule_pending(now);
         for &pod in &evicted {
             self.refresh_app(self.pods[pod].app, now);
@@ -881,6 +874,13 @@ impl<'a, 't> Sim<'a, 't> {
     }
 }
 
+/// The first of `phase + k x period` (k >= 0) at or after `t`: when a loop
+/// that runs every `period` from `phase` next runs (the node controller's
+/// monitor passes, PodGC's passes, a brick's health checks). `period` > 0.
+fn next_on_grid(phase_ms: Millis, period_ms: Millis, t: Millis) -> Millis {
+    if t <= phase_ms { phase_ms } else { phase_ms + (t - phase_ms).div_ceil(period_ms) * period_ms }
+}
+
 /// Where the node controller's monitor passes fall in replication
 /// `replication`: at this phase plus multiples of `node_monitor_period`
 /// (uniform over one period, from the controller's own stream).
@@ -900,4 +900,23 @@ pub fn unplaced_at_start(scenario: &Scenario, strategy: Strategy) -> Vec<AppId> 
     let mut apps: Vec<AppId> = sim.pending.iter().map(|&p| sim.pods[p].app).collect();
     apps.dedup();
     apps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_on_grid;
+
+    #[test]
+    fn the_next_run_is_the_first_multiple_of_the_period_from_the_phase_at_or_after_the_time() {
+        for (phase, period, t, expected) in [
+            (7_000, 20_000, 0, 7_000),
+            (7_000, 20_000, 7_000, 7_000),
+            (7_000, 20_000, 7_001, 27_000),
+            (7_000, 20_000, 47_000, 47_000),
+            (7_000, 20_000, 47_001 + 40_000, 107_000),
+            (0, 1, 12_345, 12_345),
+        ] {
+            assert_eq!(next_on_grid(phase, period, t), expected, "phase {phase} period {period} t {t}");
+        }
+    }
 }

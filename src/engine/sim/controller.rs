@@ -31,7 +31,7 @@
 //! `catch_up` (lifecycle.rs). The 100 ms period of the taint loop
 //! (`NodeEvictionPeriod`) is treated as continuous.
 
-use super::{Event, Millis, NodeId, Sim};
+use super::{Event, Millis, NodeId, Sim, next_on_grid};
 use crate::time::format_duration;
 use rand::Rng;
 use std::collections::VecDeque;
@@ -118,11 +118,8 @@ impl Limiter {
         if self.reported_qps() == qps as f32 {
             return;
         }
-        if qps <= 0.0 {
-            *self = Limiter { qps: 0.0, token_at_ms: now };
-            return;
-        }
-        let mut new = Limiter { qps, token_at_ms: now };
+        // At a rate of 0 this is the never-limiter, whose token nothing takes.
+        let mut new = Limiter::new(qps, now);
         if !self.try_accept(now) {
             new.try_accept(now);
         }
@@ -133,15 +130,10 @@ impl Limiter {
 impl Sim<'_, '_> {
     /// The first monitor pass at or after `t`.
     fn pass_at_or_after(&self, t: Millis) -> Millis {
-        let period = self.sc.kube.node_monitor_period_ms;
-        if period == 0 {
-            return t;
+        match self.sc.kube.node_monitor_period_ms {
+            0 => t,
+            period => next_on_grid(self.monitor_phase_ms, period, t),
         }
-        if t <= self.monitor_phase_ms {
-            return self.monitor_phase_ms;
-        }
-        let k = (t - self.monitor_phase_ms).div_ceil(period);
-        self.monitor_phase_ms + k * period
     }
 
     /// The first monitor pass strictly after `t` (at `t` with passes at
@@ -217,10 +209,14 @@ impl Sim<'_, '_> {
         if state.condition_ready || state.tainted || state.queued {
             return;
         }
-        self.nodes[node].queued = true;
-        let zone = self.sc.nodes[node].zone;
-        self.zones[zone].queue.push_back(node);
+        self.enqueue(node);
         self.end_pass_at(now);
+    }
+
+    /// Puts the node at the back of its zone's taint queue.
+    fn enqueue(&mut self, node: NodeId) {
+        self.nodes[node].queued = true;
+        self.zones[self.sc.nodes[node].zone].queue.push_back(node);
     }
 
     /// Schedules the end of the monitor pass running now (once per instant):
@@ -342,8 +338,7 @@ impl Sim<'_, '_> {
                     self.untaint(node);
                     if !self.nodes[node].condition_ready && !self.nodes[node].queued {
                         // The next pass queues it again; it waits there.
-                        self.nodes[node].queued = true;
-                        self.zones[self.sc.nodes[node].zone].queue.push_back(node);
+                        self.enqueue(node);
                     }
                 }
             }
@@ -389,15 +384,13 @@ impl Sim<'_, '_> {
                     // Retry at the next token; a swapped limiter may have
                     // moved it either way.
                     let next = self.zones[zone].limiter.next_token_ms();
-                    match (self.zones[zone].pass_ev, next) {
-                        (Some((_, at)), Some(next)) if at == next => {}
-                        (pending, next) => {
-                            if let Some((ev, _)) = pending {
-                                self.queue.cancel(ev);
-                            }
-                            self.zones[zone].pass_ev =
-                                next.map(|at| (self.queue.schedule(at, Event::TaintPass { zone }), at));
+                    let pending = self.zones[zone].pass_ev;
+                    if pending.map(|(_, at)| at) != next {
+                        if let Some((ev, _)) = pending {
+                            self.queue.cancel(ev);
                         }
+                        self.zones[zone].pass_ev =
+                            next.map(|at| (self.queue.schedule(at, Event::TaintPass { zone }), at));
                     }
                     break;
                 }

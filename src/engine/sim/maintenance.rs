@@ -53,10 +53,15 @@ impl Sim<'_, '_> {
         };
         self.maint =
             super::maintenance::MaintState { node: Some(node), step: Step::Draining, since_ms: now, poll_ev: None };
-        self.nodes[node].cordoned = true;
-        self.refresh_schedulable(node);
+        self.set_cordoned(node, true);
         self.note(now, "cordon", Some(node), None, String::new());
         self.drain_step(now);
+    }
+
+    /// `kubectl cordon` / `uncordon`: the scheduler's view follows.
+    fn set_cordoned(&mut self, node: NodeId, cordoned: bool) {
+        self.nodes[node].cordoned = cordoned;
+        self.refresh_schedulable(node);
     }
 
     /// A pod may be evicted if its app's budget allows one more pod not Ready.
@@ -76,8 +81,7 @@ impl Sim<'_, '_> {
         let Some(node) = self.maint.node else { return };
         if !self.nodes[node].up {
             // It failed meanwhile: nothing left to plan on it this round.
-            self.nodes[node].cordoned = false;
-            self.refresh_schedulable(node);
+            self.set_cordoned(node, false);
             self.begin_node(node + 1, now);
             return;
         }
@@ -109,8 +113,7 @@ impl Sim<'_, '_> {
                 None,
                 "a disruption budget blocks the drain: node skipped".into(),
             );
-            self.nodes[node].cordoned = false;
-            self.refresh_schedulable(node);
+            self.set_cordoned(node, false);
             self.begin_node(node + 1, now);
         } else {
             self.maint.poll_ev = Some(self.queue.schedule(now + DRAIN_RETRY_MS, Event::MaintenancePoll));
@@ -119,8 +122,7 @@ impl Sim<'_, '_> {
 
     pub(super) fn maintenance_end(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].in_maintenance = false;
-        self.nodes[node].cordoned = false;
-        self.refresh_schedulable(node);
+        self.set_cordoned(node, false);
         if self.nodes[node].self_up && self.nodes[node].domains_down == 0 {
             self.came_up(node, now);
         }

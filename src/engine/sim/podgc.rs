@@ -26,7 +26,7 @@
 //! replication from its own stream (the controller manager started at some
 //! moment); a pass is an event only when some node needs one.
 
-use super::{Event, EventId, Millis, NodeId, Sim};
+use super::{Event, EventId, Millis, NodeId, Sim, next_on_grid};
 use crate::dist::Dist;
 use crate::model::Scenario;
 use crate::rng::{Source, stream};
@@ -117,13 +117,8 @@ impl PodObjects {
 
     /// The first PodGC pass at or after `t`.
     pub fn next_pass(&self, t: Millis) -> Millis {
-        next_pass(self.phase_ms, self.period_ms, t)
+        next_on_grid(self.phase_ms, self.period_ms, t)
     }
-}
-
-/// The first of `phase + k x period` (k >= 0) at or after `t`.
-fn next_pass(phase_ms: Millis, period_ms: Millis, t: Millis) -> Millis {
-    if t <= phase_ms { phase_ms } else { phase_ms + (t - phase_ms).div_ceil(period_ms) * period_ms }
 }
 
 impl Sim<'_, '_> {
@@ -308,25 +303,6 @@ impl Sim<'_, '_> {
         }
         if self.pod_objects.nodes.iter().any(|o| o.gc_due) {
             self.schedule_pod_gc(now);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::next_pass;
-
-    #[test]
-    fn a_pass_is_the_first_multiple_of_the_period_from_the_phase_at_or_after_the_time() {
-        for (phase, period, t, expected) in [
-            (7_000, 20_000, 0, 7_000),
-            (7_000, 20_000, 7_000, 7_000),
-            (7_000, 20_000, 7_001, 27_000),
-            (7_000, 20_000, 47_000, 47_000),
-            (7_000, 20_000, 47_001 + 40_000, 107_000),
-            (0, 1, 12_345, 12_345),
-        ] {
-            assert_eq!(next_pass(phase, period, t), expected, "phase {phase} period {period} t {t}");
         }
     }
 }

@@ -19,6 +19,7 @@
 //!    rest heals both ways.
 
 use super::{Event, EventId, Kind, Millis, Sim, VolumeId};
+use crate::engine::sim::next_on_grid;
 use crate::metrics::Cause;
 use crate::model::{Backend, GlusterQuorum, NodeId};
 
@@ -72,12 +73,13 @@ pub(super) struct GlusterState {
 /// (afr-transaction.c `afr_txn_arbitrate_fop`).
 pub fn gluster_serves(quorum: GlusterQuorum, arbiter: bool, up: &[bool], blames: &[u128]) -> bool {
     let data = up.len() - usize::from(arbiter);
-    quorum.met(up) && (0..data).any(|s| is_source(s, up, blames))
+    quorum.met(up) && sources(data, up, blames).next().is_some()
 }
 
-/// Brick `s` is up and no brick up accuses it.
-fn is_source(s: usize, up: &[bool], blames: &[u128]) -> bool {
-    up[s] && up.iter().zip(blames).all(|(&u, &row)| !u || row & bit(s) == 0)
+/// The data bricks (the first `data`) that are up and that no brick up
+/// accuses: the good copies clients read and heals copy from.
+fn sources<'a>(data: usize, up: &'a [bool], blames: &'a [u128]) -> impl Iterator<Item = usize> + 'a {
+    (0..data).filter(move |&s| up[s] && up.iter().zip(blames).all(|(&u, &row)| !u || row & bit(s) == 0))
 }
 
 impl GlusterState {
@@ -106,13 +108,6 @@ impl GlusterState {
 
     fn serves(&self, quorum: GlusterQuorum, arbiter: bool) -> bool {
         gluster_serves(quorum, arbiter, &self.up(), &self.blames())
-    }
-
-    /// A data brick other than `b` that clients and the heal daemon take as
-    /// a good copy.
-    fn source_besides(&self, b: usize, data: usize) -> bool {
-        let (up, blames) = (self.up(), self.blames());
-        (0..data).any(|s| s != b && is_source(s, &up, &blames))
     }
 
     fn blamed(&self, b: usize) -> bool {
@@ -229,30 +224,28 @@ impl Sim<'_, '_> {
         // Two data bricks up that each hold writes the other lacks, with no
         // data brick up that nobody accuses to heal both from
         // (`afr_selfheal_find_direction`): split-brain.
-        let up: Vec<bool> = g.bricks.iter().map(|x| x.up).collect();
-        let blames: Vec<u128> = g.bricks.iter().map(|x| x.blames).collect();
-        let witness = (0..data).any(|s| is_source(s, &up, &blames));
         let mut split = false;
-        for x in 0..data {
-            if witness {
-                break;
-            }
-            for y in x + 1..data {
-                let (bx, by) = (&g.bricks[x], &g.bricks[y]);
-                if bx.up && by.up && bx.blames & bit(y) != 0 && by.blames & bit(x) != 0 {
-                    split = true;
-                    g.bricks[x].blames &= !bit(y);
-                    g.bricks[y].blames &= !bit(x);
+        if sources(data, &g.up(), &g.blames()).next().is_none() {
+            for x in 0..data {
+                for y in x + 1..data {
+                    let (bx, by) = (&g.bricks[x], &g.bricks[y]);
+                    if bx.up && by.up && bx.blames & bit(y) != 0 && by.blames & bit(x) != 0 {
+                        split = true;
+                        g.bricks[x].blames &= !bit(y);
+                        g.bricks[y].blames &= !bit(x);
+                    }
                 }
             }
         }
-        g.writable = g.serves(p.quorum, p.arbiter);
+        let (up, blames) = (g.up(), g.blames());
+        g.writable = gluster_serves(p.quorum, p.arbiter, &up, &blames);
         let mut starts = Vec::new();
         let mut stops = Vec::new();
         for b in 0..data {
             let brick = &g.bricks[b];
             let lacks = brick.debt_bytes > 0.0 || brick.blames & bit(b) != 0;
-            let heal = brick.up && lacks && g.source_besides(b, data);
+            // A heal needs a good copy on another data brick.
+            let heal = brick.up && lacks && sources(data, &up, &blames).any(|s| s != b);
             match (heal, brick.heal_ev) {
                 (true, None) => starts.push(b),
                 (false, Some(ev)) => stops.push((b, ev)),
@@ -300,9 +293,8 @@ impl Sim<'_, '_> {
                 self.stall(v, now.saturating_add(p.ping_timeout_ms));
             }
         } else if connected && g.bricks[b].health_ev.is_none() && p.health_check_interval_ms > 0 {
-            let interval = p.health_check_interval_ms;
-            let started = g.bricks[b].started_ms;
-            let next = started + ((now - started) / interval + 1) * interval;
+            // The first check after now, every interval from the start.
+            let next = next_on_grid(g.bricks[b].started_ms, p.health_check_interval_ms, now + 1);
             let ev = self.queue.schedule(next, Event::HealthCheck { volume: v, brick: b });
             self.gluster(v).bricks[b].health_ev = Some(ev);
         }
