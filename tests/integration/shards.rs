@@ -2,6 +2,41 @@
 
 use crate::common::{repo, run_in};
 use std::fs;
+use std::path::Path;
+
+/// Runs `scenario` in `dir` as `shards` shards (`s0`, `s1`, ...) and as one
+/// run (`single`), each with `args`, merges the shards into `merged`, and
+/// asserts that every file of the single run is the merged one, byte for
+/// byte. Returns the files' names.
+fn merged_shards_are_the_single_run(dir: &Path, scenario: &str, shards: usize, args: &[&str]) -> Vec<String> {
+    for i in 0..shards {
+        let (shard, out) = (format!("{i}/{shards}"), format!("s{i}"));
+        let mut a = vec!["run", scenario, "--shard", &shard, "--out", &out];
+        a.extend(args);
+        let res = run_in(dir, &a);
+        assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
+    }
+    let mut a = vec!["run", scenario, "--out", "single"];
+    a.extend(args);
+    assert_eq!(run_in(dir, &a).status.code(), Some(0));
+    let outs: Vec<String> = (0..shards).map(|i| format!("s{i}")).collect();
+    let mut a = vec!["merge"];
+    a.extend(outs.iter().map(String::as_str));
+    a.extend(["--out", "merged"]);
+    let res = run_in(dir, &a);
+    assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
+    let mut names: Vec<String> = fs::read_dir(dir.join("single"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in &names {
+        let single = fs::read(dir.join("single").join(name)).unwrap();
+        let merged = fs::read(dir.join("merged").join(name)).unwrap();
+        assert!(single == merged, "{name} differs between the single run and the merged shards");
+    }
+    names
+}
 
 #[test]
 fn four_shards_merge_into_the_single_runs_files_byte_for_byte() {
@@ -9,29 +44,8 @@ fn four_shards_merge_into_the_single_runs_files_byte_for_byte() {
     let scenario = repo().join("scenarios/storage-comparison.toml");
     let sc = scenario.to_str().unwrap();
     let args = ["--replications", "24", "--horizon", "2y", "--quiet"];
-    for i in 0..4 {
-        let shard = format!("{i}/4");
-        let out = format!("s{i}");
-        let mut a = vec!["run", sc, "--shard", &shard, "--out", &out];
-        a.extend(args);
-        assert_eq!(run_in(tmp.path(), &a).status.code(), Some(0));
-    }
-    let mut a = vec!["run", sc, "--out", "single"];
-    a.extend(args);
-    assert_eq!(run_in(tmp.path(), &a).status.code(), Some(0));
-    let res = run_in(tmp.path(), &["merge", "s0", "s1", "s2", "s3", "--out", "merged"]);
-    assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
-    let mut names: Vec<String> = fs::read_dir(tmp.path().join("single"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = merged_shards_are_the_single_run(tmp.path(), sc, 4, &args);
     assert!(names.len() >= 10, "{names:?}");
-    for name in &names {
-        let single = fs::read(tmp.path().join("single").join(name)).unwrap();
-        let merged = fs::read(tmp.path().join("merged").join(name)).unwrap();
-        assert!(single == merged, "{name} differs between the single run and the merged shards");
-    }
 
     // A missing shard and a shard of another seed are errors.
     let res = run_in(tmp.path(), &["merge", "s0", "s1", "s3", "--out", "m2"]);
@@ -102,18 +116,9 @@ fn split_brain_counts_go_through_the_files_and_the_merge() {
         volumes = ["media"]
         "#;
     crate::common::write(tmp.path(), "split.toml", text);
-    for i in 0..2 {
-        let (shard, out) = (format!("{i}/2"), format!("s{i}"));
-        let res = run_in(tmp.path(), &["run", "split.toml", "--shard", &shard, "--out", &out, "--quiet"]);
-        assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
-    }
-    assert_eq!(run_in(tmp.path(), &["run", "split.toml", "--out", "single", "--quiet"]).status.code(), Some(0));
-    let res = run_in(tmp.path(), &["merge", "s0", "s1", "--out", "merged"]);
-    assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
+    let names = merged_shards_are_the_single_run(tmp.path(), "split.toml", 2, &["--quiet"]);
     for name in ["volumes.csv", "volume_replications.csv", "summary.json"] {
-        let single = fs::read(tmp.path().join("single").join(name)).unwrap();
-        let merged = fs::read(tmp.path().join("merged").join(name)).unwrap();
-        assert!(single == merged, "{name} differs between the single run and the merged shards");
+        assert!(names.iter().any(|n| n == name), "no {name} in {names:?}");
     }
     let rows = fs::read_to_string(tmp.path().join("single/volume_replications.csv")).unwrap();
     assert!(rows.lines().next().unwrap().ends_with(",split_brain_incidents"), "{rows}");
