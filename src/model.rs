@@ -452,7 +452,7 @@ pub struct App {
 }
 
 /// Rolling maintenance: every `every_ms` from `start_ms`, the nodes one at a
-/// time in scenario order are drained (respecting PodDisruptionBudgets), taken
+/// time in model (name) order are drained (respecting PodDisruptionBudgets), taken
 /// down for `node_duration_ms`, brought back, and the next node waits until
 /// the drained pods are Ready again.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,7 +14,7 @@ use super::queue::{EventId, EventQueue};
 use crate::metrics::{AppOutcome, Cause, ReplicationOutcome, TraceRecord};
 use crate::model::{AppId, NodeId, Scenario, VolumeId};
 use crate::placement::{ClusterView, NodeIndex, NodeLoad, PodRequest, Strategy};
-use crate::rng::{Source, stream};
+use crate::rng::{Source, Streams};
 use crate::time::{Millis, format_duration};
 use controller::{Limiter, Zone, ZoneHealth};
 use rand::Rng;
@@ -164,8 +164,13 @@ struct Sim<'a, 't> {
     failure_rng: Vec<ChaCha8Rng>,
     repair_rng: Vec<ChaCha8Rng>,
     lease_rng: Vec<ChaCha8Rng>,
+    /// Per pod slot: its start-up draws.
     startup_rng: Vec<ChaCha8Rng>,
-    placement_rng: ChaCha8Rng,
+    /// Per pod slot: the ties the scheduler breaks for it.
+    placement_rng: Vec<ChaCha8Rng>,
+    /// The replication's streams, for the sources drawn from once (brick
+    /// placement).
+    streams: Streams,
     /// `disk_rng[node][disk]`.
     disk_rng: Vec<Vec<ChaCha8Rng>>,
     volumes: Vec<VolState>,
@@ -177,6 +182,7 @@ struct Sim<'a, 't> {
     domains: Vec<lifecycle::DomainState>,
     domain_failure_rng: Vec<ChaCha8Rng>,
     domain_repair_rng: Vec<ChaCha8Rng>,
+    /// Per pod slot: its container crashes and hangs.
     crash_rng: Vec<ChaCha8Rng>,
     oos_rng: Vec<ChaCha8Rng>,
     /// Pod objects left on unreachable nodes: force deletes, Node deletions,
@@ -232,7 +238,11 @@ impl<'a, 't> Sim<'a, 't> {
         for node in &sc.nodes {
             zones[node.zone].size += 1;
         }
-        let streams = |f: fn(usize) -> Source, count: usize| (0..count).map(|i| stream(sc.seed, rep, f(i))).collect();
+        let streams = Streams::new(sc.seed, rep);
+        let node_streams = |f: fn(&str) -> Source| sc.nodes.iter().map(|node| streams.get(f(&node.name))).collect();
+        let domain_streams = |f: fn(&str) -> Source| sc.domains.iter().map(|d| streams.get(f(&d.name))).collect();
+        let slots: Vec<(&str, u32)> = pods.iter().map(|p| (sc.apps[p.app].name.as_str(), p.replica)).collect();
+        let pod_streams = |f: fn(&str, u32) -> Source| slots.iter().map(|&(a, r)| streams.get(f(a, r))).collect();
         Sim {
             sc,
             index: NodeIndex::new(
@@ -272,18 +282,17 @@ impl<'a, 't> Sim<'a, 't> {
             pending: Vec::new(),
             monitor_phase_ms: monitor_phase_ms(sc, rep),
             zone_states_ev: None,
-            failure_rng: streams(Source::NodeFailure, n),
-            repair_rng: streams(Source::NodeRepair, n),
-            lease_rng: streams(Source::NodeLease, n),
-            startup_rng: streams(Source::Startup, sc.apps.len()),
-            placement_rng: stream(sc.seed, rep, Source::Placement),
+            failure_rng: node_streams(|n| Source::NodeFailure(n)),
+            repair_rng: node_streams(|n| Source::NodeRepair(n)),
+            lease_rng: node_streams(|n| Source::NodeLease(n)),
+            startup_rng: pod_streams(|a, r| Source::Startup(a, r)),
+            placement_rng: pod_streams(|a, r| Source::Placement(a, r)),
             disk_rng: sc
                 .nodes
                 .iter()
-                .enumerate()
-                .map(|(i, node)| {
+                .map(|node| {
                     let disks = node.pool.as_ref().map_or(0, |p| p.disks);
-                    (0..disks).map(|d| stream(sc.seed, rep, Source::DiskFailure(i, d))).collect()
+                    (0..disks).map(|d| streams.get(Source::DiskFailure(&node.name, d))).collect()
                 })
                 .collect(),
             volumes: sc.volumes.iter().map(VolState::new).collect(),
@@ -292,11 +301,11 @@ impl<'a, 't> Sim<'a, 't> {
                 .map(|v| (0..sc.apps.len()).filter(|&a| sc.apps[a].volumes.contains(&v)).collect())
                 .collect(),
             domains: sc.domains.iter().map(|_| lifecycle::DomainState::default()).collect(),
-            domain_failure_rng: streams(Source::DomainFailure, sc.domains.len()),
-            domain_repair_rng: streams(Source::DomainRepair, sc.domains.len()),
-            crash_rng: streams(Source::Crash, sc.apps.len()),
-            oos_rng: streams(Source::OutOfService, n),
-            pod_objects: podgc::PodObjects::new(sc, rep),
+            domain_failure_rng: domain_streams(|n| Source::DomainFailure(n)),
+            domain_repair_rng: domain_streams(|n| Source::DomainRepair(n)),
+            crash_rng: pod_streams(|a, r| Source::Crash(a, r)),
+            oos_rng: node_streams(|n| Source::OutOfService(n)),
+            pod_objects: podgc::PodObjects::new(sc, &streams),
             cp_total: sc.nodes.iter().filter(|n| n.control_plane).count(),
             cp_up: sc.nodes.iter().filter(|n| n.control_plane).count(),
             quorum_noted: true,
@@ -312,6 +321,7 @@ impl<'a, 't> Sim<'a, 't> {
             },
             trace,
             events: 0,
+            streams,
         }
     }
 
@@ -643,7 +653,7 @@ impl<'a, 't> Sim<'a, 't> {
 
     fn start_pod(&mut self, pod: PodId, now: Millis) {
         let app = self.pods[pod].app;
-        let startup = self.sc.apps[app].startup.sample(&mut self.startup_rng[app]).unwrap_or(0);
+        let startup = self.sc.apps[app].startup.sample(&mut self.startup_rng[pod]).unwrap_or(0);
         debug_assert!(self.pods[pod].ready_ev.is_none(), "pod {pod} started twice at {now}");
         self.pods[pod].phase = Phase::Starting;
         self.pods[pod].started_at = now;
@@ -683,7 +693,7 @@ impl<'a, 't> Sim<'a, 't> {
         let view =
             ClusterView { nodes: &sc.nodes, load: &self.load, topology: &sc.topology, spread_kind: sc.spread_kind };
         let request = PodRequest { app_id, app, siblings_on: &siblings, pin };
-        match self.index.select(&view, &request, &mut self.placement_rng) {
+        match self.index.select(&view, &request, &mut self.placement_rng[pod]) {
             Some(node) => {
                 self.change_load(node, |l| {
                     l.cpu_used_m += app.cpu_m;
@@ -889,7 +899,7 @@ pub fn monitor_phase_ms(scenario: &Scenario, replication: u32) -> Millis {
     if period == 0 {
         return 0;
     }
-    stream(scenario.seed, replication, Source::NodeController).random_range(0..period)
+    Streams::new(scenario.seed, replication).get(Source::NodeController).random_range(0..period)
 }
 
 /// The apps that have a pod the strategy cannot place in the empty cluster

@@ -139,7 +139,7 @@ impl Strategy {
     /// The strategy's score of `node` for `pod`: `spread` (LeastAllocated)
     /// prefers the node with the smallest requested share of CPU and memory
     /// after placing, `binpack` (MostAllocated) the largest, `first-fit` the
-    /// first node in file order, `random` none.
+    /// first node in model order (name order, `scenario::order`), `random` none.
     pub fn score(self, view: &ClusterView, pod: &PodRequest, node: NodeId) -> i64 {
         let spec = &view.nodes[node];
         self.node_part(node, spec, &view.load[node]) + self.request_part(pod.app, spec.cpu_m, spec.memory_bytes)

@@ -10,6 +10,7 @@
 
 pub mod limits;
 pub mod maintenance;
+pub mod order;
 pub mod raw;
 
 use crate::dist::Dist;
@@ -336,7 +337,7 @@ impl Validator<'_> {
             limits: self.limits.clone(),
         };
         limits::check_scenario(&scenario).map_err(|r| self.refusal(&raw, r))?;
-        Ok(scenario)
+        Ok(order::by_name(scenario))
     }
 
     /// A limit refusal at the key that asks for the most.
@@ -773,12 +774,7 @@ impl Validator<'_> {
             }
             domains.push(Domain { name, kind, nodes: members, failure, repair });
         }
-        // Zones of the node lifecycle controller: one per zone domain, and one
-        // for the nodes in none (a cluster without zone labels is one zone).
-        let zones: Vec<usize> = (0..domains.len()).filter(|&d| domains[d].kind == "zone").collect();
-        for node in nodes.iter_mut() {
-            node.zone = node.domains.iter().find_map(|d| zones.iter().position(|z| z == d)).unwrap_or(zones.len());
-        }
+        order::assign_zones(nodes, &domains);
         Ok(domains)
     }
 

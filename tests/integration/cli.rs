@@ -320,7 +320,7 @@ fn issue12_unknown_names_list_the_known_ones_and_zero_replications_is_refused_pl
     assert!(!stderr.contains("max_replications = 0"), "{stderr}");
 
     let stderr = plan("app=plexx availability>=0.999", "nodes.0.cpu");
-    assert!(stderr.contains("no app named `plexx` in the scenario: the apps are `sonarr`, "), "{stderr}");
+    assert!(stderr.contains("no app named `plexx` in the scenario: the apps are `handbrake`, "), "{stderr}");
     assert_eq!(stderr.matches("`plex`").count(), 1, "each app once, not once per strategy: {stderr}");
 
     let stderr = refused(&["sweep", &homelab, "--set", "apps.plexx.cpu=1", "--out", "s"]);

@@ -15,6 +15,12 @@ pub fn scenario(text: &str) -> Scenario {
     clustersim::scenario::parse("test.toml", text).unwrap_or_else(|e| panic!("scenario rejected: {e}"))
 }
 
+/// The model index of the app named `name`: the model lists apps by name
+/// (`scenario::order`), not in file order.
+pub fn app_id(sc: &Scenario, name: &str) -> usize {
+    sc.apps.iter().position(|a| a.name == name).unwrap_or_else(|| panic!("no app `{name}`"))
+}
+
 /// The built `clustersim` binary.
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_clustersim"))
@@ -143,7 +149,7 @@ impl Passes {
 /// how long before its crash the kubelet last renewed its Lease.
 pub fn lease_offset_ms(sc: &Scenario, node: usize, nth: usize) -> Millis {
     use rand::Rng;
-    let mut rng = clustersim::rng::stream(sc.seed, 0, clustersim::rng::Source::NodeLease(node));
+    let mut rng = clustersim::rng::stream(sc.seed, 0, clustersim::rng::Source::NodeLease(&sc.nodes[node].name));
     let mut offset = 0;
     for _ in 0..=nth {
         offset = rng.random_range(0..sc.kube.lease_renew_interval_ms);

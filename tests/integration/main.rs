@@ -14,3 +14,4 @@ mod podgc;
 mod report;
 mod shards;
 mod storage;
+mod streams;

@@ -2,7 +2,7 @@
 //! dependencies (issue 4), against closed forms and hand-computed timings.
 
 use crate::common::{
-    Passes, app_unavailability, assert_in_interval, members_and_workers, quiet_cluster, scenario, traced,
+    Passes, app_id, app_unavailability, assert_in_interval, members_and_workers, quiet_cluster, scenario, traced,
 };
 use clustersim::engine::simulate;
 use clustersim::metrics::{Cause, TraceRecord};
@@ -304,8 +304,8 @@ fn an_app_is_never_up_while_an_app_it_depends_on_is_down() {
         "#,
     );
     let (outcome, _) = traced(&sc);
-    let db = &outcome.apps[0];
-    let web = &outcome.apps[1];
+    let db = &outcome.apps[app_id(&sc, "postgres")];
+    let web = &outcome.apps[app_id(&sc, "nextcloud")];
     assert_eq!(db.downtime_ms, 3 * MS_PER_H + 10 * MS_PER_S);
     assert_eq!(web.downtime_ms, db.downtime_ms);
     assert_eq!(web.cause_ms[Cause::Dependency.index()], web.downtime_ms);

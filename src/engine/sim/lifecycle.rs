@@ -196,7 +196,7 @@ impl Sim<'_, '_> {
     /// Draws the Running container's next crash or hang, whichever first.
     pub(super) fn schedule_fault(&mut self, pod: PodId, now: Millis) {
         let app = &self.sc.apps[self.pods[pod].app];
-        let rng = &mut self.crash_rng[self.pods[pod].app];
+        let rng = &mut self.crash_rng[pod];
         let crash = app.crash.sample(rng);
         let hang = app.hang.sample(rng);
         let next = match (crash, hang) {

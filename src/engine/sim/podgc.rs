@@ -29,7 +29,7 @@
 use super::{Event, EventId, Millis, NodeId, Sim, next_on_grid};
 use crate::dist::Dist;
 use crate::model::Scenario;
-use crate::rng::{Source, stream};
+use crate::rng::{Source, Streams};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -97,19 +97,23 @@ pub struct PodObjects {
 }
 
 impl PodObjects {
-    pub fn new(sc: &Scenario, rep: u32) -> Self {
+    pub fn new(sc: &Scenario, replication: &Streams) -> Self {
         let n = sc.nodes.len();
-        let streams = |dist: &Dist, source: fn(NodeId) -> Source| -> Vec<ChaCha8Rng> {
-            if *dist == Dist::Never { Vec::new() } else { (0..n).map(|i| stream(sc.seed, rep, source(i))).collect() }
+        let streams = |dist: &Dist, source: fn(&str) -> Source| -> Vec<ChaCha8Rng> {
+            if *dist == Dist::Never {
+                Vec::new()
+            } else {
+                sc.nodes.iter().map(|node| replication.get(source(&node.name))).collect()
+            }
         };
         let period_ms = sc.kube.pod_gc_check_period_ms.max(1);
         PodObjects {
             nodes: (0..n).map(|_| NodeObjects::default()).collect(),
             write_rng: [
-                streams(&sc.kube.pod_force_delete_after, Source::ForceDelete),
-                streams(&sc.kube.node_delete_after, Source::NodeDelete),
+                streams(&sc.kube.pod_force_delete_after, |n| Source::ForceDelete(n)),
+                streams(&sc.kube.node_delete_after, |n| Source::NodeDelete(n)),
             ],
-            phase_ms: stream(sc.seed, rep, Source::PodGc).random_range(0..period_ms),
+            phase_ms: replication.get(Source::PodGc).random_range(0..period_ms),
             period_ms,
             pass_ev: None,
         }

@@ -174,6 +174,7 @@ impl Sim<'_, '_> {
                         ..crate::model::App::new(volume.name.clone(), crate::model::Class::Ha)
                     };
                     let mut placed = Vec::new();
+                    let mut rng = self.streams.get(crate::rng::Source::Bricks(&volume.name));
                     for _ in 0..total {
                         let view = ClusterView {
                             nodes: &sc.nodes,
@@ -183,7 +184,7 @@ impl Sim<'_, '_> {
                         };
                         let request = PodRequest { app_id: usize::MAX, app: &brick, siblings_on: &placed, pin: None };
                         // Validation guarantees enough nodes, all up at time zero.
-                        if let Some(node) = self.index.select(&view, &request, &mut self.placement_rng) {
+                        if let Some(node) = self.index.select(&view, &request, &mut rng) {
                             placed.push(node);
                         }
                     }
