@@ -188,13 +188,33 @@ pub struct CompareArgs {
     pub quiet: bool,
 }
 
-/// Runs the command line; `main` turns the error into an exit code.
-pub fn main_with(cli: Cli) -> Result<(), Error> {
+/// How a command that ran to its end came out, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Exit code 0.
+    Done,
+    /// `plan` found no value that meets its target: exit code 1.
+    TargetMissed,
+}
+
+impl Status {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Status::Done => 0,
+            Status::TargetMissed => 1,
+        }
+    }
+}
+
+/// Runs the command line; `main` turns the status or the error into an
+/// exit code.
+pub fn main_with(cli: Cli) -> Result<Status, Error> {
+    let done = |r: Result<(), Error>| r.map(|()| Status::Done);
     match cli.command {
-        Command::Run(args) => run(args),
-        Command::Validate { scenario } => validate(&scenario),
-        Command::Compare(args) => compare(args),
-        Command::Sweep(args) => sweep(args),
+        Command::Run(args) => done(run(args)),
+        Command::Validate { scenario } => done(validate(&scenario)),
+        Command::Compare(args) => done(compare(args)),
+        Command::Sweep(args) => done(sweep(args)),
         Command::Plan(args) => plan(args),
         Command::Merge(args) => {
             let mut merged = crate::shard::merge(&args.shards)?;
@@ -210,9 +230,9 @@ pub fn main_with(cli: Cli) -> Result<(), Error> {
                 merged.scenario.replications,
                 args.out.display()
             );
-            Ok(())
+            Ok(Status::Done)
         }
-        Command::Report { dir } => report(&dir),
+        Command::Report { dir } => done(report(&dir)),
     }
 }
 
@@ -635,9 +655,13 @@ fn run_point(
     text: &str,
     point: &[(String, String)],
     overrides: &Overrides,
+    only: Option<&[Strategy]>,
 ) -> Result<(Scenario, crate::summary::Summary), Error> {
     let mut sc = crate::sweep::variant(file, text, point)?;
     apply_overrides(&mut sc, overrides)?;
+    if let Some(only) = only {
+        sc.strategies.retain(|s| only.contains(s));
+    }
     scenario::limits::check_run(&sc, None)?;
     scenario::limits::check_held(&sc)?;
     let results = montecarlo::run(&sc, overrides.threads, &|| ()).map_err(Error::Internal)?;
@@ -664,7 +688,7 @@ fn sweep(args: SweepArgs) -> Result<(), Error> {
     let target = output::Target::check(&out_dir, &identity, args.force)?;
     let mut rows = Vec::new();
     for point in &points {
-        let (_, summary) = run_point(&file, &text, point, &args.overrides)?;
+        let (_, summary) = run_point(&file, &text, point, &args.overrides, None)?;
         rows.push((point.clone(), summary.classes));
     }
     let csv = files::sweep_csv(&parameters, &rows)?;
@@ -686,12 +710,16 @@ fn sweep(args: SweepArgs) -> Result<(), Error> {
     for (point, classes) in &rows {
         let label = point.iter().map(|(p, v)| format!("{p}={v}")).collect::<Vec<_>>().join(" ");
         for r in classes.iter().filter(|r| r.label != "all") {
+            let (lo, hi) = r.availability_ci.unwrap_or((r.availability, r.availability));
+            let against = args.target.map_or(String::new(), |goal| format!("  {}", against_target(lo, hi, goal).0));
             writeln!(
                 stdout,
-                "{label}  {:<10} {:<11} availability {:.5}%  downtime {:.1} min/yr",
+                "{label}  {:<13} {:<11} availability {:.5}% (95% CI {:.5}% .. {:.5}%)  downtime {:.1} min/yr{against}",
                 r.strategy.name(),
                 r.label,
                 r.availability * 100.0,
+                lo * 100.0,
+                hi * 100.0,
                 r.downtime_min_per_year
             )
             .map_err(io_out)?;
@@ -713,6 +741,19 @@ fn confidence_above(row: &crate::summary::Row, goal: f64) -> f64 {
         return if row.availability >= goal { 1.0 } else { 0.0 };
     }
     t.cdf((row.availability - goal) / se)
+}
+
+/// Where a 95% interval `lo..hi` of an availability lies against `goal`:
+/// the short word, its explanation, and whether the goal is met (the whole
+/// interval at or above it).
+fn against_target(lo: f64, hi: f64, goal: f64) -> (&'static str, &'static str, bool) {
+    if lo >= goal {
+        ("meets", "meets the target (the 95% interval lies above it)", true)
+    } else if hi < goal {
+        ("misses", "misses the target (the whole interval is below it)", false)
+    } else {
+        ("not proven", "not proven either way: more replications would tell", false)
+    }
 }
 
 /// A target: which group, and the availability it must reach.
@@ -740,54 +781,94 @@ fn parse_target(text: &str) -> Result<(String, String, f64), Error> {
     Ok((kind, name, goal.ok_or_else(bad)?))
 }
 
-fn plan(args: PlanArgs) -> Result<(), Error> {
+fn plan(args: PlanArgs) -> Result<Status, Error> {
     let (kind, name, goal) = parse_target(&args.target)?;
     let file = args.scenario.display().to_string();
     let text = read_scenario(&args.scenario)?;
     let parameter = crate::sweep::Parameter::parse(&format!("{}={}", args.vary, args.values))?;
     let mut stdout = terminal(args.quiet);
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
+    // Per strategy of the scenario (or of --strategy), the first value that
+    // meets the target; a value is run only for the strategies still
+    // without one.
+    let mut answers: Vec<(Strategy, Option<String>)> = Vec::new();
     for value in &parameter.values {
         let point = vec![(parameter.path.clone(), value.clone())];
-        let (_, summary) = run_point(&file, &text, &point, &args.overrides)?;
+        let open: Vec<Strategy> = answers.iter().filter(|(_, a)| a.is_none()).map(|&(s, _)| s).collect();
+        if !answers.is_empty() && open.is_empty() {
+            break;
+        }
+        let (sc, summary) = run_point(&file, &text, &point, &args.overrides, (!answers.is_empty()).then_some(&open))?;
+        if answers.is_empty() {
+            answers = sc.strategies.iter().map(|&s| (s, None)).collect();
+        }
         let rows = if kind == "class" { &summary.classes } else { &summary.apps };
-        let row = rows.iter().find(|r| r.label == name).ok_or_else(|| {
-            let what = if kind == "class" { "classes" } else { "apps" };
-            // One row per strategy and name: each name once, in order.
-            let mut names: Vec<&str> = Vec::new();
-            for label in rows.iter().map(|r| r.label.as_str()).filter(|l| *l != "all") {
-                if !names.contains(&label) {
-                    names.push(label);
+        for &strategy in &sc.strategies {
+            let row = rows.iter().find(|r| r.strategy == strategy && r.label == name).ok_or_else(|| {
+                let what = if kind == "class" { "classes" } else { "apps" };
+                // One row per strategy and name: each name once, in order.
+                let mut names: Vec<&str> = Vec::new();
+                for label in rows.iter().map(|r| r.label.as_str()).filter(|l| *l != "all") {
+                    if !names.contains(&label) {
+                        names.push(label);
+                    }
                 }
+                flag_error(
+                    "--target",
+                    format!("no {kind} named `{name}` in the scenario: {}", known_names(what, names)),
+                )
+            })?;
+            let (lo, hi) = row.availability_ci.unwrap_or((row.availability, row.availability));
+            let (_, explained, met) = against_target(lo, hi, goal);
+            writeln!(
+                stdout,
+                "{}={value} {:<13} {kind} {name} availability {:.5}% (95% CI {:.5}% .. {:.5}%), {:.1}% sure it reaches the target: {}",
+                parameter.path,
+                strategy.name(),
+                row.availability * 100.0,
+                lo * 100.0,
+                hi * 100.0,
+                confidence_above(row, goal) * 100.0,
+                explained
+            )
+            .map_err(io_out)?;
+            if met && let Some(answer) = answers.iter_mut().find(|(s, _)| *s == strategy) {
+                answer.1 = Some(value.clone());
             }
-            flag_error("--target", format!("no {kind} named `{name}` in the scenario: {}", known_names(what, names)))
-        })?;
-        let (lo, hi) = row.availability_ci.unwrap_or((row.availability, row.availability));
-        let met = lo >= goal;
-        writeln!(
-            stdout,
-            "{}={value}: {kind} {name} availability {:.5}% (95% CI {:.5}% .. {:.5}%), {:.1}% sure it reaches the target: {}",
-            parameter.path,
-            row.availability * 100.0,
-            lo * 100.0,
-            hi * 100.0,
-            confidence_above(row, goal) * 100.0,
-            if met {
-                "meets the target (the 95% interval lies above it)"
-            } else if hi < goal {
-                "misses the target (the whole interval is below it)"
-            } else {
-                "not proven either way: more replications would tell"
-            }
-        )
-        .map_err(io_out)?;
-        if met {
-            writeln!(stdout, "answer: {}={value}", parameter.path).map_err(io_out)?;
-            return Ok(());
         }
     }
-    writeln!(stdout, "no value meets availability >= {goal} for {kind} {name} with confidence").map_err(io_out)?;
-    Ok(())
+    let position = |v: &str| parameter.values.iter().position(|x| x == v).unwrap_or(usize::MAX);
+    let best = answers.iter().filter_map(|(_, a)| a.as_deref()).min_by_key(|v| position(v));
+    for (strategy, answer) in &answers {
+        match answer {
+            Some(v) => writeln!(stdout, "answer for {}: {}={v}", strategy.name(), parameter.path),
+            None => writeln!(
+                stdout,
+                "answer for {}: no value of {} meets availability >= {goal} for {kind} {name} with confidence (tried {})",
+                strategy.name(),
+                parameter.path,
+                parameter.values.join(", ")
+            ),
+        }
+        .map_err(io_out)?;
+    }
+    let Some(best) = best else {
+        writeln!(stdout, "no value meets availability >= {goal} for {kind} {name} under any strategy")
+            .map_err(io_out)?;
+        return Ok(Status::TargetMissed);
+    };
+    if answers.len() > 1 {
+        let least: Vec<&str> =
+            answers.iter().filter(|(_, a)| a.as_deref() == Some(best)).map(|(s, _)| s.name()).collect();
+        writeln!(
+            stdout,
+            "needs least: {} ({}={best}, the earliest value in the order given)",
+            least.join(" and "),
+            parameter.path
+        )
+        .map_err(io_out)?;
+    }
+    Ok(Status::Done)
 }
 
 fn validate(path: &Path) -> Result<(), Error> {

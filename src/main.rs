@@ -1,5 +1,6 @@
 //! The `clustersim` binary: parses the command line and turns errors into
-//! exit codes (0 success, 2 bad input, 1 internal error). A closed stdout
+//! exit codes (0 success, 2 bad input, 1 internal error or, for `plan`, no
+//! value meets the target). A closed stdout
 //! pipe (`clustersim run ... | head`) counts as success.
 
 use clap::Parser;
@@ -16,7 +17,7 @@ fn main() -> ExitCode {
         }
     };
     match main_with(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(status) => ExitCode::from(status.exit_code()),
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -67,6 +67,32 @@ fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// The width of the strip a side legend takes.
+const LEGEND_WIDTH: u32 = 170;
+
+/// A legend drawn in its own area (a strip beside the plot), one line
+/// swatch and label per entry, so it never covers data.
+fn side_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(String, RGBColor)]) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    for (k, (label, colour)) in entries.iter().enumerate() {
+        let y = 40 + 20 * k as i32;
+        area.draw(&PathElement::new(vec![(8, y), (28, y)], colour.stroke_width(2)))?;
+        area.draw(&Text::new(label.clone(), (34, y - 7), (FONT, 13)))?;
+    }
+    Ok(())
+}
+
+/// One colour per strategy, the same in every plot of every run: the
+/// palette's entry at the strategy's place in `Strategy::ALL`; grey for a
+/// label that is no strategy (a scenario in a comparison).
+pub fn strategy_colour(name: &str) -> RGBColor {
+    crate::placement::Strategy::parse(name)
+        .and_then(|s| crate::placement::Strategy::ALL.iter().position(|&x| x == s))
+        .map_or(RGBColor(96, 96, 96), color)
+}
+
 /// Minutes per year on a log scale when the values span more than two
 /// decades: values are plotted as log10 and the ticks labelled back.
 struct Scale {
@@ -139,8 +165,7 @@ where
         .axis_desc_style((FONT, 16))
         .draw()?;
     chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
-        let s = data.strategies.iter().position(|x| x == &r.strategy).unwrap_or(0);
-        bar(i, bottom, scale.map(r.downtime_min_per_year).max(bottom), color(s).filled())
+        bar(i, bottom, scale.map(r.downtime_min_per_year).max(bottom), strategy_colour(&r.strategy).filled())
     }))?;
     chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
         let (lo, hi) = bounds(r);
@@ -153,7 +178,7 @@ where
             12,
         )
     }))?;
-    swatch_legend(&mut chart, data.strategies.iter().enumerate().map(|(s, name)| (name.clone(), color(s))))?;
+    swatch_legend(&mut chart, data.strategies.iter().map(|name| (name.clone(), strategy_colour(name))))?;
     root.present()?;
     Ok(())
 }
@@ -490,63 +515,83 @@ where
     root.fill(&WHITE)?;
     let labels: Vec<String> =
         rows.iter().map(|(p, _)| p.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", ")).collect();
-    let first_strategy = rows.first().and_then(|(_, c)| c.first()).map(|r| r.strategy);
+    // One panel per class, one line per strategy in its own colour: the
+    // same class compared across strategies.
     let mut classes: Vec<String> = Vec::new();
+    let mut strategies: Vec<crate::placement::Strategy> = Vec::new();
     for (_, c) in rows {
-        for r in c.iter().filter(|r| Some(r.strategy) == first_strategy && r.label != "all") {
+        for r in c.iter().filter(|r| r.label != "all") {
             if !classes.contains(&r.label) {
                 classes.push(r.label.clone());
             }
+            if !strategies.contains(&r.strategy) {
+                strategies.push(r.strategy);
+            }
         }
     }
-    let values =
-        rows.iter().flat_map(|(_, c)| c.iter().map(|r| r.availability * 100.0)).chain(target.map(|t| t * 100.0));
-    let (lo, hi) = values.fold((100.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let pad = ((hi - lo) * 0.1).max(1e-4);
+    let (caption, body) = root.split_vertically(40);
+    caption.titled(&format!("{title}: availability against the swept parameters"), (FONT, 22))?;
+    let panels = body.split_evenly((classes.len().max(1), 1));
     let n = rows.len().max(1);
-    let mut chart = ChartBuilder::on(root)
-        .caption(format!("{title}: availability against the swept parameters"), (FONT, 22))
-        .margin(16)
-        .x_label_area_size(60)
-        .y_label_area_size(80)
-        .build_cartesian_2d(-0.5..n as f64 - 0.5, (lo - pad)..(hi + pad).min(100.0 + pad))?;
-    chart
-        .configure_mesh()
-        .x_labels(n)
-        .x_label_formatter(&|x| category_label(*x, &labels))
-        .y_desc("availability, %")
-        .y_label_formatter(&|y| format!("{y:.4}"))
-        .axis_desc_style((FONT, 16))
-        .label_style((FONT, 12))
-        .draw()?;
-    for (k, class) in classes.iter().enumerate() {
-        let points: Vec<(f64, f64)> = rows
+    for (class, panel) in classes.iter().zip(panels.iter()) {
+        let row_of = |c: &[crate::summary::Row], s| c.iter().find(|r| r.strategy == s && &r.label == class).cloned();
+        let values = rows
             .iter()
-            .enumerate()
-            .filter_map(|(i, (_, c))| {
-                c.iter()
-                    .find(|r| Some(r.strategy) == first_strategy && &r.label == class)
-                    .map(|r| (i as f64, r.availability * 100.0))
+            .flat_map(|(_, c)| {
+                c.iter().filter(|r| &r.label == class).flat_map(|r| {
+                    let (lo, hi) = r.availability_ci.unwrap_or((r.availability, r.availability));
+                    [lo * 100.0, hi * 100.0]
+                })
             })
-            .collect();
+            .chain(target.map(|t| t * 100.0));
+        let (lo, hi) = values.fold((100.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let pad = ((hi - lo) * 0.15).max(1e-4);
+        // The legend has its own strip at the right, clear of the data.
+        let (plot, legend) = panel.split_horizontally(panel.dim_in_pixel().0.saturating_sub(LEGEND_WIDTH));
+        let mut chart = ChartBuilder::on(&plot)
+            .caption(class.as_str(), (FONT, 16))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d(-0.5..n as f64 - 0.5, (lo - pad)..(hi + pad).min(100.0 + pad))?;
         chart
-            .draw_series(LineSeries::new(points.clone(), color(k).stroke_width(2)))?
-            .label(class.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color(k).stroke_width(2)));
-        chart.draw_series(points.into_iter().map(|p| Circle::new(p, 4, color(k).filled())))?;
+            .configure_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| category_label(*x, &labels))
+            .y_desc("availability, %")
+            .y_label_formatter(&|y| format!("{y:.4}"))
+            .axis_desc_style((FONT, 14))
+            .label_style((FONT, 12))
+            .draw()?;
+        // Strategies side by side at each point, so equal figures stay visible.
+        let offset = |k: usize| (k as f64 - (strategies.len() as f64 - 1.0) / 2.0) * 0.06;
+        for (k, &strategy) in strategies.iter().enumerate() {
+            let colour = strategy_colour(strategy.name());
+            let points: Vec<(f64, crate::summary::Row)> = rows
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (_, c))| row_of(c, strategy).map(|r| (i as f64 + offset(k), r)))
+                .collect();
+            chart.draw_series(LineSeries::new(
+                points.iter().map(|(x, r)| (*x, r.availability * 100.0)),
+                colour.stroke_width(2),
+            ))?;
+            chart.draw_series(points.iter().map(|(x, r)| {
+                let (lo, hi) = r.availability_ci.unwrap_or((r.availability, r.availability));
+                ErrorBar::new_vertical(*x, lo * 100.0, r.availability * 100.0, hi * 100.0, colour.stroke_width(1), 8)
+            }))?;
+        }
+        if let Some(t) = target {
+            chart.draw_series(LineSeries::new(
+                vec![(-0.5, t * 100.0), (n as f64 - 0.5, t * 100.0)],
+                BLACK.stroke_width(1),
+            ))?;
+        }
+        let mut entries: Vec<(String, RGBColor)> =
+            strategies.iter().map(|s| (s.name().to_string(), strategy_colour(s.name()))).collect();
+        entries.extend(target.map(|t| (format!("target {:.3}%", t * 100.0), BLACK)));
+        side_legend(&legend, &entries)?;
     }
-    if let Some(t) = target {
-        chart
-            .draw_series(LineSeries::new(vec![(-0.5, t * 100.0), (n as f64 - 0.5, t * 100.0)], BLACK.stroke_width(1)))?
-            .label(format!("target {:.3}%", t * 100.0))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK));
-    }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
     root.present()?;
     Ok(())
 }

@@ -272,8 +272,8 @@ fn plan_finds_the_eviction_toleration_computed_by_hand() {
     );
     assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
     let out = String::from_utf8_lossy(&res.stdout);
-    assert!(out.contains("answer: kubernetes.eviction_toleration=60s"), "{out}");
-    assert!(out.contains("=300s: class flexible") && out.contains("misses the target"), "{out}");
+    assert!(out.contains("answer for spread: kubernetes.eviction_toleration=60s"), "{out}");
+    assert!(out.contains("=300s spread        class flexible") && out.contains("misses the target"), "{out}");
     // A bad target or path is bad input.
     let res = run_in(
         tmp.path(),
