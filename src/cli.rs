@@ -564,6 +564,10 @@ fn run(args: RunArgs) -> Result<(), Error> {
     } else if !args.quiet && args.format == Format::Csv {
         stdout.write_all(&files::summary_csv(&summary)?).map_err(io_out)?;
     } else if !args.quiet {
+        writeln!(stdout, "\nVerdict").map_err(io_out)?;
+        for sentence in summary.verdict.sentences() {
+            writeln!(stdout, "- {sentence}").map_err(io_out)?;
+        }
         write!(stdout, "\n{}", table::render(&summary, table::use_colour())).map_err(io_out)?;
         if !summary.volumes.is_empty() {
             write!(stdout, "\n{}", table::render_volumes(&summary.volumes)).map_err(io_out)?;

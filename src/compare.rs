@@ -35,6 +35,24 @@ pub struct Difference {
     pub significant: bool,
 }
 
+/// The paired difference `other - base` of two series over the same
+/// replications: its mean, its 95% Student-t interval, and whether that
+/// interval excludes zero.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Paired {
+    pub mean: f64,
+    pub ci: Option<(f64, f64)>,
+    pub significant: bool,
+}
+
+impl Paired {
+    pub fn of(base: &[f64], other: &[f64]) -> Paired {
+        let diffs: Vec<f64> = base.iter().zip(other).map(|(b, o)| o - b).collect();
+        let ci = t_interval(&diffs);
+        Paired { mean: mean(&diffs), ci, significant: ci.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0) }
+    }
+}
+
 /// Per replication, the mean downtime (minutes per year) of the apps of
 /// `run` for which `member` holds.
 fn series(run: &Contender, member: &dyn Fn(usize) -> bool) -> Vec<f64> {
@@ -82,17 +100,16 @@ pub fn compare(runs: &[Contender]) -> Vec<Difference> {
         for (group, select) in groups {
             let b = select(base);
             let o = select(other);
-            let diffs: Vec<f64> = (0..n).map(|r| o[r] - b[r]).collect();
-            let ci = t_interval(&diffs);
+            let paired = Paired::of(&b[..n], &o[..n]);
             out.push(Difference {
                 group,
                 baseline: base.label.clone(),
                 other: other.label.clone(),
                 baseline_min_per_year: mean(&b[..n]),
                 other_min_per_year: mean(&o[..n]),
-                difference_min_per_year: mean(&diffs),
-                ci,
-                significant: ci.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0),
+                difference_min_per_year: paired.mean,
+                ci: paired.ci,
+                significant: paired.significant,
             });
         }
     }

@@ -19,3 +19,4 @@ pub mod shard;
 pub mod summary;
 pub mod sweep;
 pub mod time;
+pub mod verdict;

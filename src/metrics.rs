@@ -82,6 +82,42 @@ impl Cause {
     pub fn index(self) -> usize {
         self as usize
     }
+
+    pub fn from_name(name: &str) -> Option<Cause> {
+        Cause::ALL.iter().copied().find(|c| c.name() == name)
+    }
+
+    /// What the cause means, in a planner's words: the glossary of the
+    /// report and the verdict.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Cause::Detection => {
+                "a pod is on a failed node that Kubernetes has not yet given up on: the node's NotReady mark (node-monitor-grace-period), the eviction toleration (5 min by default), or, for a pod restarted in place, the whole outage"
+            }
+            Cause::Maintenance => "planned: a node is down for maintenance or its drained pods are not Ready again yet",
+            Cause::Restore => "a ZFS pool was lost and its data is being restored from backup",
+            Cause::Failover => "a replicated ZFS dataset's replica is being promoted on the other node",
+            Cause::NoNode => {
+                "the pod is Pending because every node it may run on (its pin, devices, size or local storage) is down"
+            }
+            Cause::ControlPlane => "the control plane has no quorum: nothing is scheduled, started or marked Ready",
+            Cause::Storage => {
+                "a volume is unavailable: its node is down, or a Gluster volume lost client quorum or every brick with good data"
+            }
+            Cause::IoStall => {
+                "a Gluster brick's server died and client I/O hangs for the ping timeout (42 s by default)"
+            }
+            Cause::Capacity => {
+                "the pod is Pending because the Ready nodes it may run on lack free CPU or memory (or hold a replica under required anti-affinity)"
+            }
+            Cause::DetachWait => {
+                "the replacement pod waits for its ReadWriteOnce volume to be detached from the failed node (Multi-Attach)"
+            }
+            Cause::Crash => "a container crashed or hung: liveness detection and the kubelet's restart back-off",
+            Cause::Startup => "a pod is scheduled and starting: image pull, start, readiness probe",
+            Cause::Dependency => "an app it depends on (depends_on) is down",
+        }
+    }
 }
 
 /// One app in one replication under one strategy.

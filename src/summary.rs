@@ -81,6 +81,8 @@ pub struct Summary {
     pub classes: Vec<Row>,
     pub apps: Vec<Row>,
     pub volumes: Vec<VolumeRow>,
+    /// The answer in words (`crate::verdict`).
+    pub verdict: crate::verdict::Verdict,
 }
 
 /// The summary of outcomes held in memory (compare, sweep, plan, tests).
@@ -197,7 +199,85 @@ impl Accumulator {
                 volumes.push(self.volume_row(strategy, &self.volumes[s][v], &volume.name, volume.backend.name()));
             }
         }
-        Summary { classes, apps, volumes }
+        let verdict = self.verdict(scenario, &classes, &apps);
+        Summary { classes, apps, volumes, verdict }
+    }
+
+    /// The verdict from the rows just made and, for the worst apps, their
+    /// downtime in each replication.
+    fn verdict(&self, scenario: &Scenario, classes: &[Row], apps: &[Row]) -> crate::verdict::Verdict {
+        use crate::verdict::{Candidate, WORST_APPS, WorstApp, group, shares};
+        // One group's rows (one per strategy) and their per-replication series.
+        let make = |kind: &str, name: &str, class: &str, rows: &[&Row], series: &[Vec<f64>]| {
+            let list: Vec<Candidate> = rows
+                .iter()
+                .zip(series)
+                .map(|(r, s)| Candidate {
+                    strategy: r.strategy.name(),
+                    availability: r.availability,
+                    downtime_min_per_year: r.downtime_min_per_year,
+                    per_replication: s,
+                })
+                .collect();
+            group(kind, name, class, &list)
+        };
+        let mut groups = Vec::new();
+        for label in Class::ALL.iter().map(|c| c.name()) {
+            let rows: Vec<&Row> = classes.iter().filter(|r| r.label == label).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let series: Vec<Vec<f64>> = rows.iter().map(|r| r.per_replication_min.clone()).collect();
+            groups.push(make("class", label, label, &rows, &series));
+        }
+        // The worst apps: the most downtime under any strategy.
+        let worst_of = |a: usize| {
+            apps.iter()
+                .filter(|r| r.label == scenario.apps[a].name)
+                .map(|r| r.downtime_min_per_year)
+                .fold(0.0, f64::max)
+        };
+        let mut ranked: Vec<usize> = (0..scenario.apps.len()).filter(|&a| worst_of(a) > 0.0).collect();
+        ranked.sort_by(|&x, &y| worst_of(y).total_cmp(&worst_of(x)).then(x.cmp(&y)));
+        ranked.truncate(WORST_APPS);
+        let years = self.horizon_ms as f64 / MS_PER_YEAR as f64;
+        for &a in &ranked {
+            let app = &scenario.apps[a];
+            let rows: Vec<&Row> = apps.iter().filter(|r| r.label == app.name).collect();
+            let series: Vec<Vec<f64>> = (0..self.strategies.len())
+                .map(|s| self.apps[s][a].down_ms.iter().map(|&d| d as f64 / MS_PER_MIN as f64 / years).collect())
+                .collect();
+            groups.push(make("app", &app.name, app.class.name(), &rows, &series));
+        }
+        // The causes of all apps' downtime under the strategy best for all.
+        let all: Vec<&Row> = classes.iter().filter(|r| r.label == "all").collect();
+        let best_all = all
+            .iter()
+            .enumerate()
+            .min_by(|(i, a), (j, b)| a.downtime_min_per_year.total_cmp(&b.downtime_min_per_year).then(i.cmp(j)))
+            .map(|(_, r)| *r);
+        let worst_app = ranked.first().and_then(|&a| {
+            apps.iter()
+                .filter(|r| r.label == scenario.apps[a].name)
+                .enumerate()
+                .max_by(|(i, x), (j, y)| x.downtime_min_per_year.total_cmp(&y.downtime_min_per_year).then(j.cmp(i)))
+                .map(|(_, r)| WorstApp {
+                    app: r.label.clone(),
+                    figure: crate::verdict::Figure {
+                        strategy: r.strategy.name().to_string(),
+                        availability: r.availability,
+                        downtime_min_per_year: r.downtime_min_per_year,
+                    },
+                    causes: shares(&r.cause_min_per_year),
+                })
+        });
+        crate::verdict::Verdict {
+            strategies: self.strategies.iter().map(|s| s.name().to_string()).collect(),
+            groups,
+            causes_under: best_all.map_or(String::new(), |r| r.strategy.name().to_string()),
+            causes: best_all.map_or(Vec::new(), |r| shares(&r.cause_min_per_year)),
+            worst_app,
+        }
     }
 
     fn volume_row(&self, strategy: Strategy, sums: &VolumeSums, name: &str, backend: &'static str) -> VolumeRow {

@@ -339,6 +339,8 @@ pub fn summary_json(scenario: &Scenario, summary: &Summary, files: &[&str]) -> R
             .iter()
             .map(|r| json!({ "strategy": r.strategy.name(), "class": r.label, "minutes": r.per_replication_min }))
             .collect::<Vec<_>>(),
+        // The answer in words, rendered by the terminal and report.html.
+        "verdict": summary.verdict,
         "files": files,
     })));
     json_bytes(&Value::Object(value))

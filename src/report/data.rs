@@ -54,6 +54,8 @@ pub struct ReportData {
     /// (the mean over the class's apps).
     pub replication_downtime: BTreeMap<(String, String), Vec<f64>>,
     pub events: Option<Vec<EventRow>>,
+    /// `None` in a folder written before the verdict existed.
+    pub verdict: Option<crate::verdict::Verdict>,
 }
 
 fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), Error> {
@@ -193,7 +195,14 @@ impl ReportData {
         let volumes_path = dir.join("volumes.csv");
         let volumes_table = if volumes_path.exists() { Some(read_table(&volumes_path)?) } else { None };
 
+        let verdict = match json.get("verdict") {
+            None => None,
+            Some(v) => Some(serde_json::from_value(v.clone()).map_err(|e| {
+                Error::Input(InputError::new(json_path.display().to_string(), format!("bad verdict: {e}")))
+            })?),
+        };
         Ok(ReportData {
+            verdict,
             scenario: s("scenario"),
             scenario_file: s("scenario_file"),
             scenario_text: s("scenario_text"),

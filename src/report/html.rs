@@ -8,6 +8,19 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// `name` in backticks becomes `<code>name</code>`.
+fn code_spans(text: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 1 {
+            out += &format!("<code>{part}</code>");
+        } else {
+            out += part;
+        }
+    }
+    out
+}
+
 fn table(header: &[String], rows: &[Vec<String>], columns: &[&str]) -> String {
     let picked: Vec<usize> = columns.iter().filter_map(|c| header.iter().position(|h| h == c)).collect();
     let mut out = String::from("<table>\n<tr>");
@@ -43,6 +56,13 @@ pub fn render(data: &ReportData, plots: &[(String, String)]) -> String {
         escape(&data.horizon),
         escape(&data.version)
     );
+    if let Some(verdict) = &data.verdict {
+        out += "<h2>Verdict</h2>\n<ul class=\"verdict\">\n";
+        for sentence in verdict.sentences() {
+            out += &format!("<li>{}</li>\n", code_spans(&escape(&sentence)));
+        }
+        out += "</ul>\n";
+    }
     if !data.warnings.is_empty() {
         out += "<h2>Warnings</h2>\n<ul>\n";
         for w in &data.warnings {
@@ -92,6 +112,11 @@ pub fn render(data: &ReportData, plots: &[(String, String)]) -> String {
         out += &svg[start..];
         out += "\n</figure>\n";
     }
+    out += "<h2>Causes of downtime</h2>\n<dl>\n";
+    for cause in crate::metrics::Cause::ALL {
+        out += &format!("<dt><code>{}</code></dt><dd>{}</dd>\n", cause.name(), escape(cause.meaning()));
+    }
+    out += "</dl>\n";
     if !data.scenario_text.is_empty() {
         out += "<h2>Scenario</h2>\n<details><summary>the scenario file as run</summary>\n<pre>";
         out += &escape(&data.scenario_text);

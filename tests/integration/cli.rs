@@ -495,3 +495,60 @@ fn issue12_sweep_reports_and_plots_every_strategy_with_intervals_and_the_target(
         assert!(svg.contains(&hex), "{strategy}'s colour {hex} is not drawn");
     }
 }
+
+/// The verdict, first in `run`'s output and in report.html. On the small
+/// datacenter first-fit fills the first nodes in name order, so the GPU
+/// workers pinned by device to later nodes find no room after a failover
+/// (`capacity`), while spread leaves room everywhere: spread is
+/// significantly better for the node-bound class. In the homelab every
+/// node-bound app is pinned by its device to one node, so no strategy can
+/// place it anywhere else: the same downtime in every replication.
+#[test]
+fn issue12_the_verdict_comes_first_and_says_which_strategy_is_significantly_better() {
+    let tmp = tempfile::tempdir().unwrap();
+    let datacenter = repo().join("scenarios/small-datacenter.toml").display().to_string();
+    let run = |scenario: &str, out: &str, strategies: [&str; 2]| {
+        let args = [
+            "run",
+            scenario,
+            "--replications",
+            "30",
+            "--strategy",
+            strategies[0],
+            "--strategy",
+            strategies[1],
+            "--out",
+            out,
+        ];
+        let out = run_in(tmp.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let text = run(&datacenter, "dc", ["spread", "first-fit"]);
+    let verdict_at = text.find("\nVerdict\n").unwrap_or_else(|| panic!("no verdict: {text}"));
+    let table_at = text.find("\nstrategy ").unwrap_or_else(|| panic!("no table: {text}"));
+    assert!(verdict_at < table_at, "the verdict comes before the table: {text}");
+    assert!(text.contains("- node-bound: spread is best, "), "{text}");
+    assert!(text.contains("the others have significantly more: first-fit +"), "{text}");
+    assert!(text.contains("nines"), "availability in nines: {text}");
+    // The worst app's downtime is explained by its causes and their meaning.
+    assert!(text.contains("under first-fit") && text.contains("`capacity` means the pod is Pending"), "{text}");
+
+    // report.html opens with the same sentences.
+    let html = fs::read_to_string(tmp.path().join("dc/report.html")).unwrap();
+    let verdict = html.find("<h2>Verdict</h2>").expect("a verdict section");
+    assert!(verdict < html.find("<h2>Availability per class</h2>").unwrap(), "the verdict comes first");
+    assert!(html.contains("<li>node-bound: spread is best, "), "the same sentence in the page");
+    // Every cause named in the tables is explained in the glossary.
+    for cause in clustersim::metrics::Cause::ALL {
+        assert!(html.contains(&format!("<dt><code>{}</code></dt><dd>", cause.name())), "{} unexplained", cause.name());
+    }
+
+    let text = run(&homelab(), "hl", ["spread", "binpack"]);
+    assert!(
+        text.contains(
+            "- node-bound: no significant difference between spread and binpack (the same downtime in every replication)"
+        ),
+        "{text}"
+    );
+}
