@@ -505,6 +505,20 @@ impl App {
         }
     }
 
+    /// The nodes its pods may run on by every rule at once: the static
+    /// constraints (pin, devices, size) and its volumes (a bound zfs-local
+    /// dataset's node, a zfs-replicated dataset's two sides).
+    pub fn eligible_nodes(&self, nodes: &[Node], volumes: &[Volume]) -> Vec<NodeId> {
+        let allowed = |n: NodeId| {
+            self.volumes.iter().all(|&v| match volumes[v].backend {
+                Backend::ZfsLocal { node: Some(at) } => at == n,
+                Backend::ZfsReplicated { node, replica, .. } => n == node || n == replica,
+                _ => true,
+            })
+        };
+        (0..nodes.len()).filter(|&n| self.fits_statically(n, &nodes[n]) && allowed(n)).collect()
+    }
+
     /// Whether `node` satisfies the app's static constraints (pin, devices,
     /// size); liveness and anti-affinity are the scheduler's business.
     pub fn fits_statically(&self, id: NodeId, node: &Node) -> bool {

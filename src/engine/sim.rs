@@ -905,11 +905,28 @@ pub fn monitor_phase_ms(scenario: &Scenario, replication: u32) -> Millis {
 /// The apps that have a pod the strategy cannot place in the empty cluster
 /// at time zero (they start the run down), for `validate`.
 pub fn unplaced_at_start(scenario: &Scenario, strategy: Strategy) -> Vec<AppId> {
-    let mut sim = Sim::new(scenario, strategy, 0, None);
-    sim.start();
-    let mut apps: Vec<AppId> = sim.pending.iter().map(|&p| sim.pods[p].app).collect();
+    let start = start_placement(scenario, strategy);
+    let mut apps: Vec<AppId> = start.pods.iter().filter(|(_, n)| n.is_none()).map(|&(a, _)| a).collect();
     apps.dedup();
     apps
+}
+
+/// Where the strategy places every pod at time zero (replication 0's
+/// tie-breaks), and the CPU and memory then used on each node.
+pub struct StartPlacement {
+    /// Per pod slot: its app and its node (`None`: Pending).
+    pub pods: Vec<(AppId, Option<NodeId>)>,
+    /// Per node: (CPU millicores, memory bytes) requested by its pods.
+    pub used: Vec<(u64, u64)>,
+}
+
+pub fn start_placement(scenario: &Scenario, strategy: Strategy) -> StartPlacement {
+    let mut sim = Sim::new(scenario, strategy, 0, None);
+    sim.start();
+    StartPlacement {
+        pods: sim.pods.iter().map(|p| (p.app, p.node)).collect(),
+        used: sim.load.iter().map(|l| (l.cpu_used_m, l.memory_used_bytes)).collect(),
+    }
 }
 
 #[cfg(test)]

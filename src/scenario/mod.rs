@@ -20,8 +20,8 @@ use crate::model::{
     Pool, Scenario, ScriptedEvent, SpreadMode, Target, Volume, VolumeId, Workload,
 };
 use crate::placement::Strategy;
-use crate::time::{MS_PER_YEAR, Millis, format_cpu, format_size};
-use raw::{Rate, RawApp, RawNode, RawPool, RawScenario, RawVolume};
+use crate::time::{MS_PER_YEAR, Millis, format_cpu, format_duration, format_size};
+use raw::{Rate, RawApp, RawNode, RawPool, RawScenario, RawVolume, Size};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
@@ -267,6 +267,7 @@ impl Validator<'_> {
             None => vec![Strategy::Spread],
         };
         let kube = self.kubernetes(&raw)?;
+        self.warn_written_traps(&raw);
         let mut nodes = self.nodes(&raw)?;
         let domains = self.domains(&raw, &mut nodes)?;
         let domain_kinds: Vec<String> = domains.iter().fold(Vec::new(), |mut kinds, d| {
@@ -306,6 +307,7 @@ impl Validator<'_> {
         let apps = self.dependencies(&raw.apps, apps)?;
         self.check_volume_users(&raw, &apps, &volumes)?;
         self.warn_block_waits_for_its_node(&kube, &apps, &volumes);
+        self.warn_statefulset_waits_for_its_node(&kube, &apps, &nodes, &volumes);
         let events = self.events(&raw, &nodes, &domains, &apps)?;
         let replayed = self.replays(&raw, &nodes, &domains)?;
         let mut domains = domains;
@@ -1624,9 +1626,14 @@ impl Validator<'_> {
                 "node-bound app `{name}` can run on {eligible} nodes (its devices are on several): it can move like a flexible app"
                 ))
             }
-            Class::Flexible if eligible == 1 && built.volumes.is_empty() => self.warnings.push(format!(
-                "flexible app `{name}` can run on one node only (pin, devices or size): it behaves as node-bound"
-            )),
+            // A zfs-local dataset's pin is warned about above.
+            Class::Flexible | Class::Ha
+                if built.eligible_nodes(nodes, volumes).len() == 1
+                    && !built.volumes.iter().any(|&v| matches!(volumes[v].backend, Backend::ZfsLocal { .. })) =>
+            {
+                let warning = self.only_one_node(&built, nodes, volumes);
+                self.warnings.push(warning)
+            }
             Class::Ha if anti_affinity == AntiAffinity::None => self.warnings.push(format!(
                 "ha app `{name}` has no anti-affinity: several replicas may share a node and fail together"
             )),
@@ -1634,6 +1641,156 @@ impl Validator<'_> {
             _ => {}
         }
         Ok(built)
+    }
+
+    /// The warning for a flexible or HA app that its rules together allow
+    /// on one node only: each rule with the nodes it allows.
+    fn only_one_node(&self, app: &App, nodes: &[Node], volumes: &[Volume]) -> String {
+        let names = |ids: Vec<NodeId>| {
+            let shown: Vec<&str> = ids.iter().take(4).map(|&n| nodes[n].name.as_str()).collect();
+            let more = if ids.len() > 4 { format!(" and {} more", ids.len() - 4) } else { String::new() };
+            format!("{}{more}", shown.join(", "))
+        };
+        let all = || 0..nodes.len();
+        let mut rules = Vec::new();
+        if let Some(pin) = app.node {
+            rules.push(format!("`node = \"{}\"`", nodes[pin].name));
+        }
+        if !app.requires.is_empty() {
+            let with = all().filter(|&n| app.requires.iter().all(|d| nodes[n].devices.contains(d))).collect();
+            rules.push(format!("`requires = [{}]` (on {})", app.requires.join(", "), names(with)));
+        }
+        if app.cpu_m > 0 || app.memory_bytes > 0 {
+            let big =
+                all().filter(|&n| app.cpu_m <= nodes[n].cpu_m && app.memory_bytes <= nodes[n].memory_bytes).collect();
+            rules.push(format!(
+                "cpu {} and memory {} (room on {})",
+                format_cpu(app.cpu_m),
+                format_size(app.memory_bytes),
+                names(big)
+            ));
+        }
+        for &v in &app.volumes {
+            match volumes[v].backend {
+                Backend::ZfsLocal { node: Some(at) } => {
+                    rules.push(format!("volume `{}` (zfs-local on {})", volumes[v].name, nodes[at].name))
+                }
+                Backend::ZfsReplicated { node, replica, .. } => rules.push(format!(
+                    "volume `{}` (zfs-replicated on {} and {})",
+                    volumes[v].name, nodes[node].name, nodes[replica].name
+                )),
+                _ => {}
+            }
+        }
+        let only = names(app.eligible_nodes(nodes, volumes));
+        let who = if app.class == Class::Ha {
+            "all its replicas run there and fail with it"
+        } else {
+            "it is down whenever that node is"
+        };
+        format!(
+            "{} app `{}` can run on node `{only}` only, by its rules together ({}): {who}; drop or widen a rule (or add a node that meets them all), or declare it `class = \"node-bound\"`",
+            app.class.name(),
+            app.name,
+            rules.join("; ")
+        )
+    }
+
+    /// The line of byte offset `at` in the file, for warnings.
+    fn line(&self, at: usize) -> usize {
+        self.text[..at.min(self.text.len())].matches('\n').count() + 1
+    }
+
+    /// Traps in what the file says, warned once per place written: a bare
+    /// integer size below 1 MiB (bytes, not GiB), and a fixed failure time
+    /// (every node or domain fails at the same instants).
+    fn warn_written_traps(&mut self, raw: &RawScenario) {
+        let mut sizes: Vec<(String, Size, Option<usize>)> = Vec::new();
+        // Only a fixed failure time matters here: its milliseconds.
+        let mut failures: Vec<(String, Option<Millis>, usize)> = Vec::new();
+        let fixed = |f: &Spanned<Dist>| match f.get_ref() {
+            Dist::Fixed(ms) => Some(*ms),
+            _ => None,
+        };
+        let d = &raw.node_defaults;
+        sizes.extend(
+            d.memory.as_ref().map(|m| ("node_defaults.memory".to_string(), *m.get_ref(), Some(m.span().start))),
+        );
+        sizes.extend(d.pool.as_ref().and_then(|p| {
+            p.get_ref().allocated.map(|a| ("node_defaults.pool.allocated".to_string(), a, Some(p.span().start)))
+        }));
+        failures.extend(d.failure.as_ref().map(|f| ("node_defaults.failure".to_string(), fixed(f), f.span().start)));
+        for n in &raw.nodes {
+            let of = format!("of node `{}`", n.name.get_ref());
+            sizes.extend(n.memory.as_ref().map(|m| (format!("nodes.memory {of}"), *m.get_ref(), Some(m.span().start))));
+            sizes.extend(n.pool.as_ref().and_then(|p| {
+                p.get_ref().allocated.map(|a| (format!("nodes.pool.allocated {of}"), a, Some(p.span().start)))
+            }));
+            failures.extend(n.failure.as_ref().map(|f| (format!("nodes.failure {of}"), fixed(f), f.span().start)));
+        }
+        for dom in &raw.domains {
+            failures.extend(
+                dom.failure
+                    .as_ref()
+                    .map(|f| (format!("domains.failure of domain `{}`", dom.name.get_ref()), fixed(f), f.span().start)),
+            );
+        }
+        for a in &raw.apps {
+            sizes.extend(
+                a.memory.as_ref().map(|m| {
+                    (format!("apps.memory of app `{}`", a.name.get_ref()), *m.get_ref(), Some(m.span().start))
+                }),
+            );
+        }
+        for v in &raw.volumes {
+            sizes.extend(v.size.as_ref().map(|m| {
+                (format!("volumes.size of volume `{}`", v.name.get_ref()), *m.get_ref(), Some(m.span().start))
+            }));
+        }
+        for (key, Size(bytes, bare), at) in sizes {
+            if bare && bytes < 1 << 20 {
+                let line = at.map_or(String::new(), |at| format!(" (line {})", self.line(at)));
+                self.warnings.push(format!(
+                    "`{key}`{line} is the bare number {bytes}, which is {bytes} bytes: write a quoted size with a unit, such as \"{bytes}Gi\" or \"{bytes}Mi\""
+                ));
+            }
+        }
+        for (key, fixed_ms, at) in failures {
+            if let Some(ms) = fixed_ms {
+                let t = format_duration(ms);
+                self.warnings.push(format!(
+                    "`{key}` (line {}) is \"{t}\", a fixed time to failure: it fails exactly {t} after the start and after each repair, at the same instants as everything else with it; for a mean time between failures write failure = {{ dist = \"exponential\", mean = \"{t}\" }} (or a weibull)",
+                    self.line(at)
+                ));
+            }
+        }
+    }
+
+    /// A single-pod StatefulSet that could run elsewhere but that nothing
+    /// deletes from a failed node: the StatefulSet controller does not
+    /// create its replacement while the old pod object exists, so the app is
+    /// down until the node returns.
+    fn warn_statefulset_waits_for_its_node(
+        &mut self,
+        kube: &Kubernetes,
+        apps: &[App],
+        nodes: &[Node],
+        volumes: &[Volume],
+    ) {
+        let deleted = kube.out_of_service_after != Dist::Never
+            || kube.pod_force_delete_after != Dist::Never
+            || kube.node_delete_after != Dist::Never;
+        if deleted {
+            return;
+        }
+        for app in apps.iter().filter(|a| a.kind == Workload::StatefulSet && a.replicas == 1) {
+            if app.eligible_nodes(nodes, volumes).len() > 1 {
+                self.warnings.push(format!(
+                    "single-pod statefulset app `{}` waits for its node after a crash: Kubernetes does not replace a StatefulSet pod while its object stays on the unreachable node, and nothing here deletes it; set kubernetes.out_of_service_after (such as \"15m\": an operator or fencing controller taints the dead node out-of-service) or kubernetes.pod_force_delete_after, or make it a deployment",
+                    app.name
+                ));
+            }
+        }
     }
 
     /// A block volume whose old pod object nothing deletes after a crash

@@ -265,9 +265,10 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
-/// A byte size (`"32Gi"`, or an integer count of bytes).
+/// A byte size (`"32Gi"`, or an integer count of bytes); `.1`: written as a
+/// bare integer, for the warning on `memory = 16` (16 bytes).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Size(pub u64);
+pub struct Size(pub u64, pub bool);
 
 impl<'de> Deserialize<'de> for Size {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -278,10 +279,10 @@ impl<'de> Deserialize<'de> for Size {
                 f.write_str("a size such as \"32Gi\" or \"512Mi\"")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Size, E> {
-                parse_size(s).map(Size).map_err(E::custom)
+                parse_size(s).map(|bytes| Size(bytes, false)).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<Size, E> {
-                u64::try_from(n).map(Size).map_err(|_| {
+                u64::try_from(n).map(|bytes| Size(bytes, true)).map_err(|_| {
                     E::custom(format!(
                         "size {n} is negative: sizes are zero or more bytes, or a string such as \"512Mi\""
                     ))

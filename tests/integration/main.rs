@@ -15,3 +15,4 @@ mod report;
 mod shards;
 mod storage;
 mod streams;
+mod warnings;
