@@ -34,6 +34,9 @@ pub enum Command {
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        /// The settings a run would override: the limits are checked on them.
+        #[command(flatten)]
+        overrides: Overrides,
     },
     /// Compare strategies or scenarios side by side, paired replication by
     /// replication, with the significance of each difference.
@@ -212,7 +215,7 @@ pub fn main_with(cli: Cli) -> Result<Status, Error> {
     let done = |r: Result<(), Error>| r.map(|()| Status::Done);
     match cli.command {
         Command::Run(args) => done(run(args)),
-        Command::Validate { scenario } => done(validate(&scenario)),
+        Command::Validate { scenario, overrides } => done(validate(&scenario, &overrides)),
         Command::Compare(args) => done(compare(args)),
         Command::Sweep(args) => done(sweep(args)),
         Command::Plan(args) => plan(args),
@@ -926,22 +929,25 @@ fn plan(args: PlanArgs) -> Result<Status, Error> {
     Ok(Status::Done)
 }
 
-fn validate(path: &Path) -> Result<(), Error> {
-    let scenario = scenario::load(path)?;
+fn validate(path: &Path, overrides: &Overrides) -> Result<(), Error> {
+    let mut scenario = scenario::load(path)?;
+    // The limits are checked on the settings a run would have.
+    apply_overrides(&mut scenario, overrides)?;
     scenario::limits::check_run(&scenario, None)?;
     let mut out = String::new();
     let s = &scenario;
+    let d = format_duration;
     out += &format!("scenario `{}` ({}) is valid\n", s.name, s.source);
     out += &format!(
         "horizon {}, {} replications, seed {}, strategies: {}\n",
-        format_duration(s.horizon_ms),
+        d(s.horizon_ms),
         s.replications,
         s.seed,
         s.strategies.iter().map(|x| x.name()).collect::<Vec<_>>().join(", ")
     );
     let k = &s.kube;
     out += &format!(
-        "kubernetes {} defaults{} (override any in [kubernetes]):\n",
+        "kubernetes {} defaults{} (override any in [kubernetes]); in force:\n",
         k.version(),
         if k.version_stated {
             ""
@@ -950,22 +956,59 @@ fn validate(path: &Path) -> Result<(), Error> {
         }
     );
     out += &format!(
-        "kubernetes: grace period {}, monitor period {}, lease renewal {}, eviction toleration {}, eviction rate {}/s (secondary {}/s), unhealthy zone threshold {}, large cluster size {}, back-off {} doubling to {}\n",
-        format_duration(k.node_monitor_grace_period_ms),
-        format_duration(k.node_monitor_period_ms),
-        format_duration(k.lease_renew_interval_ms),
-        format_duration(k.eviction_toleration_ms),
+        "  node lifecycle: grace period {}, monitor period {}, lease renewal {}, eviction toleration {}, eviction rate {}/s (secondary {}/s), unhealthy zone threshold {}, large cluster size {}\n",
+        d(k.node_monitor_grace_period_ms),
+        d(k.node_monitor_period_ms),
+        d(k.lease_renew_interval_ms),
+        d(k.eviction_toleration_ms),
         k.eviction_rate_per_s,
         k.secondary_eviction_rate_per_s,
         k.unhealthy_zone_threshold,
         k.large_cluster_size_threshold,
-        format_duration(k.backoff_initial_ms),
-        format_duration(k.backoff_max_ms)
+    );
+    out += &format!(
+        "  pod objects on dead nodes: out-of-service taint {}, force delete {}, Node deletion {}, PodGC every {}\n",
+        k.out_of_service_after.describe(),
+        k.pod_force_delete_after.describe(),
+        k.node_delete_after.describe(),
+        d(k.pod_gc_check_period_ms)
+    );
+    out += &format!(
+        "  containers: liveness every {} x {} failures, back-off {} doubling to {}, reset after {}\n",
+        d(k.liveness_period_ms),
+        k.liveness_failure_threshold,
+        d(k.backoff_initial_ms),
+        d(k.backoff_max_ms),
+        d(k.backoff_reset_ms)
     );
     out += &format!("{} nodes:\n", s.nodes.len());
     for n in &s.nodes {
+        let mut extra = String::new();
+        if let Some(p) = &n.pool {
+            extra += &format!(
+                ", pool {} of {} disks (disk failure {}, replace {}, resilver {}, restore {}, backups every {})",
+                p.layout.name(),
+                p.disks,
+                p.disk_failure.describe(),
+                d(p.replace_ms),
+                d(p.resilver_ms),
+                d(p.restore_ms),
+                d(p.backup_interval_ms)
+            );
+        }
+        if !n.labels.is_empty() {
+            let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            extra += &format!(", labels {{{}}}", labels.join(", "));
+        }
+        if !n.domains.is_empty() {
+            let domains: Vec<&str> = n.domains.iter().map(|&x| s.domains[x].name.as_str()).collect();
+            extra += &format!(", in [{}]", domains.join(", "));
+        }
+        if n.control_plane {
+            extra += ", control plane";
+        }
         out += &format!(
-            "  {}: cpu {}, memory {}, devices [{}], failure {}, repair {}\n",
+            "  {}: cpu {}, memory {}, devices [{}], failure {}, repair {}{extra}\n",
             n.name,
             format_cpu(n.cpu_m),
             format_size(n.memory_bytes),
@@ -976,9 +1019,41 @@ fn validate(path: &Path) -> Result<(), Error> {
     }
     out += &format!("{} apps:\n", s.apps.len());
     for a in &s.apps {
-        let eligible = s.nodes.iter().enumerate().filter(|(i, n)| a.fits_statically(*i, n)).count();
+        let eligible = a.eligible_nodes(&s.nodes, &s.volumes).len();
+        let kind = match a.kind {
+            crate::model::Workload::Deployment => "deployment",
+            crate::model::Workload::StatefulSet => "statefulset",
+        };
+        let mut extra = String::new();
+        if let Some(n) = a.node {
+            extra += &format!(", pinned to {}", s.nodes[n].name);
+        }
+        if !a.requires.is_empty() {
+            extra += &format!(", requires [{}]", a.requires.join(", "));
+        }
+        if !a.volumes.is_empty() {
+            let v: Vec<&str> = a.volumes.iter().map(|&v| s.volumes[v].name.as_str()).collect();
+            extra += &format!(", volumes [{}]", v.join(", "));
+        }
+        if !a.depends_on.is_empty() {
+            let v: Vec<&str> = a.depends_on.iter().map(|&x| s.apps[x].name.as_str()).collect();
+            extra += &format!(", depends on [{}]", v.join(", "));
+        }
+        if let Some((kind, mode)) = a.spread {
+            let mode = match mode {
+                crate::model::SpreadMode::Required => "required",
+                crate::model::SpreadMode::Preferred => "preferred",
+            };
+            extra += &format!(", spread over {} ({mode})", s.domain_kinds[kind]);
+        }
+        if a.crash != crate::dist::Dist::Never || a.hang != crate::dist::Dist::Never {
+            extra += &format!(", crashes {}, hangs {}", a.crash.describe(), a.hang.describe());
+        }
+        if let Some(m) = a.max_unavailable {
+            extra += &format!(", budget maxUnavailable {m}");
+        }
         out += &format!(
-            "  {}: {}, {} replica(s), min available {}, cpu {}, memory {}, startup {}, anti-affinity {}{}{}, runs on {} of {} nodes\n",
+            "  {}: {}, {kind}, {} replica(s), min available {}, cpu {}, memory {}, startup {}, anti-affinity {}{extra}, runs on {} of {} nodes\n",
             a.name,
             a.class.name(),
             a.replicas,
@@ -987,8 +1062,6 @@ fn validate(path: &Path) -> Result<(), Error> {
             format_size(a.memory_bytes),
             a.startup.describe(),
             a.anti_affinity.name(),
-            a.node.map_or(String::new(), |n| format!(", pinned to {}", s.nodes[n].name)),
-            if a.requires.is_empty() { String::new() } else { format!(", requires [{}]", a.requires.join(", ")) },
             eligible,
             s.nodes.len()
         );
@@ -999,30 +1072,79 @@ fn validate(path: &Path) -> Result<(), Error> {
             let how_long = match (e.target, e.duration_ms) {
                 (crate::model::Target::Disk(..), _) => "until replaced and resilvered".to_string(),
                 (crate::model::Target::App(_), _) => "(its first Ready pod crashes once)".to_string(),
-                (_, Some(d)) => format!("for {}", format_duration(d)),
+                (_, Some(ms)) => format!("for {}", d(ms)),
                 (_, None) => "for a repair time drawn from its distribution".to_string(),
             };
-            out += &format!("  at {}: {} fails {how_long}\n", format_duration(e.at_ms), e.target.describe(s));
+            out += &format!("  at {}: {} fails {how_long}\n", d(e.at_ms), e.target.describe(s));
         }
     }
     if !s.domains.is_empty() {
         out += &format!("{} failure domains:\n", s.domains.len());
-        for d in &s.domains {
-            let members: Vec<&str> = d.nodes.iter().map(|&n| s.nodes[n].name.as_str()).collect();
+        for dom in &s.domains {
+            let members: Vec<&str> = dom.nodes.iter().map(|&n| s.nodes[n].name.as_str()).collect();
             out += &format!(
                 "  {} ({}): [{}], failure {}, repair {}\n",
-                d.name,
-                d.kind,
+                dom.name,
+                dom.kind,
                 members.join(", "),
-                d.failure.describe(),
-                d.repair.describe()
+                dom.failure.describe(),
+                dom.repair.describe()
             );
         }
     }
     if !s.volumes.is_empty() {
         out += &format!("{} volumes:\n", s.volumes.len());
         for v in &s.volumes {
-            out += &format!("  {}: {}\n", v.name, v.backend.name());
+            use crate::model::{Backend, GlusterQuorum};
+            let node = |n: usize| s.nodes[n].name.as_str();
+            let what = match &v.backend {
+                Backend::ZfsLocal { node: Some(n) } => format!("on {}", node(*n)),
+                Backend::ZfsLocal { node: None } => "bound where its first pod is placed".to_string(),
+                Backend::ZfsReplicated { node: n, replica, interval_ms, failover_ms } => format!(
+                    "on {}, snapshots to {} every {}, failover {}",
+                    node(*n),
+                    node(*replica),
+                    d(*interval_ms),
+                    d(*failover_ms)
+                ),
+                Backend::Gluster {
+                    replicas,
+                    arbiter,
+                    bricks,
+                    heal_rate_bytes_per_s,
+                    write_rate_bytes_per_s,
+                    size_bytes,
+                    ping_timeout_ms,
+                    quorum,
+                    health_check_interval_ms,
+                } => format!(
+                    "replica {replicas}{}, bricks {}, size {}, heal {}/s, writes {}/s, ping timeout {}, client quorum {}, health check every {}",
+                    if *arbiter { " with an arbiter" } else { "" },
+                    bricks.as_ref().map_or("placed by the strategy".to_string(), |b| format!(
+                        "[{}]",
+                        b.iter().map(|&n| node(n)).collect::<Vec<_>>().join(", ")
+                    )),
+                    format_size(*size_bytes),
+                    format_size(*heal_rate_bytes_per_s as u64),
+                    format_size(*write_rate_bytes_per_s as u64),
+                    d(*ping_timeout_ms),
+                    match quorum {
+                        GlusterQuorum::Auto => "auto".to_string(),
+                        GlusterQuorum::None => "none".to_string(),
+                        GlusterQuorum::Fixed(n) => format!("fixed {n}"),
+                    },
+                    if *health_check_interval_ms == 0 {
+                        "never (off)".to_string()
+                    } else {
+                        d(*health_check_interval_ms)
+                    }
+                ),
+                Backend::Block { force_detach_ms } => format!(
+                    "ReadWriteOnce, force detach {}",
+                    force_detach_ms.map_or("never".to_string(), |ms| format!("{} after the old pod's deletion", d(ms)))
+                ),
+            };
+            out += &format!("  {}: {}, {what}\n", v.name, v.backend.name());
         }
     }
     let control_plane: Vec<&str> = s.nodes.iter().filter(|n| n.control_plane).map(|n| n.name.as_str()).collect();

@@ -193,6 +193,8 @@ pub struct Node {
     pub control_plane: bool,
     /// The failure domains the node belongs to.
     pub domains: Vec<DomainId>,
+    /// Its labels as written (domain selectors match them).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 impl Node {
@@ -211,6 +213,7 @@ impl Node {
             pool: None,
             control_plane: false,
             domains: vec![],
+            labels: Default::default(),
         }
     }
 }

@@ -694,6 +694,7 @@ impl Validator<'_> {
                 pool,
                 control_plane: node.control_plane.unwrap_or(false),
                 domains: Vec::new(),
+                labels: node.labels.clone().unwrap_or_default(),
             });
             labels.push(node.labels.clone().unwrap_or_default());
         }

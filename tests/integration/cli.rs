@@ -552,3 +552,86 @@ fn issue12_the_verdict_comes_first_and_says_which_strategy_is_significantly_bett
         "{text}"
     );
 }
+
+/// `validate` prints all it parsed, and takes the flags a run would, since
+/// the limits are checked on the settings a run would have.
+#[test]
+fn issue12_validate_prints_everything_it_parsed_and_checks_the_limits_on_the_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = r#"
+name = "all of it"
+[kubernetes]
+pod_force_delete_after = "15m"
+[node_defaults]
+cpu = 8
+memory = "16Gi"
+failure = { dist = "exponential", mean = "5000h" }
+repair = "6h"
+pool = { layout = "mirror", disks = 2 }
+[[nodes]]
+name = "a"
+labels = { rack = "r1" }
+control_plane = true
+[[nodes]]
+name = "b"
+labels = { rack = "r2" }
+[[domains]]
+name = "rack-1"
+kind = "rack"
+selector = { rack = "r1" }
+failure = "never"
+[[volumes]]
+name = "db-data"
+backend = "zfs-replicated"
+node = "a"
+replica_node = "b"
+interval = "15m"
+failover = "2m"
+[[volumes]]
+name = "media"
+backend = "block"
+[[apps]]
+name = "db"
+class = "flexible"
+kind = "statefulset"
+volumes = ["db-data"]
+[[apps]]
+name = "web"
+class = "flexible"
+depends_on = ["db"]
+volumes = ["media"]
+[[apps]]
+name = "radio"
+class = "node-bound"
+node = "b"
+"#;
+    let path = write(tmp.path(), "all.toml", text);
+    let path = path.to_str().unwrap();
+    let out = run_in(tmp.path(), &["validate", path]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = stdout(&out);
+    for expected in [
+        "pod objects on dead nodes: out-of-service taint never, force delete 15m, Node deletion never, PodGC every 20s",
+        "containers: liveness every 10s x 3 failures",
+        "  a: cpu 8, memory 16Gi, devices [], failure exponential(mean 5000h), repair 6h, pool mirror of 2 disks",
+        "labels {rack=r1}, in [rack-1], control plane",
+        "  rack-1 (rack): [a], failure never",
+        "  db: flexible, statefulset, 1 replica(s)",
+        ", volumes [db-data], runs on 2 of 2 nodes",
+        "  web: flexible, deployment, 1 replica(s)",
+        ", volumes [media], depends on [db], runs on 2 of 2 nodes",
+        "  radio: node-bound, deployment, 1 replica(s), min available 1, cpu 0, memory 0, startup 5s",
+        ", pinned to b, runs on 1 of 2 nodes",
+        "  db-data: zfs-replicated, on a, snapshots to b every 15m, failover 2m",
+        "  media: block, ReadWriteOnce, force detach 6m after the old pod's deletion",
+    ] {
+        assert!(shown.contains(expected), "no `{expected}` in:\n{shown}");
+    }
+    // The flags: a replication count over the limit is refused as a run would be.
+    let out = run_in(tmp.path(), &["validate", path, "--replications", "20000000"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("max_replications"), "{}", stderr(&out));
+    let out = run_in(tmp.path(), &["validate", path, "--replications", "5", "--strategy", "binpack"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("5 replications, seed 1, strategies: binpack"), "{}", stdout(&out));
+}
