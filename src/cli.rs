@@ -221,7 +221,7 @@ pub fn main_with(cli: Cli) -> Result<Status, Error> {
         Command::Plan(args) => plan(args),
         Command::Merge(args) => {
             let mut merged = crate::shard::merge(&args.shards)?;
-            let target = output::Target::check(&args.out, &merged.scenario.name, args.force)?;
+            let target = check_target(&args.out, &merged.scenario.name, args.force, false)?;
             let staging = stage(&target, false)?;
             let scenario = merged.scenario.clone();
             let (summary, files) = aggregate_into(staging.dir(), &scenario, &mut |sink| merged.replay(sink))?;
@@ -247,10 +247,14 @@ fn report(dir: &Path) -> Result<(), Error> {
     // Read once in place, so that a folder that is not a results folder is
     // named in the error as given.
     crate::report::ReportData::load(dir)?;
-    let listed = output::staging::listed(dir)?;
+    // Locked from here, so the manifest read next is not one that another
+    // command is replacing.
     let report_files = crate::report::file_names();
+    let target = output::Target::redraw(dir, report_files.clone())?;
+    warn(target.notes(), false);
+    let listed = output::staging::listed(dir)?;
     let (drawn_before, data): (Vec<String>, Vec<String>) = listed.into_iter().partition(|f| report_files.contains(f));
-    let mut staging = stage(&output::Target::redraw(dir, report_files), false)?;
+    let mut staging = stage(&target, false)?;
     staging.carry(&data)?;
     let mut written = crate::report::generate(staging.dir())?;
     let shown = written.clone();
@@ -428,26 +432,36 @@ fn terminal(quiet: bool) -> Box<dyn Write> {
     if quiet { Box::new(std::io::sink()) } else { Box::new(std::io::stdout().lock()) }
 }
 
-/// Makes the staging folder of `target`, mentioning the staging folders of
-/// other runs it left alone.
-pub(crate) fn stage(target: &output::Target, quiet: bool) -> Result<output::Staging, Error> {
-    let staging = target.stage()?;
-    if !quiet {
-        for note in &staging.notes {
-            eprintln!("warning: {note}");
-        }
-    }
-    Ok(staging)
-}
-
-/// Switches the staged files in (see `output::staging`).
-pub(crate) fn commit(staging: output::Staging, written: &[String], quiet: bool) -> Result<(), Error> {
-    let notes = staging.commit(&names(written))?;
+/// Shows the output layer's remarks on standard error, unless `quiet`.
+fn warn(notes: &[String], quiet: bool) {
     if !quiet {
         for note in notes {
             eprintln!("warning: {note}");
         }
     }
+}
+
+/// Takes the lock of the output folder `dir` and checks that it may
+/// receive the results of `owner` (see `output::Target::check`): called
+/// before any simulation, so a folder another command is writing is
+/// refused at once.
+fn check_target(dir: &Path, owner: &str, force: bool, quiet: bool) -> Result<output::Target, Error> {
+    let target = output::Target::check(dir, owner, force)?;
+    warn(target.notes(), quiet);
+    Ok(target)
+}
+
+/// Makes the staging folder of `target`, mentioning the staging folders of
+/// other runs it left alone.
+pub(crate) fn stage(target: &output::Target, quiet: bool) -> Result<output::Staging, Error> {
+    let staging = target.stage()?;
+    warn(&staging.notes, quiet);
+    Ok(staging)
+}
+
+/// Switches the staged files in (see `output::staging`).
+pub(crate) fn commit(staging: output::Staging, written: &[String], quiet: bool) -> Result<(), Error> {
+    warn(&staging.commit(&names(written))?, quiet);
     Ok(())
 }
 
@@ -552,10 +566,11 @@ fn run(args: RunArgs) -> Result<(), Error> {
     }
     scenario.warnings = run_warnings(&scenario);
     let out_dir = args.out.clone().unwrap_or_else(|| default_out(&args.scenario));
-    // Checked now, switched in at the end: an interrupted run leaves the
-    // folder as it was (and a staging folder beside it that the next run
-    // removes).
-    let target = output::Target::check(&out_dir, &scenario.name, args.force)?;
+    // Locked and checked now, switched in at the end: a folder another
+    // command is writing is refused before any replication, and an
+    // interrupted run leaves the folder as it was (and a staging folder and
+    // a stale lock beside it, which the next run removes and takes over).
+    let target = check_target(&out_dir, &scenario.name, args.force, args.quiet)?;
     let mut stdout = std::io::stdout().lock();
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
     if !args.quiet && args.format == Format::Table {
@@ -661,26 +676,28 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
             "one scenario with one strategy has nothing to compare: name two strategies or two scenario files",
         ));
     }
+    let label = |sc: &Scenario, strategy: Strategy| {
+        if scenarios.len() > 1 { format!("{} ({})", sc.name, strategy.name()) } else { strategy.name().to_string() }
+    };
+    let labels: Vec<String> =
+        scenarios.iter().flat_map(|sc| sc.strategies.iter().map(move |&s| label(sc, s))).collect();
+    let stem = safe_stem(&args.scenarios[0]);
+    let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("compare-{stem}")));
+    let identity = format!("compare: {}", labels.join(" vs "));
+    // Locked and checked before the replications, as for a run.
+    let target = check_target(&out_dir, &identity, args.force, args.quiet)?;
     let mut all_results = Vec::new();
     for sc in &scenarios {
         all_results.push(montecarlo::run(sc, args.overrides.threads, &|| ()).map_err(Error::Internal)?);
     }
     let mut contenders = Vec::new();
     for (sc, results) in scenarios.iter().zip(&all_results) {
-        for (s, strategy) in results.strategies.iter().enumerate() {
-            let label = if scenarios.len() > 1 {
-                format!("{} ({})", sc.name, strategy.name())
-            } else {
-                strategy.name().to_string()
-            };
+        for (s, &strategy) in results.strategies.iter().enumerate() {
+            let label = label(sc, strategy);
             contenders.push(crate::compare::Contender { label, scenario: sc, outcomes: &results.outcomes[s] });
         }
     }
     let differences = crate::compare::compare(&contenders);
-    let stem = safe_stem(&args.scenarios[0]);
-    let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("compare-{stem}")));
-    let identity = format!("compare: {}", contenders.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join(" vs "));
-    let target = output::Target::check(&out_dir, &identity, args.force)?;
     let staging = stage(&target, args.quiet)?;
     let csv = files::compare_csv(&differences)?;
     output::write_atomic(staging.dir(), "compare.csv", &csv)?;
@@ -743,7 +760,7 @@ fn sweep(args: SweepArgs) -> Result<(), Error> {
     let stem = safe_stem(&args.scenario);
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{stem}-sweep")));
     let identity = format!("sweep: {file}");
-    let target = output::Target::check(&out_dir, &identity, args.force)?;
+    let target = check_target(&out_dir, &identity, args.force, args.quiet)?;
     let mut rows = Vec::new();
     for point in &points {
         let (_, summary) = run_point(&file, &text, point, &args.overrides, None)?;

@@ -9,7 +9,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Bad input: a malformed or invalid scenario, a bad flag value, an output
-/// folder that must not be overwritten.
+/// folder that must not be overwritten or that another command is writing
+/// (what the user asked cannot be done, or not now).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
     pub file: String,

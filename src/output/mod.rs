@@ -7,8 +7,11 @@
 //! either the previous complete results or none, never a mix. `summary.json`
 //! doubles as the manifest of the files a run wrote: what it does not list
 //! belongs to the user and is carried over, never deleted or overwritten.
+//! One command at a time writes a folder: [`lock`] refuses a second one at
+//! its start.
 
 pub mod files;
+pub mod lock;
 pub mod staging;
 pub mod table;
 

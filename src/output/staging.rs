@@ -1,8 +1,10 @@
 //! Writing a results folder as a whole: either the previous complete results
 //! or the new ones, never a mix, and never a file the run did not write lost.
 //!
-//! 1. [`Target::check`], before any work: the output folder is absent, holds
-//!    no results, or holds results of the same scenario (or `--force`).
+//! 1. [`Target::check`], before any work: the output folder's lock is taken
+//!    (see [`super::lock`]; held by the target and its staging folder until
+//!    both are dropped), and the folder is absent, holds no results, or
+//!    holds results of the same scenario (or `--force`).
 //! 2. [`Target::stage`]: a staging folder `.<name>.staging-<pid>` is made
 //!    beside the output folder (same filesystem) with a marker file in it;
 //!    the command writes its files into [`Staging::dir`]. Staging folders of
@@ -27,22 +29,32 @@
 //! without a manifest (no results), never one whose manifest lies.
 
 use super::MANIFEST;
+use super::lock::Lock;
 use crate::error::{Error, InputError};
 use std::collections::BTreeSet;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The marker file inside a staging folder: what made it, where, for what.
 const MARKER: &str = ".clustersim-staging";
+/// The first line of a marker.
+const MARKER_KIND: &str = "clustersim staging folder";
 
-/// Where the results go and which of the files there they replace.
+/// Where the results go and which of the files there they replace; holds
+/// the folder's lock (shared with its staging folder) while it lives.
 #[derive(Debug, Clone)]
 pub struct Target {
     /// The output folder as the user (or the default) named it.
     path: PathBuf,
     scope: Scope,
+    /// Held, not read: dropping the last clone of the target (or of its
+    /// staging folder's copy) removes the lock.
+    _lock: Arc<Lock>,
+    /// What taking the lock has to say (a stale lock taken over).
+    notes: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,7 +73,7 @@ struct Manifest {
     files: Vec<String>,
 }
 
-fn io_error(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
+pub(super) fn io_error(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
     move |source| Error::Io { path: path.to_path_buf(), source }
 }
 
@@ -98,18 +110,30 @@ fn plain(name: &str) -> bool {
 }
 
 impl Target {
-    /// Checks that `dir` may receive the results of `owner` (a scenario
-    /// name, or the identity of a compare or sweep) without touching it.
+    /// Takes the lock of `dir` and checks that it may receive the results
+    /// of `owner` (a scenario name, or the identity of a compare or sweep).
+    /// Nothing in the folder is touched (but for the lock, where its parent
+    /// cannot hold it); the parent is made if missing, to hold the lock.
     pub fn check(dir: &Path, owner: &str, force: bool) -> Result<Target, Error> {
-        let target = Target { path: dir.to_path_buf(), scope: Scope::Results { owner: owner.to_string(), force } };
+        let target = Target::locked(dir, Scope::Results { owner: owner.to_string(), force })?;
         target.replaced()?;
         Ok(target)
     }
 
-    /// A redraw of the results in `dir`: replaces the files in `names` and
-    /// the manifest, keeps everything else.
-    pub fn redraw(dir: &Path, names: Vec<String>) -> Target {
-        Target { path: dir.to_path_buf(), scope: Scope::Redraw { names } }
+    /// A redraw of the results in `dir`, under its lock: replaces the files
+    /// in `names` and the manifest, keeps everything else.
+    pub fn redraw(dir: &Path, names: Vec<String>) -> Result<Target, Error> {
+        Target::locked(dir, Scope::Redraw { names })
+    }
+
+    fn locked(dir: &Path, scope: Scope) -> Result<Target, Error> {
+        let (lock, notes) = Lock::take(&resolve(dir)?, &dir.display().to_string())?;
+        Ok(Target { path: dir.to_path_buf(), scope, _lock: Arc::new(lock), notes })
+    }
+
+    /// Remarks to show the user: a stale lock taken over.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     fn force(&self) -> bool {
@@ -157,7 +181,7 @@ impl Target {
     pub fn stage(&self) -> Result<Staging, Error> {
         let target = resolve(&self.path)?;
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let prefix = format!(".{}.staging-", name.chars().take(100).collect::<String>());
+        let prefix = format!("{}.staging-", hidden_name(target.file_name().unwrap_or_default()));
         let root_name = format!("{prefix}{}", std::process::id());
         let mut notes = Vec::new();
         let parent = target.parent().map(Path::to_path_buf);
@@ -202,7 +226,13 @@ impl Target {
     }
 }
 
-fn is_permission(e: &io::Error) -> bool {
+/// `.<name>`, capped, the stem of the staging folders and the lock beside
+/// the output folder `name`.
+pub(super) fn hidden_name(name: &OsStr) -> String {
+    format!(".{}", name.to_string_lossy().chars().take(100).collect::<String>())
+}
+
+pub(super) fn is_permission(e: &io::Error) -> bool {
     matches!(e.kind(), io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem)
 }
 
@@ -250,12 +280,7 @@ fn swappable(target: &Path) -> bool {
 /// an empty `results` folder.
 fn make_root(root: &Path, target: &Path) -> io::Result<PathBuf> {
     fs::create_dir(root)?;
-    let marker = format!(
-        "clustersim staging folder\npid {}\nhost {}\ntarget {}\n",
-        std::process::id(),
-        host(),
-        target.display()
-    );
+    let marker = stamp(MARKER_KIND, &format!("target {}", target.display()));
     let made = fs::write(root.join(MARKER), marker).and_then(|()| fs::create_dir(root.join("results")));
     if let Err(e) = made {
         let _ = remove_root(root);
@@ -284,9 +309,20 @@ fn remove_entry(path: &Path) -> io::Result<()> {
     if fs::symlink_metadata(path)?.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) }
 }
 
-/// This machine's name, so that a staging folder on a shared filesystem is
-/// only judged by the host whose process table it refers to.
-fn host() -> String {
+/// What says which process made a staging folder or a lock: `kind`, this
+/// process's pid and host, then the line `last`.
+pub(super) fn stamp(kind: &str, last: &str) -> String {
+    format!("{kind}\npid {}\nhost {}\n{last}\n", std::process::id(), host())
+}
+
+/// The value of the line `key ...` of a [`stamp`].
+pub(super) fn stamp_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
+}
+
+/// This machine's name, so that a staging folder or a lock on a shared
+/// filesystem is only judged by the host whose process table it refers to.
+pub(super) fn host() -> String {
     #[cfg(unix)]
     {
         let mut buf = [0u8; 256];
@@ -302,7 +338,7 @@ fn host() -> String {
 }
 
 /// Whether process `pid` exists on this host (unknown counts as alive).
-fn alive(pid: u32) -> bool {
+pub(super) fn alive(pid: u32) -> bool {
     #[cfg(unix)]
     {
         let Ok(pid) = libc::pid_t::try_from(pid) else { return true };
@@ -331,10 +367,9 @@ fn clean_stale(dir: &Path, prefix: &str, notes: &mut Vec<String>) {
         }
         let path = entry.path();
         let marker = fs::read_to_string(path.join(MARKER)).unwrap_or_default();
-        let field = |key: &str| marker.lines().find_map(|l| l.strip_prefix(key)).map(str::to_string);
-        let ours = marker.starts_with("clustersim staging folder\n");
-        let same_host = field("host ").as_deref() == Some(host().as_str());
-        let same_pid = field("pid ").and_then(|p| p.parse::<u32>().ok()) == Some(pid);
+        let ours = marker.starts_with(&format!("{MARKER_KIND}\n"));
+        let same_host = stamp_field(&marker, "host") == Some(host().as_str());
+        let same_pid = stamp_field(&marker, "pid").and_then(|p| p.parse::<u32>().ok()) == Some(pid);
         if !ours || !same_pid {
             notes.push(format!("left {} alone: it has no clustersim staging marker", path.display()));
         } else if !same_host {
@@ -678,8 +713,7 @@ mod tests {
     fn a_commit_replaces_our_files_and_keeps_the_users() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("res");
-        let target = Target::check(&out, "s", false).unwrap();
-        write_run(&target, &[("a.csv", "1"), ("b.csv", "1")]);
+        write_run(&Target::check(&out, "s", false).unwrap(), &[("a.csv", "1"), ("b.csv", "1")]);
         fs::write(out.join("notes.txt"), "mine").unwrap();
         fs::create_dir(out.join("drafts")).unwrap();
         fs::write(out.join("drafts/plan.md"), "plan").unwrap();
@@ -720,6 +754,8 @@ mod tests {
         drop(staging);
         assert_eq!(names(&out), before);
         assert_eq!(fs::read_to_string(out.join("a.csv")).unwrap(), "1");
+        assert_eq!(names(tmp.path()), [".res.lock", "res"], "the target still holds the lock");
+        drop(target);
         assert_eq!(names(tmp.path()), ["res"]);
     }
 

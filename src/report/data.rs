@@ -85,6 +85,27 @@ fn number(path: &Path, text: &str) -> Result<f64, Error> {
         .map_err(|_| Error::Input(InputError::new(path.display().to_string(), format!("`{text}` is not a number"))))
 }
 
+/// For a folder that another command than a whole `run` wrote (its
+/// manifest says which): what it is, and what to run instead of a report.
+fn not_a_run(manifest: &serde_json::Value) -> Option<String> {
+    let owner = manifest.get("scenario").and_then(|v| v.as_str()).unwrap_or_default();
+    if owner.starts_with("compare:") {
+        return Some(format!(
+            "this folder was written by `clustersim compare` ({owner}): compare writes its table to compare.csv and there is no report to redraw; rerun `clustersim compare` to update it"
+        ));
+    }
+    if owner.starts_with("sweep:") {
+        return Some(format!(
+            "this folder was written by `clustersim sweep` ({owner}): sweep writes sweep.csv and its own plots, and there is no report to redraw; rerun `clustersim sweep` to update them"
+        ));
+    }
+    let shard = manifest.get("shard")?;
+    let (index, count) = (&shard["index"], &shard["count"]);
+    Some(format!(
+        "this folder holds shard {index} of {count} of a run of `{owner}` (`clustersim run --shard`), which has no summary of its own: merge the shards first, `clustersim merge SHARD_DIRS... --out DIR`, then `clustersim report DIR`"
+    ))
+}
+
 impl ReportData {
     /// Reads the results in `dir` (summary.json, summary.csv, apps.csv,
     /// and events.csv and volumes.csv when present; the CDF comes from
@@ -97,6 +118,9 @@ impl ReportData {
         let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
             Error::Input(InputError::new(json_path.display().to_string(), format!("not a clustersim summary: {e}")))
         })?;
+        if let Some(instead) = not_a_run(&json) {
+            return Err(Error::Input(InputError::new(dir.display().to_string(), instead)));
+        }
         let s = |key: &str| json.get(key).map_or(String::new(), |v| v.as_str().map_or(v.to_string(), String::from));
         let horizon_ms = json.get("horizon_ms").and_then(|v| v.as_u64()).unwrap_or(0);
         let horizon_years = horizon_ms as f64 / crate::time::MS_PER_YEAR as f64;

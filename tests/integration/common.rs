@@ -7,6 +7,7 @@ use clustersim::metrics::{ReplicationOutcome, TraceRecord};
 use clustersim::model::Scenario;
 use clustersim::summary::{mean, t_interval};
 use clustersim::time::Millis;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -34,6 +35,21 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
 /// The repository root, where `scenarios/` lives.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every entry of `dir` by name with its bytes (a folder as `<dir>`),
+/// hidden ones included, so a temporary file would show.
+pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().into_string().unwrap();
+            let bytes =
+                if e.file_type().unwrap().is_dir() { b"<dir>".to_vec() } else { std::fs::read(e.path()).unwrap() };
+            (name, bytes)
+        })
+        .collect()
 }
 
 /// Writes `text` to `dir/name` and returns the path.

@@ -3,7 +3,7 @@
 //! scenario stay inside the output folder; files a run did not write are
 //! never deleted or overwritten.
 
-use crate::common::{bin, repo, run_in, write};
+use crate::common::{bin, repo, run_in, snapshot, write};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,20 +16,6 @@ fn homelab() -> String {
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Every entry of `dir` by name with its bytes (a folder as `<dir>`),
-/// hidden ones included, so a temporary file would show.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| {
-            let e = e.unwrap();
-            let name = e.file_name().into_string().unwrap();
-            let bytes = if e.file_type().unwrap().is_dir() { b"<dir>".to_vec() } else { fs::read(e.path()).unwrap() };
-            (name, bytes)
-        })
-        .collect()
 }
 
 /// The files of one complete run: exactly what its manifest lists.
@@ -109,15 +95,153 @@ fn a_run_killed_mid_way_leaves_the_previous_results_or_the_new_ones_never_a_mix(
         assert!(!status.success(), "a run that completed left the previous results");
     }
     assert_ne!(outcome, "never completed", "no run finished, even at 1.5 times the reference's length");
-    // The run that completed removed the staging folders of the killed ones.
-    let left: Vec<String> = fs::read_dir(tmp.path())
+    // The run that completed removed the staging folders of the killed ones
+    // and took over the lock each of them left.
+    if outcome == "completed" {
+        assert_eq!(leftovers(tmp.path()), Vec::<String>::new(), "staging folders or locks left");
+    }
+}
+
+/// The staging folders and lock files in `dir`.
+fn leftovers(dir: &Path) -> Vec<String> {
+    let mut left: Vec<String> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.contains("staging"))
+        .filter(|n| n.contains("staging") || n.ends_with(".lock"))
         .collect();
-    if outcome == "completed" {
-        assert!(left.is_empty(), "staging folders left: {left:?}");
+    left.sort();
+    left
+}
+
+/// This machine's name, as a lock file records it.
+fn host() -> String {
+    fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim_end().to_string()
+}
+
+/// Runs the binary with `args` in `dir`, where it must be refused before it
+/// simulates: a command stages beside its output folder (here, in `dir`)
+/// before it writes anything, and a run before its first replication, so
+/// its staging folder must never appear while it is alive (with many
+/// replications to run, it would be seen).
+fn refused_at_once(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut child = bin().current_dir(dir).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let staging = format!(".staging-{}", child.id());
+    while child.try_wait().unwrap().is_none() {
+        let staged = fs::read_dir(dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().ends_with(&staging));
+        if staged {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} started writing into a locked folder");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
     }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_folder_another_command_is_writing_is_refused_at_once_and_its_lock_taken_over_after_a_kill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = homelab();
+    let res = tmp.path().join("res");
+    let out = run_in(tmp.path(), &["run", &sc, "--replications", "3", "--out", "res", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    write(&res, "notes.txt", "mine");
+    let out = run_in(tmp.path(), &["run", &sc, "--replications", "3", "--shard", "0/1", "--out", "s0", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let before = snapshot(&res);
+    // A long run into the same folder, holding its lock.
+    let mut writer = bin()
+        .current_dir(tmp.path())
+        .args(["run", &sc, "--replications", "100000", "--out", "res", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = fs::canonicalize(tmp.path()).unwrap().join(".res.lock");
+    let holder = format!("pid {}\n", writer.id());
+    while !fs::read_to_string(&lock).is_ok_and(|t| t.contains(&holder)) {
+        assert!(writer.try_wait().unwrap().is_none(), "the long run ended before taking its lock");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let held = fs::read_to_string(&lock).unwrap();
+    assert!(held.contains("command ") && held.contains("--replications 100000"), "{held}");
+
+    // Every command that writes the folder is refused at once, naming the
+    // folder, the lock and its holder, and saying what to do.
+    let commands: [&[&str]; 5] = [
+        &["run", &sc, "--replications", "100000", "--out", "res"],
+        &["compare", &sc, "--replications", "3", "--out", "res"],
+        &["sweep", &sc, "--replications", "3", "--set", "node_defaults.cpu=8,16", "--out", "res"],
+        &["merge", "s0", "--out", "res"],
+        &["report", "res"],
+    ];
+    for args in commands {
+        let out = refused_at_once(tmp.path(), args);
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {text}");
+        for needle in ["res: ", &lock.display().to_string(), &format!("process {}", writer.id()), "wait", "delete"] {
+            assert!(text.contains(needle), "{args:?}: `{needle}` missing from: {text}");
+        }
+    }
+    assert_eq!(snapshot(&res), before, "the refused commands left the folder untouched");
+    assert_eq!(fs::read_to_string(&lock).unwrap(), held, "and the lock too");
+
+    // Killed, the long run leaves its lock (no destructor runs): the next
+    // run takes it over, says so, and removes it at its end.
+    writer.kill().unwrap();
+    writer.wait().unwrap();
+    assert!(lock.exists());
+    let out = run_in(tmp.path(), &["run", &sc, "--replications", "3", "--seed", "9", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("took over the lock") && stderr(&out).contains("no longer running"),
+        "{}",
+        stderr(&out)
+    );
+    assert_ne!(snapshot(&res), before, "the new results are in");
+    assert_eq!(leftovers(tmp.path()), Vec::<String>::new(), "staging folders or locks left");
+}
+
+#[test]
+fn a_lock_of_a_live_pid_refuses_a_dead_pids_is_taken_over_and_no_run_leaves_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = homelab();
+    let res = tmp.path().join("res");
+    let lock = fs::canonicalize(tmp.path()).unwrap().join(".res.lock");
+    let lock_of =
+        |pid: u32| format!("clustersim lock\npid {pid}\nhost {}\ncommand clustersim run other.toml\n", host());
+    // A live process's lock, written as a clustersim process would (no
+    // flock held: the pid alone says it is alive).
+    let mut sleeper = std::process::Command::new("sleep").arg("600").spawn().unwrap();
+    write(tmp.path(), ".res.lock", &lock_of(sleeper.id()));
+    let out = refused_at_once(tmp.path(), &["run", &sc, "--replications", "100000", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("process {} (`clustersim run other.toml`)", sleeper.id())),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!res.exists(), "the refused run made no folder");
+    assert_eq!(fs::read_to_string(&lock).unwrap(), lock_of(sleeper.id()));
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    // Its process gone, the lock is stale: taken over, and removed after.
+    let out = run_in(tmp.path(), &["run", &sc, "--replications", "3", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let notice = format!("took over the lock {} of process {}", lock.display(), sleeper.id());
+    assert!(stderr(&out).contains(&notice), "{}", stderr(&out));
+    assert_complete(&snapshot(&res), "the run over a stale lock");
+    assert_eq!(leftovers(tmp.path()), Vec::<String>::new(), "after a successful run");
+    // Failed runs, at their start and at their end, leave no lock either.
+    let other = fs::read_to_string(homelab()).unwrap().replace("TrueCharts homelab", "another cluster");
+    let other = write(tmp.path(), "other.toml", &other).display().to_string();
+    let out = run_in(tmp.path(), &["run", &other, "--replications", "3", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(2), "another scenario's folder: {}", stderr(&out));
+    write(&res, "events.csv", "my own events");
+    let out = run_in(tmp.path(), &["run", &sc, "--replications", "3", "--trace", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(2), "a user's file in the way: {}", stderr(&out));
+    assert!(stderr(&out).contains("events.csv"), "{}", stderr(&out));
+    assert_eq!(leftovers(tmp.path()), Vec::<String>::new(), "after failed runs");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Plots and report.html: produced by every run, valid, with embedded text,
 //! and reproduced from the CSV files alone by `clustersim report DIR`.
 
-use crate::common::{repo, run_in};
+use crate::common::{repo, run_in, snapshot};
 use std::fs;
 use std::path::Path;
 
@@ -71,6 +71,51 @@ fn report_dir_redraws_the_same_plots_from_the_csv_files_alone() {
     // A folder that is not a result folder is bad input.
     let res = run_in(tmp.path(), &["report", tmp.path().join("nothing").to_str().unwrap()]);
     assert_eq!(res.status.code(), Some(2));
+}
+
+#[test]
+fn report_on_a_compare_sweep_or_shard_folder_says_what_to_run_instead() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = repo().join("scenarios/truecharts-homelab.toml");
+    let sc = scenario.to_str().unwrap();
+    let made: [(&str, &[&str]); 3] = [
+        ("cmp", &["compare", sc, "--replications", "3", "--out", "cmp", "--quiet"]),
+        ("swp", &["sweep", sc, "--replications", "3", "--set", "node_defaults.cpu=8,16", "--out", "swp", "--quiet"]),
+        ("sh1", &["run", sc, "--replications", "4", "--shard", "1/2", "--out", "sh1", "--quiet"]),
+    ];
+    let instead = [
+        (
+            "cmp",
+            ["written by `clustersim compare`", "compare.csv", "no report to redraw", "rerun `clustersim compare`"],
+        ),
+        ("swp", ["written by `clustersim sweep`", "sweep.csv", "no report to redraw", "rerun `clustersim sweep`"]),
+        (
+            "sh1",
+            [
+                "shard 1 of 2",
+                "clustersim run --shard",
+                "`clustersim merge SHARD_DIRS... --out DIR`",
+                "then `clustersim report DIR`",
+            ],
+        ),
+    ];
+    for ((dir, args), (_, needles)) in made.iter().zip(instead) {
+        let res = run_in(tmp.path(), args);
+        assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
+        let before = snapshot(&tmp.path().join(dir));
+        let res = run_in(tmp.path(), &["report", dir]);
+        let text = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "{dir}: {text}");
+        assert!(text.starts_with(&format!("error: {dir}: this folder ")), "{dir}: {text}");
+        for needle in needles {
+            assert!(text.contains(needle), "{dir}: `{needle}` missing from: {text}");
+        }
+        assert_eq!(snapshot(&tmp.path().join(dir)), before, "{dir}: the refused report changed nothing");
+    }
+    let mut names: Vec<String> =
+        fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["cmp", "sh1", "swp"], "no lock or staging folder left");
 }
 
 #[test]
