@@ -775,7 +775,8 @@ impl<'a, 't> Sim<'a, 't> {
                 let outcome = &mut state.outcome;
                 outcome.downtime_ms += now - since;
                 outcome.cause_ms[state.cause.index()] += now - state.cause_since;
-                outcome.outages += 1;
+                // Down and up at one instant (within one event) is no outage.
+                outcome.outages += u32::from(now > since);
                 outcome.longest_outage_ms = outcome.longest_outage_ms.max(now - since);
                 state.down_since = None;
                 self.note_app(now, "app-up", app, format!("down for {}", format_duration(now - since)));
@@ -807,7 +808,7 @@ impl<'a, 't> Sim<'a, 't> {
             if let Some(since) = state.down_since.take() {
                 state.outcome.downtime_ms += horizon - since;
                 state.outcome.cause_ms[state.cause.index()] += horizon - state.cause_since;
-                state.outcome.outages += 1;
+                state.outcome.outages += u32::from(horizon > since);
                 state.outcome.longest_outage_ms = state.outcome.longest_outage_ms.max(horizon - since);
             }
         }

@@ -184,7 +184,7 @@ proptest! {
             for (a, app) in outcome.apps.iter().enumerate() {
                 prop_assert!(app.downtime_ms <= sc.horizon_ms, "app {} down longer than the horizon", a);
                 prop_assert_eq!(app.cause_ms.iter().sum::<u64>(), app.downtime_ms, "causes of app {} do not add up", a);
-                prop_assert_eq!(app.downtime_ms > 0, app.outages > 0);
+                prop_assert_eq!(app.downtime_ms > 0, app.outages > 0, "app {} under {:?}: {:?}\n{}", a, strategy, app, text);
                 prop_assert!(app.longest_outage_ms <= app.downtime_ms);
             }
         }

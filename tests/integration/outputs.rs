@@ -94,7 +94,16 @@ fn a_run_killed_mid_way_leaves_the_previous_results_or_the_new_ones_never_a_mix(
         assert!(differing.is_empty(), "killed after {delay:?}: a mix of runs, differing files {differing:?}");
         assert!(!status.success(), "a run that completed left the previous results");
     }
-    assert_ne!(outcome, "never completed", "no run finished, even at 1.5 times the reference's length");
+    if outcome == "never completed" {
+        // On a loaded machine every kill can land before the switch: then a
+        // last run, not killed, must complete over what the killed ones left.
+        let out = run_in(tmp.path(), &args("2", "res"));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let mut now = snapshot(&res);
+        assert_eq!(now.remove("notes.txt").as_deref(), Some(&b"mine"[..]), "the user's file is intact");
+        assert!(now == fresh, "the completed run's files are the reference's");
+        outcome = "completed";
+    }
     // The run that completed removed the staging folders of the killed ones
     // and took over the lock each of them left.
     if outcome == "completed" {

@@ -117,7 +117,7 @@ impl VolState {
     pub fn close(&mut self, horizon: Millis) {
         if let Some(since) = self.down_since.take() {
             self.outcome.downtime_ms += horizon - since;
-            self.outcome.outages += 1;
+            self.outcome.outages += u32::from(horizon > since);
         }
         if let Some(since) = self.reduced_since.take() {
             self.outcome.reduced_redundancy_ms += horizon - since;
@@ -668,7 +668,8 @@ impl Sim<'_, '_> {
         match (state.down_since, unavailable) {
             (Some(since), None) => {
                 state.outcome.downtime_ms += now - since;
-                state.outcome.outages += 1;
+                // Unavailable and back at one instant is no outage.
+                state.outcome.outages += u32::from(now > since);
                 state.down_since = None;
             }
             (None, Some(_)) => state.down_since = Some(now),
