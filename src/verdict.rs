@@ -68,6 +68,13 @@ pub struct Share {
     pub share: f64,
 }
 
+impl Share {
+    /// The share as a whole percentage, `<1%` below one.
+    pub fn percent(&self) -> String {
+        if self.share < 0.01 { "<1%".to_string() } else { format!("{:.0}%", self.share * 100.0) }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorstApp {
     pub app: String,
@@ -194,13 +201,8 @@ fn list(items: &[&str]) -> String {
 }
 
 fn causes_words(shares: &[Share]) -> String {
-    let words: Vec<String> = shares
-        .iter()
-        .map(|s| {
-            let percent = if s.share < 0.01 { "<1%".to_string() } else { format!("{:.0}%", s.share * 100.0) };
-            format!("`{}` {percent} ({})", s.cause, downtime_words(s.min_per_year))
-        })
-        .collect();
+    let words: Vec<String> =
+        shares.iter().map(|s| format!("`{}` {} ({})", s.cause, s.percent(), downtime_words(s.min_per_year))).collect();
     list(&words.iter().map(String::as_str).collect::<Vec<_>>())
 }
 

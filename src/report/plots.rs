@@ -114,6 +114,10 @@ impl Scale {
 
     fn label(&self, y: f64) -> String {
         let v = if self.log { 10f64.powf(y) } else { y };
+        // Zero is drawn at the floor of a log axis: labelled as what it is.
+        if self.log && y <= Self::FLOOR.log10() + 1e-9 {
+            return "0".to_string();
+        }
         if v >= 10.0 {
             format!("{v:.0}")
         } else if v >= 1.0 {
@@ -124,7 +128,7 @@ impl Scale {
     }
 
     fn caption(&self, what: &str) -> String {
-        if self.log { format!("{what} (log scale)") } else { what.to_string() }
+        if self.log { format!("{what} (log scale, zero at the left or bottom edge)") } else { what.to_string() }
     }
 }
 
@@ -210,57 +214,69 @@ where
 }
 
 /// The distribution across replications of each class's yearly downtime
-/// (an empirical CDF per class and strategy): the tail a planner fears.
+/// (an empirical CDF): the tail a planner fears. One panel per class, one
+/// line per strategy in its colour; a strategy whose curve equals an
+/// earlier one's is drawn thinner on top and says so in the legend.
 fn downtime_cdf<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ReportData) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
-    let series: Vec<(&(String, String), Vec<f64>)> = data
-        .replication_downtime
+    let classes: Vec<&str> = crate::model::Class::ALL
         .iter()
-        .filter(|((_, class), _)| class != "all")
-        .map(|(key, values)| {
-            let mut sorted = values.clone();
-            sorted.sort_by(f64::total_cmp);
-            (key, sorted)
-        })
+        .map(|c| c.name())
+        .filter(|c| data.replication_downtime.keys().any(|(_, class)| class == c))
         .collect();
-    let scale = Scale::for_values(series.iter().flat_map(|(_, v)| v.iter().copied()));
-    let left = if scale.log { scale.map(Scale::FLOOR) } else { 0.0 };
-    let right =
-        series.iter().flat_map(|(_, v)| v.last().copied()).map(|v| scale.map(v)).fold(scale.map(1.0), f64::max) * 1.05;
-    let mut chart = ChartBuilder::on(root)
-        .caption(format!("{}: yearly downtime across {} replications", data.scenario, data.replications), (FONT, 24))
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(60)
-        .build_cartesian_2d(left..right, 0f64..1.0)?;
-    chart
-        .configure_mesh()
-        .x_desc(scale.caption("downtime, minutes per year"))
-        .x_label_formatter(&|x| scale.label(*x))
-        .y_desc("fraction of replications at or below")
-        .axis_desc_style((FONT, 16))
-        .label_style((FONT, 12))
-        .draw()?;
-    for (i, ((strategy, class), values)) in series.iter().enumerate() {
-        let n = values.len().max(1) as f64;
-        let points: Vec<(f64, f64)> =
-            values.iter().enumerate().map(|(k, &v)| (scale.map(v).max(left), (k + 1) as f64 / n)).collect();
-        let style = color(i).stroke_width(2);
+    let sorted = |strategy: &str, class: &str| {
+        let mut v =
+            data.replication_downtime.get(&(strategy.to_string(), class.to_string())).cloned().unwrap_or_default();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let scale = Scale::for_values(data.replication_downtime.values().flatten().copied());
+    let (caption, body) = root.split_vertically(40);
+    caption
+        .titled(&format!("{}: yearly downtime across {} replications", data.scenario, data.replications), (FONT, 22))?;
+    let panels = body.split_evenly((classes.len().max(1), 1));
+    for (class, panel) in classes.iter().zip(panels.iter()) {
+        let series: Vec<(&str, Vec<f64>)> = data.strategies.iter().map(|s| (s.as_str(), sorted(s, class))).collect();
+        let left = if scale.log { scale.map(Scale::FLOOR) } else { 0.0 };
+        let right =
+            series.iter().flat_map(|(_, v)| v.last().copied()).map(|v| scale.map(v)).fold(scale.map(1.0), f64::max)
+                * 1.05;
+        let (plot, legend) = panel.split_horizontally(panel.dim_in_pixel().0.saturating_sub(LEGEND_WIDTH));
+        let mut chart = ChartBuilder::on(&plot)
+            .caption(*class, (FONT, 16))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(60)
+            .build_cartesian_2d(left..right, 0f64..1.0)?;
         chart
-            .draw_series(LineSeries::new(points, style))?
-            .label(format!("{class} / {strategy}"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color(i).stroke_width(2)));
+            .configure_mesh()
+            .x_desc(scale.caption("downtime, minutes per year"))
+            .x_label_formatter(&|x| scale.label(*x))
+            .y_desc("share at or below")
+            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 11))
+            .draw()?;
+        let mut entries = Vec::new();
+        for (k, (strategy, values)) in series.iter().enumerate() {
+            let same_as = series[..k].iter().find(|(_, earlier)| earlier == values).map(|(s, _)| *s);
+            let n = values.len().max(1) as f64;
+            let points: Vec<(f64, f64)> =
+                values.iter().enumerate().map(|(i, &v)| (scale.map(v).max(left), (i + 1) as f64 / n)).collect();
+            let colour = strategy_colour(strategy);
+            // Earlier strategies wider, so an equal curve drawn later shows inside.
+            let width = 2 + 2 * (series.len() - 1 - k) as u32;
+            chart.draw_series(LineSeries::new(points, colour.stroke_width(width)))?;
+            let label = match same_as {
+                Some(s) => format!("{strategy} (= {s})"),
+                None => strategy.to_string(),
+            };
+            entries.push((label, colour));
+        }
+        side_legend(&legend, &entries)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
     root.present()?;
     Ok(())
 }

@@ -132,9 +132,39 @@ fn report_html_is_self_contained_and_inlines_every_plot() {
     }
 }
 
-/// Loads report.html in headless Chromium: no console error, every plot in
-/// the DOM. Needs Chromium (Debian's `chromium`, which `.ci/run` installs),
-/// so `cargo test` leaves it out and CI runs it with `--ignored`.
+/// Headless Chromium with a throwaway profile, offline: `args` added.
+fn chromium(profile: &Path, args: &[&str]) -> std::process::Output {
+    let profile = format!("--user-data-dir={}", profile.display());
+    let mut all = vec![
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--hide-scrollbars",
+        profile.as_str(),
+    ];
+    all.extend_from_slice(args);
+    let out = std::process::Command::new("chromium")
+        .args(&all)
+        .output()
+        .expect("Chromium is installed (apt-get install chromium)");
+    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// What a person checks in report.html, in headless Chromium: it loads
+/// without a console error, it renders to a PNG, the verdict comes first,
+/// every table and every plot is there, and no element overlaps another
+/// (the page's blocks, and the labels inside each plot). The layout is
+/// measured by a script added to a copy of the page (the report itself has
+/// none). Needs Chromium (Debian's `chromium`, which `.ci/run` installs), so
+/// `cargo test` leaves it out and CI runs it with `--ignored`.
 #[test]
 #[ignore = "needs Chromium: run by .ci/run, or cargo test -- --ignored"]
 fn report_html_loads_in_headless_chromium_without_errors() {
@@ -142,30 +172,63 @@ fn report_html_loads_in_headless_chromium_without_errors() {
     homelab_run(tmp.path(), "res");
     let page = tmp.path().join("res/report.html");
     let profile = tmp.path().join("profile");
-    let out = std::process::Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-            &format!("--user-data-dir={}", profile.display()),
-            "--dump-dom",
-            &format!("file://{}", page.display()),
-        ])
-        .output()
-        .expect("Chromium is installed (apt-get install chromium)");
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    let html = fs::read_to_string(&page).unwrap();
+
+    // The page renders to an image of the size asked, not blank.
+    let png = tmp.path().join("report.png");
+    let shot = format!("--screenshot={}", png.display());
+    chromium(&profile, &["--window-size=1200,1600", &shot, &format!("file://{}", page.display())]);
+    let (w, h, pixels, bpp) = decode(&png);
+    assert_eq!((w, h), (1200, 1600));
+    let dark = pixels.chunks(bpp).filter(|p| p[..3].iter().all(|&c| c < 100)).count();
+    assert!(dark > 10_000, "the rendered page has almost no text ({dark} dark pixels)");
+
+    let probe = r#"<script>
+const bad = [];
+const overlap = (a, b, slack) => a.width > 0 && b.width > 0 && a.height > 0 && b.height > 0 &&
+  a.left < b.right - slack && b.left < a.right - slack && a.top < b.bottom - slack && b.top < a.bottom - slack;
+const blocks = [...document.body.children].filter(e => e.tagName !== 'SCRIPT');
+for (let i = 0; i < blocks.length; i++) for (let j = i + 1; j < blocks.length; j++)
+  if (overlap(blocks[i].getBoundingClientRect(), blocks[j].getBoundingClientRect(), 0.5))
+    bad.push(blocks[i].tagName + ' ' + i + ' / ' + blocks[j].tagName + ' ' + j);
+document.querySelectorAll('svg').forEach((svg, k) => {
+  const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
+    .map(t => [t.textContent.trim(), t.getBoundingClientRect()]);
+  for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++)
+    if (overlap(texts[i][1], texts[j][1], 1)) bad.push('plot ' + k + ': "' + texts[i][0] + '" / "' + texts[j][0] + '"');
+});
+document.body.setAttribute('data-overlaps', JSON.stringify(bad));
+</script>"#;
+    let probed = tmp.path().join("res/probed.html");
+    fs::write(&probed, html.replace("</body>", &format!("{probe}\n</body>"))).unwrap();
+    let out = chromium(&profile, &["--window-size=1200,1600", "--dump-dom", &format!("file://{}", probed.display())]);
     let dom = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(dom.matches("<svg").count(), PLOTS.len(), "every plot is in the loaded page");
     let log = String::from_utf8_lossy(&out.stderr);
     let console_errors: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE") || l.contains("Uncaught")).collect();
     assert!(console_errors.is_empty(), "console errors: {console_errors:?}");
+    let overlaps = dom.split("data-overlaps=\"").nth(1).and_then(|r| r.split('"').next()).expect("the probe ran");
+    assert_eq!(overlaps.replace("&quot;", "\""), "[]", "elements overlap");
+
+    // Top-down: the verdict, the tables, the plots, the glossary, the scenario.
+    let at = |needle: &str| dom.find(needle).unwrap_or_else(|| panic!("no `{needle}` in the rendered page"));
+    let order = [
+        "<h2>Verdict</h2>",
+        "<h2>Availability per class</h2>",
+        "<h2>Apps</h2>",
+        "<h2>Comparison of strategies</h2>",
+        "<figure>",
+        "<h2>Causes of downtime</h2>",
+        "<h2>Scenario</h2>",
+    ];
+    for pair in order.windows(2) {
+        assert!(at(pair[0]) < at(pair[1]), "{} comes before {}", pair[0], pair[1]);
+    }
+    assert!(
+        dom.contains("<li>node-bound: no significant difference between spread, binpack and random"),
+        "the verdict text"
+    );
+    assert_eq!(dom.matches("<table>").count(), 3, "classes, apps and the comparison");
+    assert_eq!(dom.matches("<svg").count(), PLOTS.len(), "every plot is in the loaded page");
 }
 
 fn compare_rows(dir: &Path) -> Vec<Vec<String>> {
