@@ -93,6 +93,45 @@ pub fn strategy_colour(name: &str) -> RGBColor {
         .map_or(RGBColor(96, 96, 96), color)
 }
 
+/// Under the strategy labels of bars grouped by class ([`by_class`]), the
+/// class of each group, centred on it.
+fn class_names<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &ChartContext<
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    rows: &[&super::data::ClassRow],
+    bottom: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let mut start = 0;
+    while start < rows.len() {
+        let end = (start..rows.len()).find(|&i| rows[i].class != rows[start].class).unwrap_or(rows.len());
+        let centre = (start + end - 1) as f64 / 2.0;
+        let (x, y) = chart.backend_coord(&(centre, bottom));
+        let style = TextStyle::from((FONT, 13).into_font()).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Center,
+            plotters::style::text_anchor::VPos::Top,
+        ));
+        area.draw(&Text::new(rows[start].class.clone(), (x, y + 26), style))?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// The class rows without `all`, grouped by class (in class order) with
+/// the strategies side by side, so a class is compared across strategies.
+fn by_class(data: &ReportData) -> Vec<&super::data::ClassRow> {
+    let rank = |class: &str| crate::model::Class::ALL.iter().position(|c| c.name() == class).unwrap_or(usize::MAX);
+    let mut rows: Vec<_> = data.classes.iter().filter(|r| r.class != "all").collect();
+    // Stable: the strategies keep the scenario's order within a class.
+    rows.sort_by_key(|r| rank(&r.class));
+    rows
+}
+
 /// Minutes per year on a log scale when the values span more than two
 /// decades: values are plotted as log10 and the ticks labelled back.
 struct Scale {
@@ -128,7 +167,7 @@ impl Scale {
     }
 
     fn caption(&self, what: &str) -> String {
-        if self.log { format!("{what} (log scale, zero at the left or bottom edge)") } else { what.to_string() }
+        if self.log { format!("{what} (log scale, 0 = none)") } else { what.to_string() }
     }
 }
 
@@ -140,7 +179,7 @@ where
 {
     root.fill(&WHITE)?;
     let minutes_per_year = crate::time::MS_PER_YEAR as f64 / crate::time::MS_PER_MIN as f64;
-    let rows: Vec<_> = data.classes.iter().filter(|r| r.class != "all").collect();
+    let rows = by_class(data);
     let bounds = |r: &super::data::ClassRow| {
         r.ci.map_or((r.downtime_min_per_year, r.downtime_min_per_year), |(lo, hi)| {
             ((1.0 - hi) * minutes_per_year, (1.0 - lo) * minutes_per_year)
@@ -151,13 +190,14 @@ where
         rows.iter().map(|r| scale.map(bounds(r).1.max(r.downtime_min_per_year))).fold(scale.map(1.0), f64::max) * 1.1;
     let bottom = if scale.log { scale.map(Scale::FLOOR) } else { 0.0 };
     let n = rows.len().max(1);
-    let mut chart = ChartBuilder::on(root)
+    let (plot, legend) = root.split_horizontally(root.dim_in_pixel().0.saturating_sub(LEGEND_WIDTH));
+    let mut chart = ChartBuilder::on(&plot)
         .caption(format!("{}: downtime per class and strategy, 95% CI", data.scenario), (FONT, 24))
         .margin(16)
-        .x_label_area_size(70)
+        .x_label_area_size(60)
         .y_label_area_size(70)
         .build_cartesian_2d(-0.5..n as f64 - 0.5, bottom..top)?;
-    let labels: Vec<String> = rows.iter().map(|r| format!("{} / {}", r.class, r.strategy)).collect();
+    let labels: Vec<String> = rows.iter().map(|r| r.strategy.clone()).collect();
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -168,6 +208,7 @@ where
         .y_label_formatter(&|y| scale.label(*y))
         .axis_desc_style((FONT, 16))
         .draw()?;
+    class_names(&plot, &chart, &rows, bottom)?;
     chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
         bar(i, bottom, scale.map(r.downtime_min_per_year).max(bottom), strategy_colour(&r.strategy).filled())
     }))?;
@@ -182,34 +223,10 @@ where
             12,
         )
     }))?;
-    swatch_legend(&mut chart, data.strategies.iter().map(|name| (name.clone(), strategy_colour(name))))?;
+    let entries: Vec<(String, RGBColor)> =
+        data.strategies.iter().map(|name| (name.clone(), strategy_colour(name))).collect();
+    side_legend(&legend, &entries)?;
     root.present()?;
-    Ok(())
-}
-
-type BarChart<'a, DB> =
-    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
-
-/// A legend of coloured swatches, one per entry, for the bar charts.
-fn swatch_legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut BarChart<'a, DB>,
-    entries: impl Iterator<Item = (String, RGBColor)>,
-) -> DrawResult
-where
-    DB::ErrorType: 'static,
-{
-    for (label, colour) in entries {
-        chart
-            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
-            .label(label)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
-    }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
     Ok(())
 }
 
@@ -287,20 +304,21 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
-    let rows: Vec<_> = data.classes.iter().filter(|r| r.class != "all").collect();
+    let rows = by_class(data);
     let causes: Vec<String> =
         rows.first().map(|r| r.causes.iter().map(|(c, _)| c.clone()).collect()).unwrap_or_default();
     let used: Vec<usize> =
         (0..causes.len()).filter(|&c| rows.iter().any(|r| r.causes.get(c).is_some_and(|(_, v)| *v > 0.0))).collect();
     let top = rows.iter().map(|r| r.causes.iter().map(|(_, v)| v).sum::<f64>()).fold(1.0, f64::max) * 1.1;
     let n = rows.len().max(1);
-    let mut chart = ChartBuilder::on(root)
+    let (plot, legend) = root.split_horizontally(root.dim_in_pixel().0.saturating_sub(LEGEND_WIDTH));
+    let mut chart = ChartBuilder::on(&plot)
         .caption(format!("{}: downtime by cause", data.scenario), (FONT, 24))
         .margin(16)
-        .x_label_area_size(70)
+        .x_label_area_size(60)
         .y_label_area_size(70)
         .build_cartesian_2d(-0.5..n as f64 - 0.5, 0f64..top)?;
-    let labels: Vec<String> = rows.iter().map(|r| format!("{} / {}", r.class, r.strategy)).collect();
+    let labels: Vec<String> = rows.iter().map(|r| r.strategy.clone()).collect();
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -310,6 +328,7 @@ where
         .y_desc("downtime, minutes per app and year")
         .axis_desc_style((FONT, 16))
         .draw()?;
+    class_names(&plot, &chart, &rows, 0.0)?;
     for (i, r) in rows.iter().enumerate() {
         let mut base = 0.0;
         for &c in &used {
@@ -320,7 +339,8 @@ where
             }
         }
     }
-    swatch_legend(&mut chart, used.iter().map(|&c| (causes[c].clone(), color(c))))?;
+    let entries: Vec<(String, RGBColor)> = used.iter().map(|&c| (causes[c].clone(), color(c))).collect();
+    side_legend(&legend, &entries)?;
     root.present()?;
     Ok(())
 }
