@@ -1,5 +1,6 @@
 //! What one replication measures, and why an app was down.
 
+use crate::model::{AppId, DomainId, NodeId, VolumeId};
 use crate::time::Millis;
 
 /// Why an app was down, attributed from the state of its pods that are not
@@ -159,14 +160,20 @@ pub struct ReplicationOutcome {
     pub events: u64,
 }
 
-/// One line of an `events.csv` trace.
+/// One line of an `events.csv` trace: what happened (`kind`, listed with
+/// the subjects each kind names in docs/events.md), when, and what it is
+/// about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceRecord {
     pub time_ms: Millis,
     pub kind: &'static str,
-    pub node: Option<usize>,
-    pub app: Option<usize>,
+    pub node: Option<NodeId>,
+    pub app: Option<AppId>,
     /// `app-replica`, the pod slot, when the event concerns one pod.
-    pub pod: Option<(usize, u32)>,
+    pub pod: Option<(AppId, u32)>,
+    pub domain: Option<DomainId>,
+    pub volume: Option<VolumeId>,
+    /// Further human text (a cause, a count); never the only place a
+    /// subject is named.
     pub detail: String,
 }

@@ -105,6 +105,24 @@ pub fn format_duration(ms: Millis) -> String {
     format!("{ms}ms")
 }
 
+/// A point in simulated time, as traces write it: `Ny Nd hh:mm:ss.mmm`
+/// (`1y 53d 04:12:31.500`), every part always present, so that one column
+/// reads the same from the first event to the last. Years are
+/// [`MS_PER_YEAR`] long (365.25 days, as in scenario files), so a year's
+/// last quarter day is day 365: `0y 365d 05:59:59.999` comes just before
+/// `1y 0d 00:00:00.000`.
+pub fn format_instant(ms: Millis) -> String {
+    let (years, in_year) = (ms / MS_PER_YEAR, ms % MS_PER_YEAR);
+    let (days, in_day) = (in_year / MS_PER_DAY, in_year % MS_PER_DAY);
+    format!(
+        "{years}y {days}d {:02}:{:02}:{:02}.{:03}",
+        in_day / MS_PER_H,
+        in_day % MS_PER_H / MS_PER_MIN,
+        in_day % MS_PER_MIN / MS_PER_S,
+        in_day % MS_PER_S
+    )
+}
+
 /// Milliseconds as fractional hours, for reports.
 pub fn ms_to_hours(ms: f64) -> f64 {
     ms / MS_PER_H as f64
@@ -239,6 +257,27 @@ mod tests {
         for ms in [0, 1, 999, 40_000, 300_000, 3_600_000, 86_400_000, 604_800_000, 90_061_001] {
             assert_eq!(parse_duration(&format_duration(ms)), Ok(ms));
         }
+    }
+
+    #[test]
+    fn instants_have_every_part_in_fixed_width() {
+        let cases = [
+            (0, "0y 0d 00:00:00.000"),
+            (1, "0y 0d 00:00:00.001"),
+            (MS_PER_YEAR + 53 * MS_PER_DAY + 4 * MS_PER_H + 12 * MS_PER_MIN + 31_500, "1y 53d 04:12:31.500"),
+            // The example: 142 days, 16 h, 7 min and 15.19 s.
+            (12_326_835_190, "0y 142d 16:07:15.190"),
+            // A year is 365.25 days: day 365 holds its last six hours.
+            (MS_PER_YEAR - 1, "0y 365d 05:59:59.999"),
+            (MS_PER_YEAR, "1y 0d 00:00:00.000"),
+            (365 * MS_PER_DAY, "0y 365d 00:00:00.000"),
+            (MAX_DURATION_MS, "100000y 0d 00:00:00.000"),
+        ];
+        for (ms, text) in cases {
+            assert_eq!(format_instant(ms), text, "{ms} ms");
+        }
+        // No overflow at the end of u64 milliseconds.
+        assert!(format_instant(Millis::MAX).starts_with("584542046y "));
     }
 
     #[test]

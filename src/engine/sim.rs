@@ -12,7 +12,7 @@ pub use storage::gluster_serves;
 use super::event::{Event, PodId};
 use super::queue::{EventId, EventQueue};
 use crate::metrics::{AppOutcome, Cause, ReplicationOutcome, TraceRecord};
-use crate::model::{AppId, NodeId, Scenario, VolumeId};
+use crate::model::{AppId, DomainId, NodeId, Scenario, VolumeId};
 use crate::placement::{ClusterView, NodeIndex, NodeLoad, PodRequest, Strategy};
 use crate::rng::{Source, Streams};
 use crate::time::{Millis, format_duration};
@@ -140,6 +140,49 @@ struct AppState {
     cause: Cause,
     cause_since: Millis,
     outcome: AppOutcome,
+}
+
+/// What a trace record is about: the node, pod, app, domain and volume it
+/// names (the columns of events.csv).
+#[derive(Clone, Copy)]
+struct About {
+    node: Option<NodeId>,
+    pod: Option<PodId>,
+    app: Option<AppId>,
+    domain: Option<DomainId>,
+    volume: Option<VolumeId>,
+}
+
+impl About {
+    /// A record about the cluster as a whole (the control plane, a pass of
+    /// a controller).
+    const NOTHING: About = About { node: None, pod: None, app: None, domain: None, volume: None };
+
+    fn node(node: NodeId) -> About {
+        About { node: Some(node), ..About::NOTHING }
+    }
+
+    /// A pod (and so its app).
+    fn pod(pod: PodId) -> About {
+        About { pod: Some(pod), ..About::NOTHING }
+    }
+
+    fn app(app: AppId) -> About {
+        About { app: Some(app), ..About::NOTHING }
+    }
+
+    fn domain(domain: DomainId) -> About {
+        About { domain: Some(domain), ..About::NOTHING }
+    }
+
+    fn volume(volume: VolumeId) -> About {
+        About { volume: Some(volume), ..About::NOTHING }
+    }
+
+    /// The same, on `node` (a pod's node, a brick's node).
+    fn on(self, node: impl Into<Option<NodeId>>) -> About {
+        About { node: node.into(), ..self }
+    }
 }
 
 struct Sim<'a, 't> {
@@ -325,23 +368,59 @@ impl<'a, 't> Sim<'a, 't> {
         }
     }
 
-    fn note(&mut self, now: Millis, kind: &'static str, node: Option<NodeId>, pod: Option<PodId>, detail: String) {
+    /// Appends a record to the trace, if there is one. `about` names the
+    /// record's subjects; a pod's app is filled in from the pod.
+    fn note(&mut self, now: Millis, kind: &'static str, about: About, detail: String) {
         if let Some(trace) = self.trace.as_deref_mut() {
-            let app = pod.map(|p| self.pods[p].app);
+            let pod = about.pod.map(|p| (self.pods[p].app, self.pods[p].replica));
             trace.push(TraceRecord {
                 time_ms: now,
                 kind,
-                node,
-                app,
-                pod: pod.map(|p| (self.pods[p].app, self.pods[p].replica)),
+                node: about.node,
+                app: about.app.or(pod.map(|(app, _)| app)),
+                pod,
+                domain: about.domain,
+                volume: about.volume,
                 detail,
             });
         }
     }
 
-    fn note_app(&mut self, now: Millis, kind: &'static str, app: AppId, detail: String) {
-        if let Some(trace) = self.trace.as_deref_mut() {
-            trace.push(TraceRecord { time_ms: now, kind, node: None, app: Some(app), pod: None, detail });
+    /// What the trace record of a handled event names, and its detail. The
+    /// match has no catch-all arm, so a new event must say what it is about.
+    fn event_record(&self, event: Event) -> (About, String) {
+        match event {
+            Event::NodeFail { node, .. }
+            | Event::NodeRepair { node }
+            | Event::NodeNotReady { node }
+            | Event::TaintQueue { node }
+            | Event::NodeSeenReady { node }
+            | Event::EvictPods { node }
+            | Event::PoolRestored { node }
+            | Event::OutOfService { node }
+            | Event::PodForceDelete { node }
+            | Event::NodeDeleted { node }
+            | Event::MaintenanceEnd { node } => (About::node(node), String::new()),
+            Event::DiskFail { node, disk } | Event::DiskReplaced { node, disk } => {
+                // Numbered from 1, as a scenario's `disk:NODE:N` does.
+                (About::node(node), format!("disk {}", disk + 1))
+            }
+            Event::PodReady { pod }
+            | Event::ContainerFault { pod, .. }
+            | Event::HangDetected { pod }
+            | Event::ContainerRestart { pod } => (About::pod(pod).on(self.pods[pod].node), String::new()),
+            Event::FailoverDone { volume } | Event::StallEnd { volume } | Event::Detach { volume } => {
+                (About::volume(volume), String::new())
+            }
+            Event::HealDone { volume, brick } | Event::HealthCheck { volume, brick } => {
+                (About::volume(volume).on(self.brick_node(volume, brick)), format!("brick {}", brick + 1))
+            }
+            Event::DomainFail { domain, .. } | Event::DomainRepair { domain } => (About::domain(domain), String::new()),
+            Event::AppCrash { app } => (About::app(app), String::new()),
+            Event::TaintPass { zone } => self.zone_about(zone),
+            Event::ZoneStates | Event::PodGc | Event::CatchUp | Event::MaintenanceRound | Event::MaintenancePoll => {
+                (About::NOTHING, String::new())
+            }
         }
     }
 
@@ -389,29 +468,8 @@ impl<'a, 't> Sim<'a, 't> {
 
     fn handle(&mut self, now: Millis, event: Event) {
         if self.trace.is_some() {
-            let node = match event {
-                Event::NodeFail { node, .. }
-                | Event::NodeRepair { node }
-                | Event::NodeNotReady { node }
-                | Event::TaintQueue { node }
-                | Event::NodeSeenReady { node }
-                | Event::EvictPods { node }
-                | Event::DiskFail { node, .. }
-                | Event::DiskReplaced { node, .. }
-                | Event::PoolRestored { node }
-                | Event::PodForceDelete { node }
-                | Event::NodeDeleted { node }
-                | Event::MaintenanceEnd { node } => Some(node),
-                _ => None,
-            };
-            let pod = match event {
-                Event::PodReady { pod }
-                | Event::ContainerFault { pod, .. }
-                | Event::HangDetected { pod }
-                | Event::ContainerRestart { pod } => Some(pod),
-                _ => None,
-            };
-            self.note(now, event.kind(), node, pod, String::new());
+            let (about, detail) = self.event_record(event);
+            self.note(now, event.kind(), about, detail);
         }
         match event {
             Event::NodeFail { node, outage_ms } => self.fail_node(node, now, outage_ms),
@@ -473,7 +531,12 @@ impl<'a, 't> Sim<'a, 't> {
     /// renewal, which was up to one renewal interval before the crash.
     fn fail_node(&mut self, node: NodeId, now: Millis, outage_ms: Option<Millis>) {
         if !self.nodes[node].self_up {
-            self.note(now, "ignored", Some(node), None, "scripted failure of a node that is already down".into());
+            self.note(
+                now,
+                "node-fail-ignored",
+                About::node(node),
+                "scripted failure of a node that is already down".into(),
+            );
             return;
         }
         if let Some(ev) = self.nodes[node].change_ev.take() {
@@ -537,11 +600,11 @@ impl<'a, 't> Sim<'a, 't> {
                 // identity while the old one still exists on the
                 // unreachable node.
                 self.pods[pod].deleting = true;
-                self.note(now, "pod-terminating", Some(node), Some(pod), "statefulset: no replacement".into());
+                self.note(now, "pod-terminating", About::pod(pod).on(node), "statefulset: no replacement".into());
             } else {
                 self.unbind(pod);
                 let detail = if alive { "node back, not yet seen Ready" } else { "" };
-                self.note(now, "pod-evicted", Some(node), Some(pod), detail.into());
+                self.note(now, "pod-evicted", About::pod(pod).on(node), detail.into());
             }
         }
         if !alive {
@@ -717,7 +780,7 @@ impl<'a, 't> Sim<'a, 't> {
                     self.refresh_app(app_id, now);
                     String::new()
                 };
-                self.note(now, "pod-scheduled", Some(node), Some(pod), detail);
+                self.note(now, "pod-scheduled", About::pod(pod).on(node), detail);
                 true
             }
             None => {
@@ -728,7 +791,7 @@ impl<'a, 't> Sim<'a, 't> {
                 let changed = self.pods[pod].phase != Phase::Pending(cause);
                 self.pods[pod].phase = Phase::Pending(cause);
                 if changed {
-                    self.note(now, "pod-pending", None, Some(pod), cause.name().into());
+                    self.note(now, "pod-pending", About::pod(pod), cause.name().into());
                     if !initial {
                         self.refresh_app(app_id, now);
                     }
@@ -779,13 +842,13 @@ impl<'a, 't> Sim<'a, 't> {
                 outcome.outages += u32::from(now > since);
                 outcome.longest_outage_ms = outcome.longest_outage_ms.max(now - since);
                 state.down_since = None;
-                self.note_app(now, "app-up", app, format!("down for {}", format_duration(now - since)));
+                self.note(now, "app-up", About::app(app), format!("down for {}", format_duration(now - since)));
             }
             (None, false) => {
                 state.down_since = Some(now);
                 state.cause = cause;
                 state.cause_since = now;
-                self.note_app(now, "app-down", app, cause.name().into());
+                self.note(now, "app-down", About::app(app), cause.name().into());
             }
             (Some(_), false) if cause != state.cause => {
                 state.outcome.cause_ms[state.cause.index()] += now - state.cause_since;

@@ -7,7 +7,7 @@ use crate::metrics::{Cause, ReplicationOutcome, TraceRecord};
 use crate::model::Scenario;
 use crate::placement::Strategy;
 use crate::summary::{Row, Summary};
-use crate::time::{Millis, format_duration};
+use crate::time::{Millis, format_duration, format_instant};
 use serde_json::{Value, json};
 use std::fs::File;
 use std::io::BufWriter;
@@ -257,19 +257,25 @@ impl ReplicationRows {
     }
 }
 
-/// `events.csv`: the trace of one replication per strategy.
+/// `events.csv`: the trace of one replication per strategy. Each row names
+/// its subjects in their own columns (docs/events.md lists every kind and
+/// the columns it fills); `time` is `time_ms` in one human form
+/// ([`format_instant`]).
 pub fn events_csv(scenario: &Scenario, traces: &[(Strategy, Vec<TraceRecord>)]) -> Result<Vec<u8>, Error> {
-    let header: Vec<String> = strings(&["strategy", "time_ms", "time", "kind", "node", "app", "pod", "detail"]);
+    let header: Vec<String> =
+        strings(&["strategy", "time_ms", "time", "kind", "node", "app", "pod", "domain", "volume", "detail"]);
     let rows = traces.iter().flat_map(|(strategy, records)| {
         records.iter().map(move |r| {
             vec![
                 strategy.name().to_string(),
                 r.time_ms.to_string(),
-                format_duration(r.time_ms),
+                format_instant(r.time_ms),
                 r.kind.to_string(),
                 r.node.map_or(String::new(), |n| scenario.nodes[n].name.clone()),
                 r.app.map_or(String::new(), |a| scenario.apps[a].name.clone()),
                 r.pod.map_or(String::new(), |(a, replica)| format!("{}-{replica}", scenario.apps[a].name)),
+                r.domain.map_or(String::new(), |d| scenario.domains[d].name.clone()),
+                r.volume.map_or(String::new(), |v| scenario.volumes[v].name.clone()),
                 r.detail.clone(),
             ]
         })

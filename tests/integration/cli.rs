@@ -207,7 +207,7 @@ fn a_rerun_replaces_its_own_files_and_leaves_the_users_alone() {
     run(&["--trace"]);
     let events = tmp.path().join("res/events.csv");
     let trace = String::from_utf8(read(&events)).unwrap();
-    assert!(trace.starts_with("strategy,time_ms,time,kind,node,app,pod,detail"));
+    assert!(trace.starts_with("strategy,time_ms,time,kind,node,app,pod,domain,volume,detail\n"));
     assert!(trace.contains("node-fail"), "the trace shows node failures");
     write(&tmp.path().join("res"), "notes.txt", "mine");
     run(&[]);

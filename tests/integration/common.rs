@@ -59,14 +59,18 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// The node defaults of the scripted tests: 4 CPU and 8 GiB, no failure or
+/// repair of their own (only scripted ones).
+pub const QUIET_DEFAULTS: &str =
+    "[node_defaults]\ncpu = 4\nmemory = \"8Gi\"\nfailure = \"never\"\nrepair = \"never\"\n";
+
 /// The cluster most scripted tests share: 30 days, one replication, one
 /// strategy, `nodes` nodes `n-1`.. of 4 CPU and 8 GiB that never fail on
 /// their own. `defaults` adds keys to `[node_defaults]`; `body` adds apps,
 /// volumes, events and further tables.
 pub fn quiet_cluster(strategy: &str, nodes: u32, defaults: &str, body: &str) -> Scenario {
     scenario(&format!(
-        "horizon = \"30d\"\nreplications = 1\nstrategies = [\"{strategy}\"]\n\
-         [node_defaults]\ncpu = 4\nmemory = \"8Gi\"\nfailure = \"never\"\nrepair = \"never\"\n{defaults}\n\
+        "horizon = \"30d\"\nreplications = 1\nstrategies = [\"{strategy}\"]\n{QUIET_DEFAULTS}{defaults}\n\
          [[nodes]]\nname = \"n\"\ncount = {nodes}\n{body}\n"
     ))
 }
@@ -179,8 +183,7 @@ pub fn lease_offset_ms(sc: &Scenario, node: usize, nth: usize) -> Millis {
 /// events and tables.
 pub fn members_and_workers(workers: u32, body: &str) -> Scenario {
     scenario(&format!(
-        "horizon = \"30d\"\nreplications = 1\nstrategies = [\"first-fit\"]\n\
-         [node_defaults]\ncpu = 4\nmemory = \"8Gi\"\nfailure = \"never\"\nrepair = \"never\"\n\
+        "horizon = \"30d\"\nreplications = 1\nstrategies = [\"first-fit\"]\n{QUIET_DEFAULTS}\
          [[nodes]]\nname = \"cp\"\ncount = 3\ncontrol_plane = true\ncpu = \"100m\"\nlabels = {{ rack = \"r\" }}\n\
          [[nodes]]\nname = \"w\"\ncount = {workers}\n\
          [[domains]]\nname = \"rack\"\nkind = \"rack\"\nselector = {{ rack = \"r\" }}\n{body}\n"

@@ -15,4 +15,5 @@ mod report;
 mod shards;
 mod storage;
 mod streams;
+mod traces;
 mod warnings;

@@ -31,8 +31,8 @@
 //! `catch_up` (lifecycle.rs). The 100 ms period of the taint loop
 //! (`NodeEvictionPeriod`) is treated as continuous.
 
-use super::{Event, Millis, NodeId, Sim, next_on_grid};
-use crate::time::format_duration;
+use super::{About, Event, Millis, NodeId, Sim, next_on_grid};
+use crate::time::format_instant;
 use rand::Rng;
 use std::collections::VecDeque;
 
@@ -182,7 +182,7 @@ impl Sim<'_, '_> {
         if !self.quorum() {
             // No write reaches etcd: the node is not marked until quorum.
             self.nodes[node].notready_overdue = true;
-            self.note(now, "deferred", Some(node), None, "NotReady mark waits for quorum".into());
+            self.note(now, "not-ready-deferred", About::node(node), "the NotReady mark waits for quorum".into());
             return;
         }
         self.react_to_not_ready(node, now);
@@ -211,6 +211,16 @@ impl Sim<'_, '_> {
         }
         self.enqueue(node);
         self.end_pass_at(now);
+    }
+
+    /// What a trace record about zone `z` names: its domain of kind
+    /// `zone`; the zone of the nodes in no such domain has none, and says
+    /// so in the detail.
+    pub(super) fn zone_about(&self, z: usize) -> (About, String) {
+        match self.sc.domains.iter().enumerate().filter(|(_, d)| d.kind == "zone").nth(z) {
+            Some((domain, _)) => (About::domain(domain), String::new()),
+            None => (About::NOTHING, "the nodes in no zone".into()),
+        }
     }
 
     /// Puts the node at the back of its zone's taint queue.
@@ -332,7 +342,7 @@ impl Sim<'_, '_> {
         if all_are && !all_were {
             // "Controller detected that all Nodes are not-Ready": every
             // NoExecute taint is lifted and every limiter stopped.
-            self.note(now, "all-zones-disrupted", None, None, "evictions stopped".into());
+            self.note(now, "all-zones-disrupted", About::NOTHING, "evictions stopped".into());
             for node in 0..self.nodes.len() {
                 if self.nodes[node].tainted {
                     self.untaint(node);
@@ -348,7 +358,7 @@ impl Sim<'_, '_> {
             }
         } else if !all_are {
             if all_were {
-                self.note(now, "zones-recovered", None, None, "evictions resume".into());
+                self.note(now, "zones-recovered", About::NOTHING, "evictions resume".into());
             }
             for (z, &health) in new.iter().enumerate() {
                 // Leaving the all-disrupted mode resets every zone's limiter.
@@ -357,7 +367,9 @@ impl Sim<'_, '_> {
                     let before = self.zones[z].limiter;
                     self.zones[z].limiter.swap(rate, now);
                     if before != self.zones[z].limiter {
-                        self.note(now, "rate-limiter", None, None, format!("zone {z}: {} nodes/s", rate));
+                        let (about, zone) = self.zone_about(z);
+                        let detail = if zone.is_empty() { String::new() } else { format!("{zone}: ") };
+                        self.note(now, "rate-limiter", about, format!("{detail}{rate} nodes/s"));
                     }
                     self.zones[z].health = health;
                 }
@@ -397,7 +409,7 @@ impl Sim<'_, '_> {
                 self.zones[zone].queue.pop_front();
                 self.nodes[node].queued = false;
                 if self.nodes[node].condition_ready {
-                    self.note(now, "taint-skipped", Some(node), None, "Ready again: token spent".into());
+                    self.note(now, "taint-skipped", About::node(node), "Ready again: token spent".into());
                 } else {
                     self.taint(node, now);
                 }
@@ -409,7 +421,7 @@ impl Sim<'_, '_> {
         self.nodes[node].tainted = true;
         let at = now + self.sc.kube.eviction_toleration_ms;
         self.nodes[node].evict_ev = Some(self.queue.schedule(at, Event::EvictPods { node }));
-        self.note(now, "taint", Some(node), None, format!("pods evicted at {}", format_duration(at)));
+        self.note(now, "taint", About::node(node), format!("pods evicted at {}", format_instant(at)));
     }
 
     pub(super) fn untaint(&mut self, node: NodeId) {

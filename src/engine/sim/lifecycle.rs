@@ -1,7 +1,7 @@
 //! Failure domains, the control plane's quorum, the out-of-service taint,
 //! and containers that crash or hang (domain.md sections 1, 3 and 4).
 
-use super::{Event, EventId, Millis, NodeId, Phase, PodId, Sim};
+use super::{About, Event, EventId, Millis, NodeId, Phase, PodId, Sim};
 use crate::model::AppId;
 
 /// One failure domain's state.
@@ -28,7 +28,12 @@ impl Sim<'_, '_> {
     /// repair is drawn (or fixed by a script).
     pub(super) fn fail_domain(&mut self, domain: usize, now: Millis, outage_ms: Option<Millis>) {
         if self.domains[domain].down {
-            self.note(now, "ignored", None, None, format!("domain {} is already down", self.sc.domains[domain].name));
+            self.note(
+                now,
+                "domain-fail-ignored",
+                About::domain(domain),
+                "scripted failure of a domain that is already down".into(),
+            );
             return;
         }
         if let Some(ev) = self.domains[domain].change_ev.take() {
@@ -91,10 +96,15 @@ impl Sim<'_, '_> {
         }
         self.quorum_noted = quorum;
         if quorum {
-            self.note(now, "quorum-regained", None, None, format!("{} of {} members up", self.cp_up, self.cp_total));
+            self.note(
+                now,
+                "quorum-regained",
+                About::NOTHING,
+                format!("{} of {} members up", self.cp_up, self.cp_total),
+            );
             self.queue.schedule(now, Event::CatchUp);
         } else {
-            self.note(now, "quorum-lost", None, None, format!("{} of {} members up", self.cp_up, self.cp_total));
+            self.note(now, "quorum-lost", About::NOTHING, format!("{} of {} members up", self.cp_up, self.cp_total));
         }
     }
 
@@ -137,10 +147,15 @@ impl Sim<'_, '_> {
         for pod in 0..self.pods.len() {
             match (self.pods[pod].phase, self.pods[pod].node) {
                 (Phase::AwaitingApi, _) => self.become_running(pod, now),
-                (Phase::AwaitingApiStart, Some(_)) if self.pods[pod].deleting => {
+                (Phase::AwaitingApiStart, Some(node)) if self.pods[pod].deleting => {
                     // Its returned kubelet finishes the deletion now.
                     self.unbind(pod);
-                    self.note(now, "pod-deleted", None, Some(pod), "deletion confirmed at the catch-up".into());
+                    self.note(
+                        now,
+                        "pod-deleted",
+                        About::pod(pod).on(node),
+                        "deletion confirmed at the catch-up".into(),
+                    );
                 }
                 (Phase::AwaitingApiStart, Some(node)) => self.start_bound_pod(pod, node, now),
                 _ => {}
@@ -245,7 +260,7 @@ impl Sim<'_, '_> {
     pub(super) fn app_crash(&mut self, app: AppId, now: Millis) {
         let (first, last) = self.app_pods[app];
         let Some(pod) = (first..last).find(|&p| self.pods[p].phase == Phase::Running) else {
-            self.note(now, "ignored", None, None, format!("no Ready pod of {} to crash", self.sc.apps[app].name));
+            self.note(now, "app-crash-ignored", About::app(app), "scripted crash of an app with no Ready pod".into());
             return;
         };
         if let Some(ev) = self.pods[pod].fault_ev.take() {
@@ -274,6 +289,6 @@ impl Sim<'_, '_> {
         };
         p.phase = Phase::BackOff;
         self.pods[pod].ready_ev = Some(self.queue.schedule(now.saturating_add(delay), Event::ContainerRestart { pod }));
-        self.note(now, "back-off", self.pods[pod].node, Some(pod), format!("restart in {delay} ms"));
+        self.note(now, "back-off", About::pod(pod).on(self.pods[pod].node), format!("restart in {delay} ms"));
     }
 }

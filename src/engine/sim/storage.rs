@@ -13,10 +13,11 @@
 //! snapshot) or at the loss of a pool with no live copy elsewhere (writes
 //! since the last backup).
 
-use super::{Event, EventId, Millis, NodeId, Phase, Sim, VolumeId};
+use super::{About, Event, EventId, Millis, NodeId, Phase, Sim, VolumeId};
 use crate::metrics::{Cause, VolumeOutcome};
 use crate::model::{Backend, Pool, Volume};
 use crate::placement::{ClusterView, PodRequest};
+use crate::time::format_duration;
 
 mod gluster;
 
@@ -192,9 +193,17 @@ impl Sim<'_, '_> {
                 }
             };
             self.volumes[v].kind = Kind::Gluster(GlusterState::new(&placed));
-            for &node in self.brick_nodes(v).iter() {
-                self.note(0, "brick-placed", Some(node), None, volume.name.clone());
+            for (b, &node) in self.brick_nodes(v).iter().enumerate() {
+                self.note(0, "brick-placed", About::volume(v).on(node), format!("brick {}", b + 1));
             }
+        }
+    }
+
+    /// The node of brick `b` of Gluster volume `v`.
+    pub(super) fn brick_node(&self, v: VolumeId, b: usize) -> Option<NodeId> {
+        match &self.volumes[v].kind {
+            Kind::Gluster(g) => g.bricks.get(b).map(|brick| brick.node),
+            _ => None,
         }
     }
 
@@ -278,7 +287,7 @@ impl Sim<'_, '_> {
             }
         }
         if let Some(v) = blocking {
-            self.note(now, "multi-attach", Some(node), None, self.sc.volumes[v].name.clone());
+            self.note(now, "multi-attach", About { app: Some(app), ..About::volume(v).on(node) }, String::new());
         }
         blocking
     }
@@ -457,7 +466,7 @@ impl Sim<'_, '_> {
             *failover_ev = Some(ev);
             *awaiting = false;
         }
-        self.note(now, "failover-start", None, None, self.sc.volumes[v].name.clone());
+        self.note(now, "failover-start", About::volume(v), String::new());
         self.refresh_volume(v, now);
     }
 
@@ -468,7 +477,7 @@ impl Sim<'_, '_> {
             *awaiting = false;
             if let Some(ev) = failover_ev.take() {
                 self.queue.cancel(ev);
-                self.note(now, "failover-cancelled", None, None, self.sc.volumes[v].name.clone());
+                self.note(now, "failover-cancelled", About::volume(v), String::new());
             }
         }
     }
@@ -500,7 +509,12 @@ impl Sim<'_, '_> {
             .collect();
         for pod in &stranded {
             self.unbind(*pod);
-            self.note(now, "pod-moved", Some(active), Some(*pod), "replica promoted".into());
+            self.note(
+                now,
+                "pod-moved",
+                About { volume: Some(v), ..About::pod(*pod).on(active) },
+                "replica promoted".into(),
+            );
         }
         self.refresh_volume(v, now);
         self.schedule_pending(now);
@@ -518,7 +532,7 @@ impl Sim<'_, '_> {
             o.data_loss_incidents += 1;
             o.data_loss_ms = o.data_loss_ms.saturating_add(lost_ms);
         }
-        self.note(now, "data-loss", None, None, format!("{}: {} ms of writes", self.sc.volumes[v].name, lost_ms));
+        self.note(now, "data-loss", About::volume(v), format!("{lost_ms} ms of writes lost"));
     }
 
     // ---- block ----
@@ -531,12 +545,16 @@ impl Sim<'_, '_> {
                 *detach_ev = None;
             }
             self.volumes[v].detach_overdue = true;
-            self.note(now, "deferred", None, None, format!("detach of {} waits for quorum", self.sc.volumes[v].name));
+            self.note(now, "detach-deferred", About::volume(v), "the detach waits for quorum".into());
             return;
         }
         self.volumes[v].detach_overdue = false;
+        let from = match self.volumes[v].kind {
+            Kind::Block { attached, .. } => attached,
+            _ => None,
+        };
         self.set_attached(v, None);
-        self.note(now, "volume-detached", None, None, self.sc.volumes[v].name.clone());
+        self.note(now, "volume-detached", About::volume(v).on(from), String::new());
         let waiting: Vec<_> = (0..self.pods.len()).filter(|&p| self.pods[p].phase == Phase::Attaching(v)).collect();
         for pod in waiting {
             let node = self.pods[pod].node.expect("an attaching pod is bound");
@@ -577,7 +595,7 @@ impl Sim<'_, '_> {
             if let Some(pool) = self.nodes[node].pool.as_mut() {
                 pool.disk_ev[d] = Some(ev);
             }
-            self.note(now, "pool-degraded", Some(node), None, format!("{failed} disk(s) out"));
+            self.note(now, "pool-degraded", About::node(node), format!("{failed} disk(s) out"));
         }
     }
 
@@ -602,7 +620,7 @@ impl Sim<'_, '_> {
             }
         }
         self.queue.schedule(now.saturating_add(spec.restore_ms), Event::PoolRestored { node });
-        self.note(now, "pool-lost", Some(node), None, String::new());
+        self.note(now, "pool-lost", About::node(node), String::new());
         let since_backup = now % spec.backup_interval_ms;
         for v in self.node_volumes[node].clone() {
             let mut book = false;
@@ -671,10 +689,15 @@ impl Sim<'_, '_> {
                 // Unavailable and back at one instant is no outage.
                 state.outcome.outages += u32::from(now > since);
                 state.down_since = None;
+                self.note(now, "volume-up", About::volume(v), format!("down for {}", format_duration(now - since)));
             }
-            (None, Some(_)) => state.down_since = Some(now),
+            (None, Some(cause)) => {
+                state.down_since = Some(now);
+                self.note(now, "volume-down", About::volume(v), cause.name().into());
+            }
             _ => {}
         }
+        let state = &mut self.volumes[v];
         match (state.reduced_since, reduced) {
             (Some(since), false) => {
                 state.outcome.reduced_redundancy_ms += now - since;

@@ -18,7 +18,7 @@
 //!    incident, the files written on both sides need a manual heal; the
 //!    rest heals both ways.
 
-use super::{Event, EventId, Kind, Millis, Sim, VolumeId};
+use super::{About, Event, EventId, Kind, Millis, Sim, VolumeId};
 use crate::engine::sim::next_on_grid;
 use crate::metrics::Cause;
 use crate::model::{Backend, GlusterQuorum, NodeId};
@@ -254,7 +254,7 @@ impl Sim<'_, '_> {
         }
         if split {
             self.volumes[v].outcome.split_brain_incidents += 1;
-            self.note(now, "split-brain", None, None, self.sc.volumes[v].name.clone());
+            self.note(now, "split-brain", About::volume(v), String::new());
         }
         for (b, ev) in stops {
             self.queue.cancel(ev);
@@ -362,7 +362,7 @@ impl Sim<'_, '_> {
         if g.bricks[b].connected && !g.bricks[b].up {
             g.bricks[b].connected = false;
             let node = g.bricks[b].node;
-            self.note(now, "brick-disconnected", Some(node), None, self.sc.volumes[v].name.clone());
+            self.note(now, "brick-disconnected", About::volume(v).on(node), format!("brick {}", b + 1));
         }
     }
 
