@@ -540,12 +540,16 @@ pub fn write_results(
         written.push("events.csv".into());
     }
     written.push(output::MANIFEST.into());
-    output::write_atomic(out_dir, output::MANIFEST, &files::summary_json(scenario, &summary, &names(&written))?)?;
+    output::write_atomic(
+        out_dir,
+        output::MANIFEST,
+        &files::summary_json(scenario, &summary, &names(&written), trace)?,
+    )?;
     // The staging folder holds this run's files only, so the report below
     // draws this run and nothing stale. The plots and report.html are drawn from the files just written, as
     // `clustersim report` would; the manifest is then rewritten to list them.
     written.extend(crate::report::generate(out_dir)?);
-    let manifest = files::summary_json(scenario, &summary, &names(&written))?;
+    let manifest = files::summary_json(scenario, &summary, &names(&written), trace)?;
     output::write_atomic(out_dir, output::MANIFEST, &manifest)?;
     Ok((summary, written, manifest))
 }

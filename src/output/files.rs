@@ -328,10 +328,19 @@ fn volume_json(v: &crate::summary::VolumeRow) -> Value {
 }
 
 /// `summary.json`: the summary and app rows with the run's identity, each
-/// class's downtime per replication, and the list of files the run wrote
-/// (the folder's manifest).
-pub fn summary_json(scenario: &Scenario, summary: &Summary, files: &[&str]) -> Result<Vec<u8>, Error> {
+/// class's downtime per replication, the list of files the run wrote (the
+/// folder's manifest) and, when it wrote events.csv, the replication traced
+/// (`trace_replication`, for the report's timeline).
+pub fn summary_json(
+    scenario: &Scenario,
+    summary: &Summary,
+    files: &[&str],
+    trace: Option<u32>,
+) -> Result<Vec<u8>, Error> {
     let mut value = run_identity(scenario);
+    if let Some(replication) = trace {
+        value.insert("trace_replication".into(), json!(replication));
+    }
     value.extend(json_object(json!({
         "horizon": format_duration(scenario.horizon_ms),
         "warnings": scenario.warnings,

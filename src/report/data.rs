@@ -23,7 +23,8 @@ pub struct ClassRow {
     pub causes: Vec<(String, f64)>,
 }
 
-/// One row of events.csv.
+/// One row of events.csv: its kind and the subjects it names (empty when
+/// it names none of that sort), never its free-text detail.
 #[derive(Debug, Clone)]
 pub struct EventRow {
     pub strategy: String,
@@ -32,6 +33,15 @@ pub struct EventRow {
     pub node: String,
     pub app: String,
     pub pod: String,
+    pub domain: String,
+    pub volume: String,
+}
+
+/// The trace of one replication (events.csv), and which replication it is.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    pub replication: u64,
+    pub events: Vec<EventRow>,
 }
 
 #[derive(Debug, Clone)]
@@ -42,7 +52,7 @@ pub struct ReportData {
     pub seed: String,
     pub version: String,
     pub horizon: String,
-    pub horizon_years: f64,
+    pub horizon_ms: u64,
     pub replications: usize,
     pub warnings: Vec<String>,
     pub strategies: Vec<String>,
@@ -53,7 +63,7 @@ pub struct ReportData {
     /// Per (strategy, class): each replication's downtime, minutes per year
     /// (the mean over the class's apps).
     pub replication_downtime: BTreeMap<(String, String), Vec<f64>>,
-    pub events: Option<Vec<EventRow>>,
+    pub trace: Option<Trace>,
     /// `None` in a folder written before the verdict existed.
     pub verdict: Option<crate::verdict::Verdict>,
 }
@@ -123,7 +133,6 @@ impl ReportData {
         }
         let s = |key: &str| json.get(key).map_or(String::new(), |v| v.as_str().map_or(v.to_string(), String::from));
         let horizon_ms = json.get("horizon_ms").and_then(|v| v.as_u64()).unwrap_or(0);
-        let horizon_years = horizon_ms as f64 / crate::time::MS_PER_YEAR as f64;
         if horizon_ms == 0 {
             return Err(Error::Input(InputError::new(
                 json_path.display().to_string(),
@@ -196,23 +205,40 @@ impl ReportData {
         }
 
         let events_path = dir.join("events.csv");
-        let events = if events_path.exists() {
-            let (eh, erows) = read_table(&events_path)?;
+        let trace = if events_path.exists() {
+            let replication = json.get("trace_replication").and_then(|v| v.as_u64()).ok_or_else(|| {
+                Error::Input(InputError::new(
+                    json_path.display().to_string(),
+                    "no trace_replication beside events.csv: the trace is not this run's; rerun with --trace",
+                ))
+            })?;
+            // Read row by row, not as a table: a trace can be large.
+            let bad = |message: String| Error::Input(InputError::new(events_path.display().to_string(), message));
+            let mut reader = csv::Reader::from_path(&events_path).map_err(|e| bad(format!("cannot read: {e}")))?;
+            let eh: Vec<String> =
+                reader.headers().map_err(|e| bad(format!("bad header: {e}")))?.iter().map(String::from).collect();
             let c = |name: &str| column(&events_path, &eh, name);
-            let (e_strategy, e_time, e_kind, e_node, e_app, e_pod) =
-                (c("strategy")?, c("time_ms")?, c("kind")?, c("node")?, c("app")?, c("pod")?);
-            let mut out = Vec::with_capacity(erows.len());
-            for row in erows {
-                out.push(EventRow {
-                    strategy: row[e_strategy].clone(),
-                    time_ms: number(&events_path, &row[e_time])? as u64,
-                    kind: row[e_kind].clone(),
-                    node: row[e_node].clone(),
-                    app: row[e_app].clone(),
-                    pod: row[e_pod].clone(),
+            let (e_strategy, e_time, e_kind) = (c("strategy")?, c("time_ms")?, c("kind")?);
+            let (e_node, e_app, e_pod, e_domain, e_volume) =
+                (c("node")?, c("app")?, c("pod")?, c("domain")?, c("volume")?);
+            let mut events = Vec::new();
+            for record in reader.records() {
+                let record = record.map_err(|e| bad(format!("bad row: {e}")))?;
+                let cell = |i: usize| record.get(i).unwrap_or_default().to_string();
+                let time = cell(e_time);
+                let time_ms = time.parse().map_err(|_| bad(format!("`{time}` is not a time in whole milliseconds")))?;
+                events.push(EventRow {
+                    strategy: cell(e_strategy),
+                    time_ms,
+                    kind: cell(e_kind),
+                    node: cell(e_node),
+                    app: cell(e_app),
+                    pod: cell(e_pod),
+                    domain: cell(e_domain),
+                    volume: cell(e_volume),
                 });
             }
-            Some(out)
+            Some(Trace { replication, events })
         } else {
             None
         };
@@ -233,7 +259,7 @@ impl ReportData {
             seed: s("seed"),
             version: s("version"),
             horizon: s("horizon"),
-            horizon_years,
+            horizon_ms,
             replications: json.get("replications").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
             warnings: json
                 .get("warnings")
@@ -245,7 +271,7 @@ impl ReportData {
             apps_table,
             volumes_table,
             replication_downtime,
-            events,
+            trace,
         })
     }
 }

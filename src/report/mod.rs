@@ -16,7 +16,7 @@ const TITLES: [(&str, &str); 4] = [
     ("downtime_by_class", "Downtime per class and strategy, with 95% confidence intervals"),
     ("downtime_cdf", "Distribution of yearly downtime across replications"),
     ("downtime_by_cause", "Downtime by cause"),
-    ("timeline", "One replication: node and app outages over time"),
+    ("timeline", "The traced replication: domain, node, maintenance and app outages over time"),
 ];
 
 /// Every file [`generate`] may write, whether or not the data allows it.

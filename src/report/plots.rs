@@ -3,10 +3,11 @@
 //! DejaVu Sans font embedded in the binary, so PNGs have labels on machines
 //! without fonts.
 
-use super::data::ReportData;
+use super::data::{EventRow, ReportData};
 use crate::error::Error;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
@@ -70,15 +71,37 @@ fn color(i: usize) -> RGBColor {
 /// The width of the strip a side legend takes.
 const LEGEND_WIDTH: u32 = 170;
 
-/// A legend drawn in its own area (a strip beside the plot), one line
-/// swatch and label per entry, so it never covers data.
-fn side_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(String, RGBColor)]) -> DrawResult
+/// How a legend entry shows its colour: a line (for lines), a box (for
+/// bars).
+#[derive(Clone, Copy)]
+enum Swatch {
+    Line,
+    Box,
+}
+
+/// A legend drawn in its own area (a strip beside the plot), so it never
+/// covers data: per entry a swatch and its label, or, for an entry without
+/// a colour, a line of text (a heading, a note).
+fn side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, Option<RGBColor>)],
+    swatch: Swatch,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
     for (k, (label, colour)) in entries.iter().enumerate() {
         let y = 40 + 20 * k as i32;
-        area.draw(&PathElement::new(vec![(8, y), (28, y)], colour.stroke_width(2)))?;
+        let Some(colour) = colour else {
+            if !label.is_empty() {
+                area.draw(&Text::new(label.clone(), (8, y - 7), (FONT, 13)))?;
+            }
+            continue;
+        };
+        match swatch {
+            Swatch::Line => area.draw(&PathElement::new(vec![(8, y), (28, y)], colour.stroke_width(2)))?,
+            Swatch::Box => area.draw(&Rectangle::new([(8, y - 6), (28, y + 6)], colour.filled()))?,
+        }
         area.draw(&Text::new(label.clone(), (34, y - 7), (FONT, 13)))?;
     }
     Ok(())
@@ -223,9 +246,9 @@ where
             12,
         )
     }))?;
-    let entries: Vec<(String, RGBColor)> =
-        data.strategies.iter().map(|name| (name.clone(), strategy_colour(name))).collect();
-    side_legend(&legend, &entries)?;
+    let entries: Vec<(String, Option<RGBColor>)> =
+        data.strategies.iter().map(|name| (name.clone(), Some(strategy_colour(name)))).collect();
+    side_legend(&legend, &entries, Swatch::Line)?;
     root.present()?;
     Ok(())
 }
@@ -290,9 +313,9 @@ where
                 Some(s) => format!("{strategy} (= {s})"),
                 None => strategy.to_string(),
             };
-            entries.push((label, colour));
+            entries.push((label, Some(colour)));
         }
-        side_legend(&legend, &entries)?;
+        side_legend(&legend, &entries, Swatch::Line)?;
     }
     root.present()?;
     Ok(())
@@ -339,127 +362,217 @@ where
             }
         }
     }
-    let entries: Vec<(String, RGBColor)> = used.iter().map(|&c| (causes[c].clone(), color(c))).collect();
-    side_legend(&legend, &entries)?;
+    let entries: Vec<(String, Option<RGBColor>)> = used.iter().map(|&c| (causes[c].clone(), Some(color(c)))).collect();
+    side_legend(&legend, &entries, Swatch::Line)?;
     root.present()?;
     Ok(())
 }
 
-/// One replication of the first strategy, from events.csv: each node's down
-/// spans, and each app's outages, over time.
+/// The colours of the timeline's outages of the infrastructure, none of
+/// them a strategy's (the apps' outages are drawn in their strategy's).
+pub const NODE_DOWN: RGBColor = RGBColor(120, 0, 0);
+pub const DOMAIN_DOWN: RGBColor = RGBColor(75, 0, 130);
+pub const MAINTENANCE: RGBColor = RGBColor(218, 165, 32);
+
+/// The timeline's legend strip: wider than [`LEGEND_WIDTH`] for its notes.
+pub const TIMELINE_LEGEND_WIDTH: u32 = 200;
+
+/// Each subject's spans between an opening and a closing kind (a span still
+/// open at the end runs to `horizon_ms`). `subject` picks the column that
+/// names the row; a second opening while open is the same span (a scripted
+/// failure of what is already down is ignored).
+fn spans(
+    events: &[&EventRow],
+    (open, close): (&str, &str),
+    subject: fn(&EventRow) -> &str,
+    horizon_ms: u64,
+) -> BTreeMap<String, Vec<(u64, u64)>> {
+    let mut opened: BTreeMap<String, u64> = BTreeMap::new();
+    let mut out: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
+    for e in events {
+        let name = subject(e);
+        if name.is_empty() {
+            continue;
+        }
+        if e.kind == open {
+            opened.entry(name.to_string()).or_insert(e.time_ms);
+        } else if e.kind == close
+            && let Some(from) = opened.remove(name)
+        {
+            out.entry(name.to_string()).or_default().push((from, e.time_ms));
+        }
+    }
+    for (name, from) in opened {
+        out.entry(name).or_default().push((from, horizon_ms));
+    }
+    out
+}
+
+/// One row of the timeline: its label and its bars (colour, lane, from and
+/// to in ms), a bar in lane `lane` of the row's `lanes` (top first).
+struct TimelineRow {
+    label: String,
+    lanes: usize,
+    bars: Vec<(RGBColor, usize, u64, u64)>,
+}
+
+/// The timeline's rows from typed events alone (kinds and subject columns,
+/// never a detail), in three sections: a row per failure domain that went
+/// down, a row per node with its own outages and its maintenance windows,
+/// a row per app with a lane per strategy. Nodes, domains and maintenance
+/// are read from the first strategy's events: node and domain outages are
+/// the same under every strategy (common random numbers); maintenance
+/// windows may move with the drains, and the legend says whose they are.
+fn timeline_rows(events: &[EventRow], strategies: &[String], horizon_ms: u64) -> Vec<Section> {
+    let of = |s: &str| events.iter().filter(|e| e.strategy == s).collect::<Vec<_>>();
+    let first = of(strategies.first().map_or("", String::as_str));
+    let domains = spans(&first, ("domain-fail", "domain-repair"), |e| &e.domain, horizon_ms);
+    let nodes = spans(&first, ("node-fail", "node-repair"), |e| &e.node, horizon_ms);
+    let maintenance = spans(&first, ("maintenance-start", "maintenance-end"), |e| &e.node, horizon_ms);
+    let apps: Vec<_> =
+        strategies.iter().map(|s| spans(&of(s), ("app-down", "app-up"), |e| &e.app, horizon_ms)).collect();
+
+    fn by_name(mut names: Vec<&String>) -> Vec<&String> {
+        names.sort_by(|a, b| crate::scenario::order::natural_cmp(a, b));
+        names.dedup();
+        names
+    }
+    fn bars(
+        spans: Option<&Vec<(u64, u64)>>,
+        colour: RGBColor,
+        lane: usize,
+    ) -> impl Iterator<Item = (RGBColor, usize, u64, u64)> + '_ {
+        spans.into_iter().flatten().map(move |&(from, to)| (colour, lane, from, to))
+    }
+    let domain_rows = by_name(domains.keys().collect())
+        .into_iter()
+        .map(|name| TimelineRow {
+            label: format!("domain {name}"),
+            lanes: 1,
+            bars: bars(domains.get(name), DOMAIN_DOWN, 0).collect(),
+        })
+        .collect();
+    let node_rows = by_name(nodes.keys().chain(maintenance.keys()).collect())
+        .into_iter()
+        .map(|name| TimelineRow {
+            label: format!("node {name}"),
+            lanes: 1,
+            bars: bars(nodes.get(name), NODE_DOWN, 0).chain(bars(maintenance.get(name), MAINTENANCE, 0)).collect(),
+        })
+        .collect();
+    let app_rows = by_name(apps.iter().flat_map(|a| a.keys()).collect())
+        .into_iter()
+        .map(|name| TimelineRow {
+            label: format!("app {name}"),
+            lanes: strategies.len().max(1),
+            bars: apps
+                .iter()
+                .enumerate()
+                .flat_map(|(lane, a)| bars(a.get(name), strategy_colour(&strategies[lane]), lane))
+                .collect(),
+        })
+        .collect();
+    vec![
+        Section::longest_down("domains", domain_rows, 6),
+        Section::longest_down("nodes", node_rows, 10),
+        Section::longest_down("apps", app_rows, 14),
+    ]
+}
+
+/// One section of the timeline (domains, nodes or apps): its rows, and how
+/// many of its subjects were down at all.
+struct Section {
+    what: &'static str,
+    rows: Vec<TimelineRow>,
+    down: usize,
+}
+
+impl Section {
+    /// Of `rows` (in name order), the `most` down the longest (ties by
+    /// name), kept in name order, so that every row stays readable.
+    fn longest_down(what: &'static str, rows: Vec<TimelineRow>, most: usize) -> Section {
+        let down = rows.len();
+        let length = |row: &TimelineRow| row.bars.iter().map(|&(_, _, from, to)| to - from).sum::<u64>();
+        let mut keep: Vec<usize> = (0..rows.len()).collect();
+        keep.sort_by_key(|&i| std::cmp::Reverse(length(&rows[i])));
+        keep.truncate(most);
+        keep.sort_unstable();
+        let rows = rows.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, row)| row).collect();
+        Section { what, rows, down }
+    }
+}
+
+/// The traced replication (events.csv) over time: the outages of failure
+/// domains, nodes and apps and the maintenance windows, from typed events
+/// ([`timeline_rows`]); the legend in its own strip at the right.
 fn timeline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ReportData) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
-    let Some(events) = &data.events else { return Ok(()) };
-    let strategy = data.strategies.first().cloned().unwrap_or_default();
-    let events: Vec<_> = events.iter().filter(|e| e.strategy == strategy).collect();
-    let mut rows: Vec<String> = Vec::new();
-    for e in &events {
-        if !e.node.is_empty() && !rows.contains(&format!("node {}", e.node)) && e.kind.starts_with("node") {
-            rows.push(format!("node {}", e.node));
-        }
-    }
-    for e in &events {
-        if !e.app.is_empty() && !rows.contains(&format!("app {}", e.app)) {
-            rows.push(format!("app {}", e.app));
-        }
-    }
-    let horizon_h = data.horizon_years * crate::time::MS_PER_YEAR as f64 / crate::time::MS_PER_H as f64;
-    let mut spans: Vec<(usize, f64, f64)> = Vec::new();
-    let mut open: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
-    for e in &events {
-        let hours = e.time_ms as f64 / crate::time::MS_PER_H as f64;
-        let (row, start) = match e.kind.as_str() {
-            "node-fail" => (rows.iter().position(|r| r == &format!("node {}", e.node)), true),
-            "node-repair" => (rows.iter().position(|r| r == &format!("node {}", e.node)), false),
-            "app-down" => (rows.iter().position(|r| r == &format!("app {}", e.app)), true),
-            "app-up" => (rows.iter().position(|r| r == &format!("app {}", e.app)), false),
-            _ => (None, false),
-        };
-        if let Some(row) = row {
-            if start {
-                open.insert(row, hours);
-            } else if let Some(from) = open.remove(&row) {
-                spans.push((row, from, hours));
-            }
-        }
-    }
-    spans.extend(open.into_iter().map(|(row, from)| (row, from, horizon_h)));
+    let Some(trace) = &data.trace else { return Ok(()) };
+    let sections = timeline_rows(&trace.events, &data.strategies, data.horizon_ms);
+    let rows: Vec<&TimelineRow> = sections.iter().flat_map(|s| &s.rows).collect();
+    let (caption, body) = root.split_vertically(40);
+    caption.titled(&format!("{}: replication {}, outages over time", data.scenario, trace.replication), (FONT, 20))?;
+    let (plot, legend) = body.split_horizontally(body.dim_in_pixel().0.saturating_sub(TIMELINE_LEGEND_WIDTH));
+    // The time axis in the unit that suits the horizon.
+    let (unit, unit_ms) = [("years", crate::time::MS_PER_YEAR), ("days", crate::time::MS_PER_DAY)]
+        .into_iter()
+        .find(|&(_, ms)| data.horizon_ms >= 2 * ms)
+        .unwrap_or(("hours", crate::time::MS_PER_H));
+    let at = |ms: u64| ms as f64 / unit_ms as f64;
     let n = rows.len().max(1);
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!("{}: one replication under {strategy} (red: down; bands: the node of each pod)", data.scenario),
-            (FONT, 20),
-        )
-        .margin(16)
+    // Top row first: row i sits at n - 1 - i on the axis.
+    let labels: Vec<String> = rows.iter().rev().map(|r| r.label.clone()).collect();
+    let right = at(data.horizon_ms).max(f64::MIN_POSITIVE);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(12)
         .x_label_area_size(50)
         .y_label_area_size(160)
-        .build_cartesian_2d(0f64..horizon_h.max(1.0), -0.5..n as f64 - 0.5)?;
+        .build_cartesian_2d(0f64..right, -0.5..n as f64 - 0.5)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|y| category_label(*y, &rows))
-        .x_desc("time, hours")
+        .y_label_formatter(&|y| category_label(*y, &labels))
+        .x_desc(format!("time, {unit}"))
         .axis_desc_style((FONT, 16))
         .label_style((FONT, 12))
         .draw()?;
-    // Where each app's pods ran: a thin band under the app's row, coloured
-    // by node, from each pod's scheduling until it leaves that node.
-    let nodes: Vec<String> = rows.iter().filter_map(|r| r.strip_prefix("node ").map(String::from)).collect();
-    let mut placed: std::collections::BTreeMap<String, (String, f64)> = std::collections::BTreeMap::new();
-    let mut bands: Vec<(usize, usize, f64, f64)> = Vec::new();
-    for e in &events {
-        if e.pod.is_empty() {
-            continue;
-        }
-        let hours = e.time_ms as f64 / crate::time::MS_PER_H as f64;
-        let leaves = matches!(
-            e.kind.as_str(),
-            "pod-scheduled" | "pod-evicted" | "pod-drained" | "pod-force-deleted" | "pod-moved"
-        );
-        if leaves && let Some((node, from)) = placed.remove(&e.pod) {
-            let app = e.pod.rsplit_once('-').map_or(e.pod.as_str(), |(a, _)| a);
-            if let (Some(row), Some(n)) =
-                (rows.iter().position(|r| r == &format!("app {app}")), nodes.iter().position(|x| x == &node))
-            {
-                bands.push((row, n, from, hours));
-            }
-        }
-        if e.kind == "pod-scheduled" {
-            placed.insert(e.pod.clone(), (e.node.clone(), hours));
-        }
-    }
-    for (pod, (node, from)) in placed {
-        let app = pod.rsplit_once('-').map_or(pod.as_str(), |(a, _)| a);
-        if let (Some(row), Some(n)) =
-            (rows.iter().position(|r| r == &format!("app {app}")), nodes.iter().position(|x| x == &node))
-        {
-            bands.push((row, n, from, horizon_h));
-        }
-    }
-    chart.draw_series(bands.iter().map(|&(row, n, from, to)| {
-        Rectangle::new([(from, row as f64 - 0.45), (to, row as f64 - 0.32)], color(n).mix(0.7).filled())
+    // Outages are short next to the horizon: each is at least a pixel wide.
+    let min_width = right / f64::from(plot.dim_in_pixel().0.max(1));
+    chart.draw_series(rows.iter().enumerate().flat_map(|(i, row)| {
+        let y = (n - 1 - i) as f64;
+        let lane_height = 0.8 / row.lanes as f64;
+        row.bars.iter().map(move |&(colour, lane, from, to)| {
+            let top = y + 0.4 - lane as f64 * lane_height;
+            let (from, to) = (at(from), at(to));
+            Rectangle::new([(from, top), (to.max(from + min_width), top - lane_height)], colour.filled())
+        })
     }))?;
-    // Outages are short next to the horizon: draw each at least a pixel wide.
-    let min_width = horizon_h / f64::from(WIDTH);
-    chart.draw_series(spans.iter().map(|&(row, from, to)| {
-        Rectangle::new([(from, row as f64 - 0.3), (to.max(from + min_width), row as f64 + 0.3)], RED.filled())
-    }))?;
-    for (n, node) in nodes.iter().enumerate() {
-        chart
-            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
-            .label(format!("pods on {node}"))
-            .legend(move |(x, y)| Rectangle::new([(x, y - 3), (x + 12, y + 3)], color(n).filled()));
+    let text = |line: String| (line, None);
+    let mut entries: Vec<(String, Option<RGBColor>)> = vec![
+        ("domain down".into(), Some(DOMAIN_DOWN)),
+        ("node down".into(), Some(NODE_DOWN)),
+        ("maintenance".into(), Some(MAINTENANCE)),
+        text(String::new()),
+        text("apps down, a lane per".into()),
+        text("strategy, top to bottom:".into()),
+    ];
+    entries.extend(data.strategies.iter().map(|s| (s.clone(), Some(strategy_colour(s)))));
+    let planned = rows.iter().any(|r| r.bars.iter().any(|&(colour, ..)| colour == MAINTENANCE));
+    if let ([first, _, ..], true) = (data.strategies.as_slice(), planned) {
+        entries.extend([text(String::new()), text("maintenance as under".into()), text(first.clone())]);
     }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 12))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
+    for section in sections.iter().filter(|s| s.rows.len() < s.down) {
+        entries.extend([
+            text(String::new()),
+            text(format!("{} of {} {} down:", section.rows.len(), section.down, section.what)),
+            text("those down the longest".into()),
+        ]);
+    }
+    side_legend(&legend, &entries, Swatch::Box)?;
     root.present()?;
     Ok(())
 }
@@ -471,7 +584,7 @@ const PLOTS: [(&str, Plot); 4] = [
     ("downtime_by_class", |_| true),
     ("downtime_cdf", |_| true),
     ("downtime_by_cause", |_| true),
-    ("timeline", |d| d.events.is_some()),
+    ("timeline", |d| d.trace.is_some()),
 ];
 
 fn draw_one<DB: DrawingBackend>(name: &str, root: &DrawingArea<DB, Shift>, data: &ReportData) -> DrawResult
@@ -623,11 +736,48 @@ where
                 BLACK.stroke_width(1),
             ))?;
         }
-        let mut entries: Vec<(String, RGBColor)> =
-            strategies.iter().map(|s| (s.name().to_string(), strategy_colour(s.name()))).collect();
-        entries.extend(target.map(|t| (format!("target {:.3}%", t * 100.0), BLACK)));
-        side_legend(&legend, &entries)?;
+        let mut entries: Vec<(String, Option<RGBColor>)> =
+            strategies.iter().map(|s| (s.name().to_string(), Some(strategy_colour(s.name())))).collect();
+        entries.extend(target.map(|t| (format!("target {:.3}%", t * 100.0), Some(BLACK))));
+        side_legend(&legend, &entries, Swatch::Line)?;
     }
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EventRow, spans};
+
+    fn event(time_ms: u64, kind: &str, node: &str) -> EventRow {
+        EventRow {
+            strategy: "spread".into(),
+            time_ms,
+            kind: kind.into(),
+            node: node.into(),
+            app: String::new(),
+            pod: String::new(),
+            domain: String::new(),
+            volume: String::new(),
+        }
+    }
+
+    #[test]
+    fn spans_run_from_each_opening_to_its_closing_or_the_horizon() {
+        let events = [
+            event(10, "node-fail", "a"),
+            // A scripted failure of a node already down: the same outage.
+            event(15, "node-fail", "a"),
+            event(20, "node-repair", "a"),
+            // A repair without a failure (none in a trace) opens nothing.
+            event(25, "node-repair", "b"),
+            event(30, "node-fail", "b"),
+            event(35, "taint", "a"),
+            event(40, "node-fail", ""),
+        ];
+        let refs: Vec<&EventRow> = events.iter().collect();
+        let got = spans(&refs, ("node-fail", "node-repair"), |e| &e.node, 100);
+        let expected = [("a".to_string(), vec![(10, 20)]), ("b".to_string(), vec![(30, 100)])];
+        assert_eq!(got.into_iter().collect::<Vec<_>>(), expected);
+    }
 }

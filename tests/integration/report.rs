@@ -1,7 +1,8 @@
 //! Plots and report.html: produced by every run, valid, with embedded text,
 //! and reproduced from the CSV files alone by `clustersim report DIR`.
 
-use crate::common::{repo, run_in, snapshot};
+use crate::common::{QUIET_DEFAULTS, repo, run_in, snapshot};
+use clustersim::report::plots;
 use std::fs;
 use std::path::Path;
 
@@ -229,6 +230,81 @@ document.body.setAttribute('data-overlaps', JSON.stringify(bad));
     );
     assert_eq!(dom.matches("<table>").count(), 3, "classes, apps and the comparison");
     assert_eq!(dom.matches("<svg").count(), PLOTS.len(), "every plot is in the loaded page");
+}
+
+/// Four nodes; rack-a (n-1 to n-3) down from day 5 for 3 days, m-1 down
+/// from day 2 for 12 hours, rolling maintenance of 2 days a node from day 15
+/// (m-1 first, in name order).
+fn timeline_scenario() -> String {
+    format!(
+        "name = \"timeline\"\nhorizon = \"30d\"\nreplications = 3\nstrategies = [\"spread\", \"binpack\"]\n{QUIET_DEFAULTS}\
+         [[nodes]]\nname = \"n\"\ncount = 3\nlabels = {{ rack = \"a\" }}\n[[nodes]]\nname = \"m\"\ncount = 1\n\
+         [[domains]]\nname = \"rack-a\"\nkind = \"rack\"\nselector = {{ rack = \"a\" }}\nfailure = \"never\"\n\
+         [[events]]\nat = \"5d\"\nfail = \"domain:rack-a\"\nduration = \"3d\"\n\
+         [[events]]\nat = \"2d\"\nfail = \"node:m-1\"\nduration = \"12h\"\n\
+         [maintenance]\nevery = \"20d\"\nstart = \"15d\"\nduration = \"2d\"\n\
+         [[apps]]\nname = \"web\"\nclass = \"flexible\"\ncpu = 1\n"
+    )
+}
+
+/// The `<rect>` elements of an SVG filled with `colour`, left of the
+/// timeline's legend strip: (x, width) of each bar of the data.
+fn bars(svg: &str, colour: plotters::style::RGBColor) -> Vec<(f64, f64)> {
+    let fill = format!("fill=\"#{:02X}{:02X}{:02X}\"", colour.0, colour.1, colour.2);
+    let attribute = |element: &str, name: &str| -> f64 {
+        let start = element.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        element[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    let legend_x = f64::from(plots::WIDTH - plots::TIMELINE_LEGEND_WIDTH);
+    svg.split("<rect")
+        .skip(1)
+        .map(|rest| &rest[..rest.find("/>").unwrap()])
+        .filter(|element| element.contains(&fill))
+        .map(|element| (attribute(element, "x"), attribute(element, "width")))
+        .filter(|&(x, width)| x + width <= legend_x)
+        .collect()
+}
+
+#[test]
+fn the_timeline_draws_the_domain_outage_and_the_maintenance_windows_of_the_replication_it_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = crate::common::write(tmp.path(), "timeline.toml", &timeline_scenario());
+    let res = run_in(tmp.path(), &["run", scenario.to_str().unwrap(), "--trace", "1", "--out", "res", "--quiet"]);
+    assert_eq!(res.status.code(), Some(0), "{}", String::from_utf8_lossy(&res.stderr));
+    let dir = tmp.path().join("res");
+    let summary: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["trace_replication"], 1);
+    let svg = fs::read_to_string(dir.join("timeline.svg")).unwrap();
+    assert!(svg.contains("timeline: replication 1, outages over time"), "the title names the replication");
+    for label in ["domain rack-a", "node m-1", "node n-3", "app web", "domain down", "maintenance", "binpack"] {
+        assert!(svg.contains(label), "timeline.svg lacks `{label}`");
+    }
+    // One bar for the domain, one for m-1's own outage, one maintenance
+    // window per node, each where and as long as the trace says: 3 days
+    // of rack-a fix the scale.
+    let domain = bars(&svg, plots::DOMAIN_DOWN);
+    let node = bars(&svg, plots::NODE_DOWN);
+    let mut maintenance = bars(&svg, plots::MAINTENANCE);
+    assert_eq!((domain.len(), node.len(), maintenance.len()), (1, 1, 4), "{domain:?} {node:?} {maintenance:?}");
+    maintenance.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let px_per_day = domain[0].1 / 3.0;
+    assert!(px_per_day > 10.0, "{px_per_day} pixels a day");
+    let near = |what: &str, got: f64, days: f64| {
+        assert!((got - days * px_per_day).abs() <= 2.0, "{what}: {got} px, not {days} days of {px_per_day} px")
+    };
+    near("m-1 down", node[0].1, 0.5);
+    near("m-1 down to rack-a down", domain[0].0 - node[0].0, 3.0);
+    near("rack-a down to m-1's window", maintenance[0].0 - domain[0].0, 10.0);
+    near("m-1's window", maintenance[0].1, 2.0);
+
+    // The same folder without its trace's replication is refused: the
+    // title could not name it.
+    let mut summary = summary;
+    summary.as_object_mut().unwrap().remove("trace_replication");
+    fs::write(dir.join("summary.json"), serde_json::to_vec(&summary).unwrap()).unwrap();
+    let res = run_in(tmp.path(), &["report", dir.to_str().unwrap()]);
+    assert_eq!(res.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("trace_replication"));
 }
 
 fn compare_rows(dir: &Path) -> Vec<Vec<String>> {
