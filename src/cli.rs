@@ -354,7 +354,7 @@ pub(crate) fn run_warnings(scenario: &Scenario) -> Vec<String> {
     for &strategy in &scenario.strategies {
         let start = crate::engine::start_placement(scenario, strategy);
         warnings.extend(failover_without_room(scenario, strategy, &start));
-        let unplaced = crate::engine::unplaced_at_start(scenario, strategy);
+        let unplaced = start.unplaced();
         if !unplaced.is_empty() {
             warnings.push(format!(
                 "with strategy {}, these apps cannot all be placed at start and begin down: {}",

@@ -251,11 +251,7 @@ impl Accumulator {
         }
         // The causes of all apps' downtime under the strategy best for all.
         let all: Vec<&Row> = classes.iter().filter(|r| r.label == "all").collect();
-        let best_all = all
-            .iter()
-            .enumerate()
-            .min_by(|(i, a), (j, b)| a.downtime_min_per_year.total_cmp(&b.downtime_min_per_year).then(i.cmp(j)))
-            .map(|(_, r)| *r);
+        let best_all = crate::verdict::least(all.iter().map(|r| r.downtime_min_per_year)).map(|i| all[i]);
         let worst_app = ranked.first().and_then(|&a| {
             apps.iter()
                 .filter(|r| r.label == scenario.apps[a].name)

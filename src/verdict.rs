@@ -92,6 +92,12 @@ pub struct Candidate<'a> {
     pub per_replication: &'a [f64],
 }
 
+/// The position of the least of `downtimes`, the first on a tie: the best
+/// strategy.
+pub fn least(downtimes: impl Iterator<Item = f64>) -> Option<usize> {
+    downtimes.enumerate().min_by(|(_, a), (_, b)| a.total_cmp(b)).map(|(i, _)| i)
+}
+
 /// The best of `candidates` (least mean downtime; the first on a tie) and
 /// the others against it.
 pub fn group(kind: &str, name: &str, class: &str, candidates: &[Candidate]) -> Group {
@@ -100,12 +106,7 @@ pub fn group(kind: &str, name: &str, class: &str, candidates: &[Candidate]) -> G
         availability: c.availability,
         downtime_min_per_year: c.downtime_min_per_year,
     };
-    let best = candidates
-        .iter()
-        .enumerate()
-        .min_by(|(i, a), (j, b)| a.downtime_min_per_year.total_cmp(&b.downtime_min_per_year).then(i.cmp(j)))
-        .map(|(i, _)| i)
-        .expect("a group has a strategy");
+    let best = least(candidates.iter().map(|c| c.downtime_min_per_year)).expect("a group has a strategy");
     let others = candidates
         .iter()
         .enumerate()

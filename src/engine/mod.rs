@@ -19,4 +19,4 @@ mod sim;
 
 pub use event::{Event, PodId};
 pub use queue::{EventId, EventQueue};
-pub use sim::{StartPlacement, gluster_serves, monitor_phase_ms, simulate, start_placement, unplaced_at_start};
+pub use sim::{StartPlacement, gluster_serves, monitor_phase_ms, simulate, start_placement};

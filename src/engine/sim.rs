@@ -966,15 +966,6 @@ pub fn monitor_phase_ms(scenario: &Scenario, replication: u32) -> Millis {
     Streams::new(scenario.seed, replication).get(Source::NodeController).random_range(0..period)
 }
 
-/// The apps that have a pod the strategy cannot place in the empty cluster
-/// at time zero (they start the run down), for `validate`.
-pub fn unplaced_at_start(scenario: &Scenario, strategy: Strategy) -> Vec<AppId> {
-    let start = start_placement(scenario, strategy);
-    let mut apps: Vec<AppId> = start.pods.iter().filter(|(_, n)| n.is_none()).map(|&(a, _)| a).collect();
-    apps.dedup();
-    apps
-}
-
 /// Where the strategy places every pod at time zero (replication 0's
 /// tie-breaks), and the CPU and memory then used on each node.
 pub struct StartPlacement {
@@ -982,6 +973,16 @@ pub struct StartPlacement {
     pub pods: Vec<(AppId, Option<NodeId>)>,
     /// Per node: (CPU millicores, memory bytes) requested by its pods.
     pub used: Vec<(u64, u64)>,
+}
+
+impl StartPlacement {
+    /// The apps that have a pod the strategy cannot place in the empty
+    /// cluster (a dry run of the initial placement).
+    pub fn unplaced(&self) -> Vec<AppId> {
+        let mut apps: Vec<AppId> = self.pods.iter().filter(|(_, n)| n.is_none()).map(|&(a, _)| a).collect();
+        apps.dedup();
+        apps
+    }
 }
 
 pub fn start_placement(scenario: &Scenario, strategy: Strategy) -> StartPlacement {

@@ -21,21 +21,13 @@ fn code_spans(text: &str) -> String {
     out
 }
 
+/// The `columns` of a CSV table (by header name), as they are written.
 fn table(header: &[String], rows: &[Vec<String>], columns: &[&str]) -> String {
     let picked: Vec<usize> = columns.iter().filter_map(|c| header.iter().position(|h| h == c)).collect();
-    let mut out = String::from("<table>\n<tr>");
-    for &i in &picked {
-        out += &format!("<th>{}</th>", escape(&header[i].replace('_', " ")));
-    }
-    out += "</tr>\n";
-    for row in rows {
-        out += "<tr>";
-        for &i in &picked {
-            out += &format!("<td>{}</td>", escape(row.get(i).map_or("", String::as_str)));
-        }
-        out += "</tr>\n";
-    }
-    out + "</table>\n"
+    let names: Vec<String> = picked.iter().map(|&i| header[i].replace('_', " ")).collect();
+    let cells: Vec<Vec<String>> =
+        rows.iter().map(|row| picked.iter().map(|&i| row.get(i).cloned().unwrap_or_default()).collect()).collect();
+    cells_table(&names.iter().map(String::as_str).collect::<Vec<_>>(), &cells)
 }
 
 /// The cells of apps.csv, by column name.

@@ -683,7 +683,6 @@ where
     let panels = body.split_evenly((classes.len().max(1), 1));
     let n = rows.len().max(1);
     for (class, panel) in classes.iter().zip(panels.iter()) {
-        let row_of = |c: &[crate::summary::Row], s| c.iter().find(|r| r.strategy == s && &r.label == class).cloned();
         let values = rows
             .iter()
             .flat_map(|(_, c)| {
@@ -716,10 +715,12 @@ where
         let offset = |k: usize| (k as f64 - (strategies.len() as f64 - 1.0) / 2.0) * 0.06;
         for (k, &strategy) in strategies.iter().enumerate() {
             let colour = strategy_colour(strategy.name());
-            let points: Vec<(f64, crate::summary::Row)> = rows
+            let points: Vec<(f64, &crate::summary::Row)> = rows
                 .iter()
                 .enumerate()
-                .filter_map(|(i, (_, c))| row_of(c, strategy).map(|r| (i as f64 + offset(k), r)))
+                .filter_map(|(i, (_, c))| {
+                    c.iter().find(|r| r.strategy == strategy && &r.label == class).map(|r| (i as f64 + offset(k), r))
+                })
                 .collect();
             chart.draw_series(LineSeries::new(
                 points.iter().map(|(x, r)| (*x, r.availability * 100.0)),
