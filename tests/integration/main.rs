@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod engine_props;
 mod failover;
+mod golden;
 mod limits;
 mod node_controller;
 mod operations;
