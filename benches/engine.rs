@@ -17,10 +17,10 @@
 //!    later unbinding the pod) next to the plain scan over every node.
 
 use clustersim::engine::{EventQueue, simulate};
+use clustersim::input;
 use clustersim::model::{App, Class, Node};
 use clustersim::montecarlo;
 use clustersim::placement::{ClusterView, NodeIndex, NodeLoad, PodRequest, Strategy, scan};
-use clustersim::scenario;
 use clustersim::summary::Accumulator;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
@@ -107,7 +107,7 @@ fn bundled(c: &mut Criterion) {
         ["scenarios/truecharts-homelab.toml", "scenarios/small-datacenter.toml", "scenarios/large-datacenter.toml"]
     {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-        let sc = scenario::load(&path).expect("bundled scenario is valid");
+        let sc = input::load(&path).expect("bundled scenario is valid");
         let mut group = c.benchmark_group(format!("replication/{}", sc.name));
         if sc.nodes.len() > 500 {
             // Half a second a replication: criterion's smallest sample.
@@ -127,7 +127,7 @@ fn bundled(c: &mut Criterion) {
 /// caller thread's work, measured with the whole command in benches/README.md).
 fn threads(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/large-datacenter.toml");
-    let sc = scenario::load(&path).expect("bundled scenario is valid");
+    let sc = input::load(&path).expect("bundled scenario is valid");
     let replications: Vec<u32> = (0..8).collect();
     let mut group = c.benchmark_group("threads");
     group.sample_size(10);

@@ -2,12 +2,13 @@
 //! with overrides applied, and handed to the runner and the output layer.
 
 use crate::error::{Error, InputError, known_names};
+use crate::input;
 use crate::metrics::ReplicationOutcome;
 use crate::model::Scenario;
+use crate::model::limits;
 use crate::montecarlo;
 use crate::output::{self, files, table};
 use crate::placement::Strategy;
-use crate::scenario;
 use crate::summary::summarize;
 use crate::time::{format_cpu, format_duration, format_size, parse_duration};
 use clap::{Args, Parser, Subcommand};
@@ -555,11 +556,11 @@ pub fn write_results(
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
-    let mut scenario = scenario::load(&args.scenario)?;
+    let mut scenario = input::load(&args.scenario)?;
     apply_overrides(&mut scenario, &args.overrides)?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     // Limits on the final settings, counting this shard's replications only.
-    scenario::limits::check_run(&scenario, shard)?;
+    limits::check_run(&scenario, shard)?;
     if let Some(r) = args.trace
         && r >= scenario.replications
     {
@@ -653,10 +654,10 @@ fn run(args: RunArgs) -> Result<(), Error> {
 fn compare(args: CompareArgs) -> Result<(), Error> {
     let mut scenarios = Vec::new();
     for path in &args.scenarios {
-        let mut scenario = scenario::load(path)?;
+        let mut scenario = input::load(path)?;
         apply_overrides(&mut scenario, &args.overrides)?;
-        scenario::limits::check_run(&scenario, None)?;
-        scenario::limits::check_held(&scenario)?;
+        limits::check_run(&scenario, None)?;
+        limits::check_held(&scenario)?;
         scenarios.push(scenario);
     }
     if scenarios.len() > 1 {
@@ -736,13 +737,13 @@ fn run_point(
     overrides: &Overrides,
     only: Option<&[Strategy]>,
 ) -> Result<(Scenario, crate::summary::Summary), Error> {
-    let mut sc = crate::sweep::variant(file, text, point)?;
+    let mut sc = crate::input::sweep::variant(file, text, point)?;
     apply_overrides(&mut sc, overrides)?;
     if let Some(only) = only {
         sc.strategies.retain(|s| only.contains(s));
     }
-    scenario::limits::check_run(&sc, None)?;
-    scenario::limits::check_held(&sc)?;
+    limits::check_run(&sc, None)?;
+    limits::check_held(&sc)?;
     let results = montecarlo::run(&sc, overrides.threads, &|| ()).map_err(Error::Internal)?;
     let summary = summarize(&sc, &results);
     Ok((sc, summary))
@@ -751,16 +752,16 @@ fn run_point(
 fn sweep(args: SweepArgs) -> Result<(), Error> {
     let file = args.scenario.display().to_string();
     let text = read_scenario(&args.scenario)?;
-    let mut parameters = crate::sweep::from_file(&file, &text)?;
+    let mut parameters = crate::input::sweep::from_file(&file, &text)?;
     for set in &args.set {
-        let p = crate::sweep::Parameter::parse(set)?;
+        let p = crate::input::sweep::Parameter::parse(set)?;
         parameters.retain(|q| q.path != p.path);
         parameters.push(p);
     }
     if parameters.is_empty() {
         return Err(flag_error("--set", "nothing to sweep: give --set PATH=V1,V2,... or a [sweep] table"));
     }
-    let points = crate::sweep::grid(&parameters);
+    let points = crate::input::sweep::grid(&parameters);
     let stem = safe_stem(&args.scenario);
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{stem}-sweep")));
     let identity = format!("sweep: {file}");
@@ -864,7 +865,7 @@ fn plan(args: PlanArgs) -> Result<Status, Error> {
     let (kind, name, goal) = parse_target(&args.target)?;
     let file = args.scenario.display().to_string();
     let text = read_scenario(&args.scenario)?;
-    let parameter = crate::sweep::Parameter::parse(&format!("{}={}", args.vary, args.values))?;
+    let parameter = crate::input::sweep::Parameter::parse(&format!("{}={}", args.vary, args.values))?;
     let mut stdout = terminal(args.quiet);
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
     // Per strategy of the scenario (or of --strategy), the first value that
@@ -951,10 +952,10 @@ fn plan(args: PlanArgs) -> Result<Status, Error> {
 }
 
 fn validate(path: &Path, overrides: &Overrides) -> Result<(), Error> {
-    let mut scenario = scenario::load(path)?;
+    let mut scenario = input::load(path)?;
     // The limits are checked on the settings a run would have.
     apply_overrides(&mut scenario, overrides)?;
-    scenario::limits::check_run(&scenario, None)?;
+    limits::check_run(&scenario, None)?;
     let mut out = String::new();
     let s = &scenario;
     let d = format_duration;

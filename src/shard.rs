@@ -104,7 +104,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, Error> {
     }
 
     let file = first["scenario_file"].as_str().unwrap_or("scenario").to_string();
-    let mut scenario = crate::scenario::parse(&file, first["scenario_text"].as_str().unwrap_or(""))?;
+    let mut scenario = crate::input::parse(&file, first["scenario_text"].as_str().unwrap_or(""))?;
     scenario.seed = first["seed"].as_u64().unwrap_or(scenario.seed);
     scenario.horizon_ms = first["horizon_ms"].as_u64().unwrap_or(scenario.horizon_ms);
     scenario.replications = first["replications"].as_u64().unwrap_or(0) as u32;

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     if !safe_scenario_text(text) {
         return;
     }
-    match clustersim::scenario::parse(SCENARIO_FILE, text) {
+    match clustersim::input::parse(SCENARIO_FILE, text) {
         Ok(scenario) => {
             assert!(scenario.horizon_ms > 0, "a zero horizon passed validation");
             assert!(scenario.replications >= 1, "zero replications passed validation");

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     if !safe_scenario_text(text) {
         return;
     }
-    let Ok(scenario) = clustersim::scenario::parse(SCENARIO_FILE, text) else { return };
+    let Ok(scenario) = clustersim::input::parse(SCENARIO_FILE, text) else { return };
     let Some(small) = shrink_for_simulation(&scenario) else { return };
     for &strategy in &small.strategies {
         let outcome = clustersim::engine::simulate(&small, strategy, 0, None);

@@ -433,7 +433,7 @@ fn timeline_rows(events: &[EventRow], strategies: &[String], horizon_ms: u64) ->
         strategies.iter().map(|s| spans(&of(s), ("app-down", "app-up"), |e| &e.app, horizon_ms)).collect();
 
     fn by_name(mut names: Vec<&String>) -> Vec<&String> {
-        names.sort_by(|a, b| crate::scenario::order::natural_cmp(a, b));
+        names.sort_by(|a, b| crate::model::order::natural_cmp(a, b));
         names.dedup();
         names
     }
@@ -646,7 +646,7 @@ fn write_png_and_svg(
 pub fn write_sweep(
     dir: &Path,
     title: &str,
-    rows: &[crate::sweep::SweepRow],
+    rows: &[crate::input::sweep::SweepRow],
     target: Option<f64>,
 ) -> Result<Vec<String>, Error> {
     write_png_and_svg(dir, "sweep", |r| draw_sweep(r, title, rows, target), |r| draw_sweep(r, title, rows, target))
@@ -655,7 +655,7 @@ pub fn write_sweep(
 fn draw_sweep<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
-    rows: &[crate::sweep::SweepRow],
+    rows: &[crate::input::sweep::SweepRow],
     target: Option<f64>,
 ) -> DrawResult
 where

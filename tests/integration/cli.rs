@@ -40,7 +40,7 @@ fn every_bundled_scenario_validates_and_runs() {
         // test build checks every invariant after every event, which costs
         // a pass over the nodes. CI runs it for a whole year in release
         // mode through the benchmarks' quick pass.
-        let scenario = clustersim::scenario::load(&path).unwrap();
+        let scenario = clustersim::input::load(&path).unwrap();
         let (replications, horizon) = if scenario.nodes.len() > 500 { ("2", "3d") } else { ("20", "1y") };
         let out = run_in(tmp.path(), &["run", &file, "--replications", replications, "--horizon", horizon]);
         assert_eq!(out.status.code(), Some(0), "run {file}: {}", stderr(&out));
@@ -62,7 +62,7 @@ fn homelab_prints_every_class_and_app_and_writes_consistent_files() {
     let out = run_in(tmp.path(), &["run", &homelab(), "--replications", "40", "--out", "res"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let printed = stdout(&out);
-    let scenario = clustersim::scenario::load(Path::new(&homelab())).unwrap();
+    let scenario = clustersim::input::load(Path::new(&homelab())).unwrap();
     for app in &scenario.apps {
         assert!(printed.contains(&app.name), "app {} missing from the table", app.name);
     }
@@ -130,7 +130,7 @@ fn strategies_in_one_run_see_the_same_node_failures() {
     // Common random numbers: a node-bound app does not depend on placement,
     // so its downtime is identical under every strategy, replication by
     // replication.
-    let scenario = clustersim::scenario::load(Path::new(&homelab())).unwrap();
+    let scenario = clustersim::input::load(Path::new(&homelab())).unwrap();
     let mut sc = scenario.clone();
     sc.replications = 20;
     let results = clustersim::montecarlo::run(&sc, Some(2), &|| ()).unwrap();
@@ -150,7 +150,7 @@ fn stream_hands_replications_over_in_order_whatever_the_threads() {
     // asked for, each exactly as simulated alone, with 1 thread or with
     // more threads than replications; an error of the sink stops the run
     // and is returned.
-    let mut sc = clustersim::scenario::load(Path::new(&homelab())).unwrap();
+    let mut sc = clustersim::input::load(Path::new(&homelab())).unwrap();
     sc.horizon_ms = 30 * 24 * 3_600_000;
     let asked: Vec<u32> = vec![5, 0, 9, 3, 4, 8, 1];
     for threads in [1, 3, 16] {

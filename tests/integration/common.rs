@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 
 /// Parses and validates scenario text, panicking with the error if invalid.
 pub fn scenario(text: &str) -> Scenario {
-    clustersim::scenario::parse("test.toml", text).unwrap_or_else(|e| panic!("scenario rejected: {e}"))
+    clustersim::input::parse("test.toml", text).unwrap_or_else(|e| panic!("scenario rejected: {e}"))
 }
 
 /// The model index of the app named `name`: the model lists apps by name

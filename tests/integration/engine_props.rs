@@ -177,7 +177,7 @@ proptest! {
     #[test]
     fn random_scenarios_keep_every_invariant(spec in spec(), seed in 0u64..1000) {
         let text = to_toml(&spec);
-        let mut sc = clustersim::scenario::parse("random.toml", &text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let mut sc = clustersim::input::parse("random.toml", &text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         sc.seed = seed;
         for strategy in PlacementStrategy::ALL {
             let outcome = simulate(&sc, strategy, 0, None);

@@ -4,8 +4,8 @@
 
 use crate::common::{repo, scenario};
 use clustersim::model::Scenario;
+use clustersim::model::limits::events_per_replication;
 use clustersim::montecarlo;
-use clustersim::scenario::limits::events_per_replication;
 
 /// Estimated and simulated events per replication (and strategy) of `sc`
 /// over `reps` replications.
@@ -34,7 +34,7 @@ fn the_event_estimate_is_close_to_the_events_simulated() {
     for entry in std::fs::read_dir(repo().join("scenarios")).expect("scenarios/") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "toml") {
-            cases.push(clustersim::scenario::load(&path).expect("a bundled scenario is valid"));
+            cases.push(clustersim::input::load(&path).expect("a bundled scenario is valid"));
         }
     }
     let busy = |name: &str, node: &str, app: &str, extra: &str| {
@@ -78,7 +78,7 @@ fn small(extra: &str) -> String {
 }
 
 fn refused(text: &str) -> String {
-    clustersim::scenario::parse("t.toml", text).expect_err("refused").to_string()
+    clustersim::input::parse("t.toml", text).expect_err("refused").to_string()
 }
 
 /// What the absurd scenarios of `tests/bad/` are refused for is let through

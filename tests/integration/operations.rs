@@ -353,7 +353,7 @@ fn a_hand_written_trace_replays_to_the_downtime_computed_by_hand() {
         "#,
     )
     .unwrap();
-    let sc = clustersim::scenario::load(&scenario_path).unwrap();
+    let sc = clustersim::input::load(&scenario_path).unwrap();
     // mode = "replace": the random failures are off, the trace is the history.
     assert_eq!(sc.nodes[0].failure, clustersim::dist::Dist::Never);
     assert_eq!(sc.domains[0].failure, clustersim::dist::Dist::Never);

@@ -1,5 +1,5 @@
 //! Stable random streams (`clustersim::rng`) and the name order of the
-//! model (`clustersim::scenario::order`): what two variants of a scenario
+//! model (`clustersim::model::order`): what two variants of a scenario
 //! share keeps its random history, so `compare`, `sweep` and `plan` measure
 //! the change and only the change.
 

@@ -314,7 +314,7 @@ fn traced_rows() -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
     let mut scenarios: Vec<(String, Scenario)> = bundled
         .iter()
         .map(|path| {
-            let mut sc = clustersim::scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
+            let mut sc = clustersim::input::load(path).unwrap_or_else(|e| panic!("{e}"));
             if sc.name.contains("large") {
                 // A year of it takes half a minute: its first month has
                 // every kind it writes.

@@ -2,7 +2,7 @@
 //! take the node down, bring it back, wait for the drained pods, next node.
 
 use super::{About, Event, EventId, Millis, NodeId, Phase, PodId, Sim};
-use crate::scenario::maintenance::DRAIN_RETRY_MS;
+use crate::model::maintenance::DRAIN_RETRY_MS;
 
 /// Where the current round is.
 #[derive(Default)]

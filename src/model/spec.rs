@@ -1,192 +1,231 @@
-//! Serde types that mirror the scenario file one to one.
+//! The [`Spec`]: a scenario as plain data, in the shape of the scenario file.
 //!
 //! Every table refuses unknown keys. Quantities with units (durations, sizes,
 //! CPU, distributions) are parsed while deserializing, so a malformed value is
-//! reported by the TOML layer with its exact line and column. Fields that need
-//! checks across the file (references, counts) are wrapped in [`Spanned`] so
-//! that validation can point at them too.
+//! reported by the input layer with its exact line and column. Fields that
+//! need checks across the file (references, counts) are [`Located`]: they
+//! carry the place they were read from, so that validation can point at them
+//! too. The types derive serde's `Deserialize` (a data model, not a format);
+//! the TOML reader lives in `crate::input`, which also gives [`Located`] its
+//! `Deserialize`.
 
 use crate::dist::Dist;
 use crate::time::{Millis, cpu_millis, parse_cpu_str, parse_duration, parse_size};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor, value::MapAccessDeserializer};
 use std::fmt;
-use toml::Spanned;
+use std::ops::Range;
 
-#[derive(Debug, Deserialize)]
+/// A value and the place of the input it was read from: a byte range of the
+/// source text, or none for a value set in code or by a command-line flag.
+/// Validation errors point at the place; without one they name the key only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    value: T,
+    place: Option<Range<usize>>,
+}
+
+impl<T> Located<T> {
+    /// A value with no place in any text (built in code).
+    pub fn new(value: T) -> Located<T> {
+        Located { value, place: None }
+    }
+
+    /// A value read from `place`, a byte range of the source text.
+    pub fn at(value: T, place: Range<usize>) -> Located<T> {
+        Located { value, place: Some(place) }
+    }
+
+    pub fn get_ref(&self) -> &T {
+        &self.value
+    }
+
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+
+    /// The byte range it was read from; empty at the start for a value
+    /// built in code (the error then carries no line).
+    pub fn span(&self) -> Range<usize> {
+        self.place.clone().unwrap_or(0..0)
+    }
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawScenario {
-    pub name: Option<Spanned<String>>,
-    pub horizon: Option<Spanned<Duration>>,
-    pub replications: Option<Spanned<i64>>,
-    pub seed: Option<Spanned<i64>>,
-    pub strategies: Option<Spanned<Vec<Spanned<String>>>>,
+pub struct Spec {
+    pub name: Option<Located<String>>,
+    pub horizon: Option<Located<Duration>>,
+    pub replications: Option<Located<i64>>,
+    pub seed: Option<Located<i64>>,
+    pub strategies: Option<Located<Vec<Located<String>>>>,
     #[serde(default)]
-    pub kubernetes: RawKubernetes,
+    pub kubernetes: KubernetesSpec,
     #[serde(default)]
-    pub node_defaults: RawNodeDefaults,
+    pub node_defaults: NodeDefaultsSpec,
     #[serde(default)]
-    pub nodes: Vec<RawNode>,
+    pub nodes: Vec<NodeSpec>,
     #[serde(default)]
-    pub apps: Vec<RawApp>,
+    pub apps: Vec<AppSpec>,
     #[serde(default)]
-    pub events: Vec<RawEvent>,
+    pub events: Vec<EventSpec>,
     #[serde(default)]
-    pub volumes: Vec<RawVolume>,
+    pub volumes: Vec<VolumeSpec>,
     #[serde(default)]
-    pub domains: Vec<RawDomain>,
+    pub domains: Vec<DomainSpec>,
     #[serde(default)]
-    pub placement: RawPlacement,
+    pub placement: PlacementSpec,
     #[serde(default)]
-    pub replay: Vec<RawReplay>,
-    pub maintenance: Option<Spanned<super::maintenance::RawMaintenance>>,
+    pub replay: Vec<ReplaySpec>,
+    pub maintenance: Option<Located<super::maintenance::MaintenanceSpec>>,
     /// Soft limits on the size of a run (`super::limits`).
-    pub limits: Option<Spanned<super::limits::RawLimits>>,
-    /// Parameters for `clustersim sweep` (read by `crate::sweep`).
-    pub sweep: Option<toml::Table>,
+    pub limits: Option<Located<super::limits::LimitsSpec>>,
+    /// Parameters for `clustersim sweep`: read from the file's own text by
+    /// `crate::input::sweep`, which edits the input, not the model.
+    pub sweep: Option<serde::de::IgnoredAny>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawDomain {
-    pub name: Spanned<String>,
-    pub kind: Spanned<String>,
-    pub nodes: Option<Vec<Spanned<String>>>,
-    pub selector: Option<Spanned<std::collections::BTreeMap<String, String>>>,
-    pub failure: Option<Spanned<Dist>>,
-    pub repair: Option<Spanned<Dist>>,
+pub struct DomainSpec {
+    pub name: Located<String>,
+    pub kind: Located<String>,
+    pub nodes: Option<Vec<Located<String>>>,
+    pub selector: Option<Located<std::collections::BTreeMap<String, String>>>,
+    pub failure: Option<Located<Dist>>,
+    pub repair: Option<Located<Dist>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPlacement {
-    pub spread_kind: Option<Spanned<String>>,
+pub struct PlacementSpec {
+    pub spread_kind: Option<Located<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawReplay {
-    pub file: Spanned<String>,
-    pub mode: Option<Spanned<String>>,
+pub struct ReplaySpec {
+    pub file: Located<String>,
+    pub mode: Option<Located<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawKubernetes {
-    pub out_of_service_after: Option<Spanned<Dist>>,
-    pub liveness_period: Option<Spanned<Duration>>,
-    pub liveness_failure_threshold: Option<Spanned<i64>>,
-    pub backoff: Option<Spanned<String>>,
-    pub backoff_initial: Option<Spanned<Duration>>,
-    pub backoff_max: Option<Spanned<Duration>>,
-    pub backoff_reset: Option<Spanned<Duration>>,
+pub struct KubernetesSpec {
+    pub out_of_service_after: Option<Located<Dist>>,
+    pub liveness_period: Option<Located<Duration>>,
+    pub liveness_failure_threshold: Option<Located<i64>>,
+    pub backoff: Option<Located<String>>,
+    pub backoff_initial: Option<Located<Duration>>,
+    pub backoff_max: Option<Located<Duration>>,
+    pub backoff_reset: Option<Located<Duration>>,
     pub node_monitor_grace_period: Option<Duration>,
-    pub lease_renew_interval: Option<Spanned<Duration>>,
+    pub lease_renew_interval: Option<Located<Duration>>,
     pub eviction_toleration: Option<Duration>,
-    pub eviction_rate: Option<Spanned<f64>>,
-    pub secondary_eviction_rate: Option<Spanned<f64>>,
-    pub unhealthy_zone_threshold: Option<Spanned<f64>>,
-    pub large_cluster_size_threshold: Option<Spanned<i64>>,
-    pub version: Option<Spanned<String>>,
+    pub eviction_rate: Option<Located<f64>>,
+    pub secondary_eviction_rate: Option<Located<f64>>,
+    pub unhealthy_zone_threshold: Option<Located<f64>>,
+    pub large_cluster_size_threshold: Option<Located<i64>>,
+    pub version: Option<Located<String>>,
     pub node_monitor_period: Option<Duration>,
-    pub pod_force_delete_after: Option<Spanned<Dist>>,
-    pub node_delete_after: Option<Spanned<Dist>>,
-    pub pod_gc_check_period: Option<Spanned<Duration>>,
+    pub pod_force_delete_after: Option<Located<Dist>>,
+    pub node_delete_after: Option<Located<Dist>>,
+    pub pod_gc_check_period: Option<Located<Duration>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawNodeDefaults {
-    pub cpu: Option<Spanned<Cpu>>,
-    pub memory: Option<Spanned<Size>>,
+pub struct NodeDefaultsSpec {
+    pub cpu: Option<Located<Cpu>>,
+    pub memory: Option<Located<Size>>,
     pub devices: Option<Vec<String>>,
-    pub failure: Option<Spanned<Dist>>,
-    pub repair: Option<Spanned<Dist>>,
-    pub pool: Option<Spanned<RawPool>>,
+    pub failure: Option<Located<Dist>>,
+    pub repair: Option<Located<Dist>>,
+    pub pool: Option<Located<PoolSpec>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawNode {
-    pub name: Spanned<String>,
-    pub count: Option<Spanned<i64>>,
-    pub cpu: Option<Spanned<Cpu>>,
-    pub memory: Option<Spanned<Size>>,
-    pub devices: Option<Vec<Spanned<String>>>,
-    pub failure: Option<Spanned<Dist>>,
-    pub repair: Option<Spanned<Dist>>,
-    pub pool: Option<Spanned<RawPool>>,
+pub struct NodeSpec {
+    pub name: Located<String>,
+    pub count: Option<Located<i64>>,
+    pub cpu: Option<Located<Cpu>>,
+    pub memory: Option<Located<Size>>,
+    pub devices: Option<Vec<Located<String>>>,
+    pub failure: Option<Located<Dist>>,
+    pub repair: Option<Located<Dist>>,
+    pub pool: Option<Located<PoolSpec>>,
     pub labels: Option<std::collections::BTreeMap<String, String>>,
     pub control_plane: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawApp {
-    pub name: Spanned<String>,
-    pub count: Option<Spanned<i64>>,
-    pub class: Spanned<String>,
-    pub cpu: Option<Spanned<Cpu>>,
-    pub memory: Option<Spanned<Size>>,
-    pub startup: Option<Spanned<Dist>>,
-    pub replicas: Option<Spanned<i64>>,
-    pub min_available: Option<Spanned<i64>>,
-    pub anti_affinity: Option<Spanned<String>>,
-    pub node: Option<Spanned<String>>,
-    pub requires: Option<Vec<Spanned<String>>>,
-    pub volumes: Option<Vec<Spanned<String>>>,
-    pub kind: Option<Spanned<String>>,
-    pub depends_on: Option<Vec<Spanned<String>>>,
-    pub spread_over: Option<Spanned<String>>,
-    pub spread: Option<Spanned<String>>,
-    pub crash: Option<Spanned<Dist>>,
-    pub hang: Option<Spanned<Dist>>,
-    pub max_unavailable: Option<Spanned<i64>>,
+pub struct AppSpec {
+    pub name: Located<String>,
+    pub count: Option<Located<i64>>,
+    pub class: Located<String>,
+    pub cpu: Option<Located<Cpu>>,
+    pub memory: Option<Located<Size>>,
+    pub startup: Option<Located<Dist>>,
+    pub replicas: Option<Located<i64>>,
+    pub min_available: Option<Located<i64>>,
+    pub anti_affinity: Option<Located<String>>,
+    pub node: Option<Located<String>>,
+    pub requires: Option<Vec<Located<String>>>,
+    pub volumes: Option<Vec<Located<String>>>,
+    pub kind: Option<Located<String>>,
+    pub depends_on: Option<Vec<Located<String>>>,
+    pub spread_over: Option<Located<String>>,
+    pub spread: Option<Located<String>>,
+    pub crash: Option<Located<Dist>>,
+    pub hang: Option<Located<Dist>>,
+    pub max_unavailable: Option<Located<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawEvent {
-    pub at: Spanned<Duration>,
-    pub fail: Spanned<String>,
-    pub duration: Option<Spanned<Duration>>,
+pub struct EventSpec {
+    pub at: Located<Duration>,
+    pub fail: Located<String>,
+    pub duration: Option<Located<Duration>>,
 }
 
 /// A ZFS pool of one vdev on a node: `pool = { layout = "mirror", disks = 2 }`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPool {
-    pub layout: Spanned<String>,
-    pub disks: Spanned<i64>,
+pub struct PoolSpec {
+    pub layout: Located<String>,
+    pub disks: Located<i64>,
     pub disk_failure: Option<Dist>,
     pub replace: Option<Duration>,
-    pub resilver_rate: Option<Spanned<Rate>>,
+    pub resilver_rate: Option<Located<Rate>>,
     pub allocated: Option<Size>,
     pub restore: Option<Duration>,
-    pub backup_interval: Option<Spanned<Duration>>,
+    pub backup_interval: Option<Located<Duration>>,
 }
 
 /// A `[[volumes]]` entry. Every backend-specific key is spanned, so that a
 /// key the backend does not take is reported on its own line.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawVolume {
-    pub name: Spanned<String>,
-    pub backend: Spanned<String>,
-    pub node: Option<Spanned<String>>,
-    pub replica_node: Option<Spanned<String>>,
-    pub interval: Option<Spanned<Duration>>,
-    pub failover: Option<Spanned<Duration>>,
-    pub replicas: Option<Spanned<i64>>,
-    pub arbiter: Option<Spanned<bool>>,
-    pub bricks: Option<Spanned<Vec<Spanned<String>>>>,
-    pub heal_rate: Option<Spanned<Rate>>,
-    pub write_rate: Option<Spanned<Rate>>,
-    pub size: Option<Spanned<Size>>,
-    pub ping_timeout: Option<Spanned<Duration>>,
-    pub quorum: Option<Spanned<Quorum>>,
-    pub health_check_interval: Option<Spanned<Duration>>,
-    pub force_detach: Option<Spanned<Dist>>,
+pub struct VolumeSpec {
+    pub name: Located<String>,
+    pub backend: Located<String>,
+    pub node: Option<Located<String>>,
+    pub replica_node: Option<Located<String>>,
+    pub interval: Option<Located<Duration>>,
+    pub failover: Option<Located<Duration>>,
+    pub replicas: Option<Located<i64>>,
+    pub arbiter: Option<Located<bool>>,
+    pub bricks: Option<Located<Vec<Located<String>>>>,
+    pub heal_rate: Option<Located<Rate>>,
+    pub write_rate: Option<Located<Rate>>,
+    pub size: Option<Located<Size>>,
+    pub ping_timeout: Option<Located<Duration>>,
+    pub quorum: Option<Located<Quorum>>,
+    pub health_check_interval: Option<Located<Duration>>,
+    pub force_detach: Option<Located<Dist>>,
 }
 
 /// A Gluster client quorum as written: a name (`"auto"`, `"none"`) or a
@@ -326,9 +365,9 @@ impl<'de> Deserialize<'de> for Cpu {
 }
 
 /// The table form of a distribution: `{ dist = "weibull", shape = 0.8, scale = "8000h" }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawDistTable {
+struct DistTable {
     dist: String,
     mean: Option<Duration>,
     shape: Option<f64>,
@@ -343,7 +382,7 @@ struct RawDistTable {
 const DIST_NAMES: &str =
     "exponential {mean}, weibull {shape, scale}, lognormal {median, sigma}, fixed {value}, uniform {min, max}, never";
 
-impl RawDistTable {
+impl DistTable {
     fn into_dist(self) -> Result<Dist, String> {
         let kind = self.dist.as_str();
         let takes = |kind: &str| match kind {
@@ -461,7 +500,7 @@ impl<'de> Deserialize<'de> for Dist {
                 })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Dist, A::Error> {
-                let table = RawDistTable::deserialize(MapAccessDeserializer::new(map))?;
+                let table = DistTable::deserialize(MapAccessDeserializer::new(map))?;
                 table.into_dist().map_err(de::Error::custom)
             }
         }

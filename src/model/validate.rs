@@ -1,18 +1,16 @@
-//! From a scenario file to a validated [`Scenario`].
+//! From a [`Spec`] to a validated [`Scenario`]: every rule and derived fact.
 //!
-//! 1. The TOML text is deserialized into the raw types of [`raw`], which
-//!    mirror the file and refuse unknown keys; quantities with units are
-//!    parsed there, so their errors carry the TOML layer's line and column.
-//! 2. [`validate`] resolves references and checks what spans the file (two
-//!    nodes with one name, an app no node can run, more replicas than nodes
-//!    under required anti-affinity), pointing at the offending key.
-//! 3. What is legal but probably not meant becomes a warning in the model.
+//! The input layer (`crate::input`) deserializes a file into the [`Spec`],
+//! whose types mirror the file and refuse unknown keys; quantities with units
+//! are parsed there, so their errors carry the input's line and column.
+//! [`Scenario::new`] then resolves references and checks what spans the
+//! file (two nodes with one name, an app no node can run, more replicas than
+//! nodes under required anti-affinity), pointing at the offending key
+//! through the place each [`Located`] value carries. What is legal but
+//! probably not meant becomes a warning in the model.
 
-pub mod limits;
-pub mod maintenance;
-pub mod order;
-pub mod raw;
-
+use super::spec::{AppSpec, Located, NodeSpec, PoolSpec, Rate, Size, Spec, VolumeSpec};
+use super::{limits, order};
 use crate::dist::Dist;
 use crate::error::{InputError, known_names};
 use crate::model::{
@@ -21,11 +19,9 @@ use crate::model::{
 };
 use crate::placement::Strategy;
 use crate::time::{MS_PER_YEAR, Millis, format_cpu, format_duration, format_size};
-use raw::{Rate, RawApp, RawNode, RawPool, RawScenario, RawVolume, Size};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
-use toml::Spanned;
 
 /// Default start-up time of a pod: the upper bound of the sig-scalability
 /// pod start-up SLO (p99 within 5 s, image pull excluded).
@@ -64,108 +60,38 @@ pub const DEFAULT_FORCE_DETACH_MS: Millis = 6 * crate::time::MS_PER_MIN;
 /// taints, which must stay below the 100000y duration limit.
 pub const MIN_EVICTION_RATE_PER_S: f64 = 1e-12;
 
-/// Reads and validates a scenario file.
-pub fn load(path: &Path) -> Result<Scenario, InputError> {
-    let file = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| InputError::new(&file, format!("cannot read the scenario: {e}")))?;
-    parse(&file, &text)
+/// Where a [`Spec`] came from: the file as the user named it and its text,
+/// kept for the reports and to turn the places of [`Located`] values into
+/// lines and columns. A `Spec` built in code comes from [`Origin::code`]:
+/// its errors name the key, with no line.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
 }
 
-/// Parses and validates scenario text; `file` names it in errors.
-pub fn parse(file: &str, text: &str) -> Result<Scenario, InputError> {
-    let raw: RawScenario = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
-    Validator { file, text, warnings: Vec::new(), labels: Vec::new(), replace_random: false, limits: Limits::default() }
-        .scenario(raw)
-}
-
-/// Turns a TOML or serde error into an [`InputError`] at its place, with
-/// the dotted key it concerns (`node_defaults.failure.mean`): the table
-/// header above it, the inline tables around it and its own key. An unknown
-/// key is named by itself (serde's message lists the valid keys).
-fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> InputError {
-    let message = e.message().trim().to_string();
-    match e.span() {
-        Some(span) => {
-            let unknown = message.strip_prefix("unknown field `").and_then(|m| m.split_once('`')).map(|(f, _)| f);
-            let inline = inline_keys(text, span.start);
-            let own = key_before(text, span.start).or_else(|| unknown.map(String::from)).or_else(|| {
-                // A syntax error inside `key = value`: the key that starts the line.
-                key_of_line(text, span.start).filter(|key| inline.is_empty() && !message.contains(&format!("`{key}`")))
-            });
-            let key = own.map(|own| {
-                let mut path: Vec<String> = table_of(text, span.start).into_iter().collect();
-                path.extend(inline);
-                path.push(own);
-                path.join(".")
-            });
-            InputError::at(file, text, span.start, key, message)
-        }
-        None => InputError::new(file, message),
+impl<'a> Origin<'a> {
+    /// A `Spec` built in code, named `name` in errors and reports.
+    pub fn code(name: &'a str) -> Origin<'a> {
+        Origin { file: name, text: "" }
     }
 }
 
-/// The name of the `[table]` or `[[array]]` header above `offset`, if any.
-fn table_of(text: &str, offset: usize) -> Option<String> {
-    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
-    text[..start].lines().rev().find_map(|line| {
-        let line = line.trim();
-        let inner = line
-            .strip_prefix("[[")
-            .and_then(|l| l.split_once("]]"))
-            .or_else(|| line.strip_prefix('[').and_then(|l| l.split_once(']')))?;
-        let (name, rest) = inner;
-        let rest = rest.trim_start();
-        let plain = name.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
-        (plain && !name.trim().is_empty() && (rest.is_empty() || rest.starts_with('#')))
-            .then(|| name.trim().to_string())
-    })
-}
-
-/// The keys of the inline tables (`failure = { ... }`) that enclose
-/// `offset` on its line, outermost first.
-fn inline_keys(text: &str, offset: usize) -> Vec<String> {
-    let Some(before) = text.get(..offset) else { return Vec::new() };
-    let start = before.rfind('\n').map_or(0, |i| i + 1);
-    let mut in_string = false;
-    let mut opens = Vec::new();
-    for (i, c) in before[start..].char_indices() {
-        match c {
-            '"' => in_string = !in_string,
-            '{' if !in_string => opens.push(start + i),
-            '}' if !in_string => {
-                opens.pop();
-            }
-            _ => {}
+impl Scenario {
+    /// Validates `spec` into a scenario: defaults, ranges, `count` expansion,
+    /// references, feasibility, limits and warnings, then name order
+    /// ([`order::by_name`]). The first rule broken is the error.
+    pub fn new(spec: Spec, origin: Origin<'_>) -> Result<Scenario, InputError> {
+        Validator {
+            file: origin.file,
+            text: origin.text,
+            warnings: Vec::new(),
+            labels: Vec::new(),
+            replace_random: false,
+            limits: Limits::default(),
         }
+        .scenario(spec)
     }
-    opens.into_iter().filter_map(|open| key_before(text, open)).collect()
-}
-
-/// The key of the `key = value` whose value starts at `offset`, if the text
-/// there has that shape (for errors the TOML layer reports at a value).
-fn key_before(text: &str, offset: usize) -> Option<String> {
-    let before = text.get(..offset)?.trim_end();
-    let before = before.strip_suffix('=')?.trim_end();
-    // The key starts after the last character that cannot be part of it,
-    // which may take more than one byte (fuzzing found `ڒg = ` here).
-    let start = before
-        .char_indices()
-        .rfind(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let key = &before[start..];
-    (!key.is_empty()).then(|| key.to_string())
-}
-
-/// The key that starts the line holding `offset`, for syntax errors the TOML
-/// layer reports inside a `key = value` line (an unclosed string, a missing
-/// `=`, a duplicate key) without naming the key.
-fn key_of_line(text: &str, offset: usize) -> Option<String> {
-    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
-    let line = text[start..].lines().next().unwrap_or("").trim_start();
-    let end =
-        line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')).unwrap_or(line.len());
-    (end > 0).then(|| line[..end].to_string())
 }
 
 /// How a count limit reads in a refusal: what is counted, the `[limits]`
@@ -197,7 +123,7 @@ const PODS_LIMIT: CountLimit = CountLimit {
     lower: "lower `replicas` or `count`",
 };
 
-struct Validator<'a> {
+pub(crate) struct Validator<'a> {
     file: &'a str,
     text: &'a str,
     warnings: Vec<String>,
@@ -212,25 +138,39 @@ struct Validator<'a> {
 
 /// A node after `count` expansion, with the span of the entry it came from.
 struct Expanded<'r> {
-    raw: &'r RawNode,
+    raw: &'r NodeSpec,
     name: String,
 }
 
 impl Validator<'_> {
-    fn err(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> InputError {
+    pub(crate) fn err(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> InputError {
+        if self.text.is_empty() {
+            // A Spec built in code: no text to find a line in.
+            return InputError {
+                file: self.file.to_string(),
+                location: None,
+                key: Some(key.to_string()),
+                message: message.into(),
+            };
+        }
         InputError::at(self.file, self.text, span.start, Some(key.to_string()), message)
     }
 
     /// A duration that must not be zero (a period, an interval): its
     /// milliseconds, or "`what` must be longer than zero" at `key`.
-    pub(super) fn nonzero_ms(&self, d: &Spanned<raw::Duration>, key: &str, what: &str) -> Result<Millis, InputError> {
+    pub(super) fn nonzero_ms(
+        &self,
+        d: &Located<super::spec::Duration>,
+        key: &str,
+        what: &str,
+    ) -> Result<Millis, InputError> {
         match d.get_ref().0 {
             0 => Err(self.err(d.span(), key, format!("{what} must be longer than zero"))),
             ms => Ok(ms),
         }
     }
 
-    fn scenario(mut self, raw: RawScenario) -> Result<Scenario, InputError> {
+    fn scenario(mut self, raw: Spec) -> Result<Scenario, InputError> {
         self.limits = self.parse_limits(&raw.limits)?;
         let name = match &raw.name {
             Some(name) if name.get_ref().trim().is_empty() => {
@@ -343,7 +283,7 @@ impl Validator<'_> {
     }
 
     /// A limit refusal at the key that asks for the most.
-    fn refusal(&self, raw: &RawScenario, r: limits::Refusal) -> InputError {
+    fn refusal(&self, raw: &Spec, r: limits::Refusal) -> InputError {
         use limits::{Anchor, Source};
         // Raw entries expand with `count`: the entry of expanded item `i`.
         let origin = |counts: Vec<usize>, i: usize| {
@@ -419,7 +359,7 @@ impl Validator<'_> {
     }
 
     /// An integer key that must lie in `min..=max`.
-    fn count(&self, value: &Spanned<i64>, key: &str, min: i64, max: i64) -> Result<i64, InputError> {
+    pub(crate) fn count(&self, value: &Located<i64>, key: &str, min: i64, max: i64) -> Result<i64, InputError> {
         let v = *value.get_ref();
         if v < min || v > max {
             let what = if v < min { format!("at least {min}") } else { format!("at most {max}") };
@@ -428,7 +368,7 @@ impl Validator<'_> {
         Ok(v)
     }
 
-    fn strategies(&self, list: &Spanned<Vec<Spanned<String>>>) -> Result<Vec<Strategy>, InputError> {
+    fn strategies(&self, list: &Located<Vec<Located<String>>>) -> Result<Vec<Strategy>, InputError> {
         if list.get_ref().is_empty() {
             return Err(self.err(list.span(), "strategies", format!("name at least one of: {}", Strategy::names())));
         }
@@ -453,7 +393,7 @@ impl Validator<'_> {
         Ok(out)
     }
 
-    fn kubernetes(&mut self, raw: &RawScenario) -> Result<Kubernetes, InputError> {
+    fn kubernetes(&mut self, raw: &Spec) -> Result<Kubernetes, InputError> {
         let k = &raw.kubernetes;
         let mut kube = Kubernetes::default();
         if let Some(v) = &k.version {
@@ -490,7 +430,7 @@ impl Validator<'_> {
         if let Some(d) = k.eviction_toleration {
             kube.eviction_toleration_ms = d.0;
         }
-        let rate = |v: &Option<Spanned<f64>>, key: &str, max: f64| -> Result<Option<f64>, InputError> {
+        let rate = |v: &Option<Located<f64>>, key: &str, max: f64| -> Result<Option<f64>, InputError> {
             match v {
                 Some(r) if !(r.get_ref().is_finite() && (0.0..=max).contains(r.get_ref())) => Err(self.err(
                     r.span(),
@@ -504,7 +444,7 @@ impl Validator<'_> {
         // The engine waits 1/rate between two taints: a rate above zero must
         // keep that wait within the duration limit (proves `now + interval`
         // cannot overflow).
-        let eviction_rate = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<f64>, InputError> {
+        let eviction_rate = |v: &Option<Located<f64>>, key: &str| -> Result<Option<f64>, InputError> {
             let r = rate(v, key, 1000.0)?;
             if let (Some(x), Some(spanned)) = (r, v)
                 && x > 0.0
@@ -602,7 +542,7 @@ impl Validator<'_> {
         Ok(kube)
     }
 
-    fn nodes(&mut self, raw: &RawScenario) -> Result<Vec<Node>, InputError> {
+    fn nodes(&mut self, raw: &Spec) -> Result<Vec<Node>, InputError> {
         if raw.nodes.is_empty() {
             return Err(InputError::new(self.file, "the scenario has no [[nodes]]: declare at least one node"));
         }
@@ -704,7 +644,7 @@ impl Validator<'_> {
 
     /// Failure domains; fills each node's `domains` and, for domains of kind
     /// `zone`, its zone for the zone disruption rule.
-    fn domains(&mut self, raw: &RawScenario, nodes: &mut [Node]) -> Result<Vec<Domain>, InputError> {
+    fn domains(&mut self, raw: &Spec, nodes: &mut [Node]) -> Result<Vec<Domain>, InputError> {
         let mut domains = Vec::with_capacity(raw.domains.len());
         let mut seen = HashSet::new();
         for d in &raw.domains {
@@ -782,7 +722,7 @@ impl Validator<'_> {
     }
 
     /// `depends_on`: references to other apps, without cycles.
-    fn dependencies(&mut self, raw: &[RawApp], mut apps: Vec<App>) -> Result<Vec<App>, InputError> {
+    fn dependencies(&mut self, raw: &[AppSpec], mut apps: Vec<App>) -> Result<Vec<App>, InputError> {
         // Raw apps expand with `count`; walk them in step. `written[r]`: the
         // dependencies of raw app `r` and where each is written.
         let mut index = 0;
@@ -874,12 +814,7 @@ impl Validator<'_> {
 
     /// `[[replay]]`: failure traces replayed on top of, or instead of, the
     /// distributions.
-    fn replays(
-        &mut self,
-        raw: &RawScenario,
-        nodes: &[Node],
-        domains: &[Domain],
-    ) -> Result<Vec<ScriptedEvent>, InputError> {
+    fn replays(&mut self, raw: &Spec, nodes: &[Node], domains: &[Domain]) -> Result<Vec<ScriptedEvent>, InputError> {
         let mut events = Vec::new();
         let base = Path::new(self.file).parent().unwrap_or(Path::new("."));
         for r in &raw.replay {
@@ -942,7 +877,7 @@ impl Validator<'_> {
         Ok(events)
     }
 
-    fn pool(&self, raw: &Spanned<RawPool>) -> Result<Pool, InputError> {
+    fn pool(&self, raw: &Located<PoolSpec>) -> Result<Pool, InputError> {
         let p = raw.get_ref();
         let layout = Layout::ALL.into_iter().find(|l| l.name() == p.layout.get_ref()).ok_or_else(|| {
             self.err(
@@ -990,7 +925,7 @@ impl Validator<'_> {
         })
     }
 
-    fn node_ref(&self, name: &Spanned<String>, nodes: &[Node], key: &str, what: &str) -> Result<NodeId, InputError> {
+    fn node_ref(&self, name: &Located<String>, nodes: &[Node], key: &str, what: &str) -> Result<NodeId, InputError> {
         nodes.iter().position(|n| &n.name == name.get_ref()).ok_or_else(|| {
             self.err(
                 name.span(),
@@ -1000,7 +935,7 @@ impl Validator<'_> {
         })
     }
 
-    fn volumes(&mut self, raw: &[RawVolume], nodes: &[Node]) -> Result<Vec<Volume>, InputError> {
+    fn volumes(&mut self, raw: &[VolumeSpec], nodes: &[Node]) -> Result<Vec<Volume>, InputError> {
         let mut seen = HashSet::new();
         let mut volumes = Vec::with_capacity(raw.len());
         for v in raw {
@@ -1041,20 +976,20 @@ impl Validator<'_> {
             };
             // Where each key is written, to point at one the backend does not take.
             let present = [
-                ("node", v.node.as_ref().map(Spanned::span)),
-                ("replica_node", v.replica_node.as_ref().map(Spanned::span)),
-                ("interval", v.interval.as_ref().map(Spanned::span)),
-                ("failover", v.failover.as_ref().map(Spanned::span)),
-                ("replicas", v.replicas.as_ref().map(Spanned::span)),
-                ("arbiter", v.arbiter.as_ref().map(Spanned::span)),
-                ("bricks", v.bricks.as_ref().map(Spanned::span)),
-                ("heal_rate", v.heal_rate.as_ref().map(Spanned::span)),
-                ("write_rate", v.write_rate.as_ref().map(Spanned::span)),
-                ("size", v.size.as_ref().map(Spanned::span)),
-                ("ping_timeout", v.ping_timeout.as_ref().map(Spanned::span)),
-                ("quorum", v.quorum.as_ref().map(Spanned::span)),
-                ("health_check_interval", v.health_check_interval.as_ref().map(Spanned::span)),
-                ("force_detach", v.force_detach.as_ref().map(Spanned::span)),
+                ("node", v.node.as_ref().map(Located::span)),
+                ("replica_node", v.replica_node.as_ref().map(Located::span)),
+                ("interval", v.interval.as_ref().map(Located::span)),
+                ("failover", v.failover.as_ref().map(Located::span)),
+                ("replicas", v.replicas.as_ref().map(Located::span)),
+                ("arbiter", v.arbiter.as_ref().map(Located::span)),
+                ("bricks", v.bricks.as_ref().map(Located::span)),
+                ("heal_rate", v.heal_rate.as_ref().map(Located::span)),
+                ("write_rate", v.write_rate.as_ref().map(Located::span)),
+                ("size", v.size.as_ref().map(Located::span)),
+                ("ping_timeout", v.ping_timeout.as_ref().map(Located::span)),
+                ("quorum", v.quorum.as_ref().map(Located::span)),
+                ("health_check_interval", v.health_check_interval.as_ref().map(Located::span)),
+                ("force_detach", v.force_detach.as_ref().map(Located::span)),
             ];
             if let Some((key, Some(span))) = present.iter().find(|(k, span)| span.is_some() && !allowed.contains(k)) {
                 return Err(self.err(
@@ -1125,7 +1060,7 @@ impl Validator<'_> {
         Ok(volumes)
     }
 
-    fn gluster(&mut self, v: &RawVolume, name: &str, nodes: &[Node]) -> Result<Backend, InputError> {
+    fn gluster(&mut self, v: &VolumeSpec, name: &str, nodes: &[Node]) -> Result<Backend, InputError> {
         let arbiter = v.arbiter.as_ref().is_some_and(|a| *a.get_ref());
         let replicas = match &v.replicas {
             Some(r) => self.count(r, "volumes.replicas", 1, 64)? as u32,
@@ -1194,7 +1129,7 @@ impl Validator<'_> {
                 ),
             ));
         }
-        let rate = |r: &Option<Spanned<Rate>>, key: &str, default: f64| -> Result<f64, InputError> {
+        let rate = |r: &Option<Located<Rate>>, key: &str, default: f64| -> Result<f64, InputError> {
             match r {
                 Some(x) if x.get_ref().0 <= 0.0 => Err(self.err(x.span(), key, "the rate must be more than zero")),
                 Some(x) => Ok(x.get_ref().0),
@@ -1244,25 +1179,25 @@ impl Validator<'_> {
     /// `quorum`: `"auto"`, `"none"` or a count of bricks (`quorum-type
     /// fixed` with `quorum-count`); by default upstream's choice for the
     /// brick count, the arbiter counted (afr.c `fix_quorum_options`).
-    fn gluster_quorum(&self, v: &RawVolume, name: &str, bricks: u32) -> Result<GlusterQuorum, InputError> {
+    fn gluster_quorum(&self, v: &VolumeSpec, name: &str, bricks: u32) -> Result<GlusterQuorum, InputError> {
         let Some(q) = &v.quorum else { return Ok(GlusterQuorum::default_for(bricks)) };
         let key = "volumes.quorum";
         match q.get_ref() {
-            raw::Quorum::Name(n) if n == "auto" => Ok(GlusterQuorum::Auto),
-            raw::Quorum::Name(n) if n == "none" => Ok(GlusterQuorum::None),
-            raw::Quorum::Name(n) if n == "fixed" => Err(self.err(
+            super::spec::Quorum::Name(n) if n == "auto" => Ok(GlusterQuorum::Auto),
+            super::spec::Quorum::Name(n) if n == "none" => Ok(GlusterQuorum::None),
+            super::spec::Quorum::Name(n) if n == "fixed" => Err(self.err(
                 q.span(),
                 key,
                 format!(
                     "write the count itself for a fixed quorum: `quorum = 2` (cluster.quorum-count), 1 to {bricks}"
                 ),
             )),
-            raw::Quorum::Name(n) => Err(self.err(
+            super::spec::Quorum::Name(n) => Err(self.err(
                 q.span(),
                 key,
                 format!("unknown quorum `{n}` for volume `{name}`: use \"auto\", \"none\" or a number of bricks"),
             )),
-            &raw::Quorum::Count(n) if n < 1 || n > i64::from(bricks) => Err(self.err(
+            &super::spec::Quorum::Count(n) if n < 1 || n > i64::from(bricks) => Err(self.err(
                 q.span(),
                 key,
                 format!(
@@ -1271,13 +1206,13 @@ impl Validator<'_> {
                     if n == 0 { " (for no quorum write \"none\")" } else { "" }
                 ),
             )),
-            &raw::Quorum::Count(n) => Ok(GlusterQuorum::Fixed(n as u32)),
+            &super::spec::Quorum::Count(n) => Ok(GlusterQuorum::Fixed(n as u32)),
         }
     }
 
     fn apps(
         &mut self,
-        raw: &[RawApp],
+        raw: &[AppSpec],
         nodes: &[Node],
         volumes: &[Volume],
         kinds: &[String],
@@ -1326,7 +1261,7 @@ impl Validator<'_> {
 
     fn app(
         &mut self,
-        app: &RawApp,
+        app: &AppSpec,
         name: &str,
         nodes: &[Node],
         volumes: &[Volume],
@@ -1485,7 +1420,7 @@ impl Validator<'_> {
         };
         let mut node = node;
         let mut used = Vec::new();
-        let mut zfs: Option<(VolumeId, &Spanned<String>)> = None;
+        let mut zfs: Option<(VolumeId, &Located<String>)> = None;
         for v in app.volumes.iter().flatten() {
             let id = volumes.iter().position(|x| &x.name == v.get_ref()).ok_or_else(|| {
                 self.err(
@@ -1705,11 +1640,11 @@ impl Validator<'_> {
     /// Traps in what the file says, warned once per place written: a bare
     /// integer size below 1 MiB (bytes, not GiB), and a fixed failure time
     /// (every node or domain fails at the same instants).
-    fn warn_written_traps(&mut self, raw: &RawScenario) {
+    fn warn_written_traps(&mut self, raw: &Spec) {
         let mut sizes: Vec<(String, Size, Option<usize>)> = Vec::new();
         // Only a fixed failure time matters here: its milliseconds.
         let mut failures: Vec<(String, Option<Millis>, usize)> = Vec::new();
-        let fixed = |f: &Spanned<Dist>| match f.get_ref() {
+        let fixed = |f: &Located<Dist>| match f.get_ref() {
             Dist::Fixed(ms) => Some(*ms),
             _ => None,
         };
@@ -1823,7 +1758,7 @@ impl Validator<'_> {
     }
 
     /// Block volumes serve one pod; an unused volume is probably a mistake.
-    fn check_volume_users(&mut self, raw: &RawScenario, apps: &[App], volumes: &[Volume]) -> Result<(), InputError> {
+    fn check_volume_users(&mut self, raw: &Spec, apps: &[App], volumes: &[Volume]) -> Result<(), InputError> {
         for (id, volume) in volumes.iter().enumerate() {
             let pods: u32 = apps.iter().filter(|a| a.volumes.contains(&id)).map(|a| a.replicas).sum();
             if pods == 0 {
@@ -1852,7 +1787,7 @@ impl Validator<'_> {
 
     fn events(
         &mut self,
-        raw: &RawScenario,
+        raw: &Spec,
         nodes: &[Node],
         domains: &[Domain],
         apps: &[App],
@@ -1913,6 +1848,3 @@ impl Validator<'_> {
         Ok(events)
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -114,7 +114,7 @@ pub fn variant(file: &str, text: &str, assignments: &[(String, String)]) -> Resu
     let label =
         format!("{file} [{}]", assignments.iter().map(|(p, v)| format!("{p}={v}")).collect::<Vec<_>>().join(", "));
     let rewritten = toml::to_string(&table).map_err(|e| InputError::new(file, e.to_string()))?;
-    let mut scenario = crate::scenario::parse(&label, &rewritten)?;
+    let mut scenario = crate::input::parse(&label, &rewritten)?;
     scenario.source = file.to_string();
     Ok(scenario)
 }

@@ -25,15 +25,14 @@
 //! of the events a run reports, see tests/integration/limits.rs), which is
 //! all a limit on work needs.
 
-use super::Validator;
-use super::raw::Size;
+use super::spec::{Located, Size};
+use super::validate::Validator;
 use crate::dist::Dist;
 use crate::error::InputError;
 use crate::metrics::{AppOutcome, ReplicationOutcome, VolumeOutcome};
 use crate::model::{AppId, DomainId, Limits, NodeId, Scenario};
 use crate::time::{MAX_DURATION_MS, format_duration, format_size};
 use serde::Deserialize;
-use toml::Spanned;
 
 /// Nodes after `count` expansion. Every placement decision scans all nodes
 /// (benches/README.md: about 7,000 decisions per second at 10,000 nodes).
@@ -91,15 +90,15 @@ impl Default for Limits {
 }
 
 /// The `[limits]` table.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLimits {
-    pub max_nodes: Option<Spanned<i64>>,
-    pub max_pods: Option<Spanned<i64>>,
-    pub max_replications: Option<Spanned<i64>>,
-    pub max_events_per_replication: Option<Spanned<i64>>,
-    pub max_events: Option<Spanned<i64>>,
-    pub max_memory: Option<Spanned<Size>>,
+pub struct LimitsSpec {
+    pub max_nodes: Option<Located<i64>>,
+    pub max_pods: Option<Located<i64>>,
+    pub max_replications: Option<Located<i64>>,
+    pub max_events_per_replication: Option<Located<i64>>,
+    pub max_events: Option<Located<i64>>,
+    pub max_memory: Option<Located<Size>>,
 }
 
 /// What a share of the events of a replication comes from.
@@ -459,7 +458,7 @@ pub fn check_run(sc: &Scenario, shard: Option<(u32, u32)>) -> Result<(), InputEr
 
 impl Validator<'_> {
     /// The `[limits]` table: each value at least 1 and at most its ceiling.
-    pub(super) fn parse_limits(&self, raw: &Option<Spanned<RawLimits>>) -> Result<Limits, InputError> {
+    pub(super) fn parse_limits(&self, raw: &Option<Located<LimitsSpec>>) -> Result<Limits, InputError> {
         let mut limits = Limits::default();
         let Some(raw) = raw else { return Ok(limits) };
         let r = raw.get_ref();

@@ -1,12 +1,11 @@
 //! The `[maintenance]` table: rolling planned maintenance of every node.
 
-use super::Validator;
-use super::raw::Duration;
+use super::spec::{Duration, Located};
+use super::validate::Validator;
 use crate::error::InputError;
 use crate::model::Maintenance;
 use crate::time::{MS_PER_H, MS_PER_MIN};
 use serde::Deserialize;
-use toml::Spanned;
 
 /// ASSUMPTION: an operator gives up on a drain blocked by a
 /// PodDisruptionBudget after an hour (`kubectl drain` waits for ever by
@@ -17,10 +16,10 @@ pub const DRAIN_RETRY_MS: u64 = 5_000;
 /// ASSUMPTION: half an hour of reboot and upgrade per node.
 pub const DEFAULT_NODE_DURATION_MS: u64 = 30 * MS_PER_MIN;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawMaintenance {
-    pub every: Spanned<Duration>,
+pub struct MaintenanceSpec {
+    pub every: Located<Duration>,
     pub start: Option<Duration>,
     pub duration: Option<Duration>,
     pub drain_timeout: Option<Duration>,
@@ -29,7 +28,7 @@ pub struct RawMaintenance {
 impl Validator<'_> {
     pub(super) fn maintenance(
         &mut self,
-        raw: &Option<Spanned<RawMaintenance>>,
+        raw: &Option<Located<MaintenanceSpec>>,
     ) -> Result<Option<Maintenance>, InputError> {
         let Some(raw) = raw else { return Ok(None) };
         let m = raw.get_ref();

@@ -1,10 +1,20 @@
 //! The validated model of a scenario: what the engine runs.
 //!
-//! Every value here is known to be valid (see `scenario::load`): references
+//! [`Spec`] is the input as plain data; [`Scenario::new`] validates it into a
+//! [`Scenario`], whose every value is known to be valid: references
 //! are indices, quantities carry their unit in their name, and the
 //! constraints the engine relies on hold (every app fits on some node, an HA
 //! app under required anti-affinity has enough eligible nodes, failure
 //! distributions have a positive mean).
+
+pub mod limits;
+pub mod maintenance;
+pub mod order;
+pub mod spec;
+pub mod validate;
+
+pub use spec::{Located, Spec};
+pub use validate::Origin;
 
 use crate::dist::Dist;
 use crate::placement::Strategy;
