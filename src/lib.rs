@@ -6,6 +6,7 @@ pub mod compare;
 pub mod dist;
 pub mod engine;
 pub mod error;
+pub mod ids;
 pub mod input;
 pub mod metrics;
 pub mod model;

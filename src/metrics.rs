@@ -1,6 +1,6 @@
 //! What one replication measures, and why an app was down.
 
-use crate::model::{AppId, DomainId, NodeId, VolumeId};
+use crate::ids::{AppId, DomainId, NodeId, VolumeId};
 use crate::time::Millis;
 
 /// Why an app was down, attributed from the state of its pods that are not

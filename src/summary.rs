@@ -18,6 +18,10 @@ pub enum Group {
     App(usize),
 }
 
+/// One point of a sweep: its assignments (path, value) and the class rows
+/// of its summary.
+pub type SweepRow = (Vec<(String, String)>, Vec<Row>);
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub strategy: Strategy,

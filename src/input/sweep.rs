@@ -14,9 +14,6 @@ use crate::error::InputError;
 use crate::model::Scenario;
 use toml::{Table, Value};
 
-/// One grid point's assignments and the class rows of its summary.
-pub type SweepRow = (Vec<(String, String)>, Vec<crate::summary::Row>);
-
 /// One swept parameter: its path and its values, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parameter {

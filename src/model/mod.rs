@@ -17,13 +17,9 @@ pub use spec::{Located, Spec};
 pub use validate::Origin;
 
 use crate::dist::Dist;
-use crate::placement::Strategy;
 use crate::time::Millis;
 
-pub type NodeId = usize;
-pub type AppId = usize;
-pub type VolumeId = usize;
-pub type DomainId = usize;
+pub use crate::ids::{AppId, DomainId, NodeId, VolumeId};
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -572,4 +568,44 @@ pub struct ScriptedEvent {
     /// Fixed outage length; `None` draws the repair from the node's repair
     /// distribution.
     pub duration_ms: Option<Millis>,
+}
+
+/// The strategies a scenario can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Strategy {
+    /// LeastAllocated: the node with the most free CPU and memory after placing.
+    Spread,
+    /// MostAllocated: the fullest node that still fits.
+    Binpack,
+    /// Uniform over feasible nodes.
+    Random,
+    /// The first feasible node in the scenario's order.
+    FirstFit,
+    /// Topology spread of each app's replicas and each volume's bricks over
+    /// the domains of `[placement] spread_kind`, then least allocated.
+    DomainSpread,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 5] =
+        [Strategy::Spread, Strategy::Binpack, Strategy::Random, Strategy::FirstFit, Strategy::DomainSpread];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Spread => "spread",
+            Strategy::Binpack => "binpack",
+            Strategy::Random => "random",
+            Strategy::FirstFit => "first-fit",
+            Strategy::DomainSpread => "domain-spread",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Strategy> {
+        Strategy::ALL.into_iter().find(|s| s.name() == text)
+    }
+
+    /// The names, for error messages.
+    pub fn names() -> String {
+        Strategy::ALL.map(Strategy::name).join(", ")
+    }
 }

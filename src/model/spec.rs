@@ -25,6 +25,13 @@ pub struct Located<T> {
     place: Option<Range<usize>>,
 }
 
+/// A value built in code, with the type's default.
+impl<T: Default> Default for Located<T> {
+    fn default() -> Located<T> {
+        Located::new(T::default())
+    }
+}
+
 impl<T> Located<T> {
     /// A value with no place in any text (built in code).
     pub fn new(value: T) -> Located<T> {
@@ -85,7 +92,7 @@ pub struct Spec {
     pub sweep: Option<serde::de::IgnoredAny>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DomainSpec {
     pub name: Located<String>,
@@ -102,7 +109,7 @@ pub struct PlacementSpec {
     pub spread_kind: Option<Located<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplaySpec {
     pub file: Located<String>,
@@ -144,7 +151,7 @@ pub struct NodeDefaultsSpec {
     pub pool: Option<Located<PoolSpec>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeSpec {
     pub name: Located<String>,
@@ -159,7 +166,7 @@ pub struct NodeSpec {
     pub control_plane: Option<bool>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppSpec {
     pub name: Located<String>,
@@ -183,7 +190,7 @@ pub struct AppSpec {
     pub max_unavailable: Option<Located<i64>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventSpec {
     pub at: Located<Duration>,
@@ -192,7 +199,7 @@ pub struct EventSpec {
 }
 
 /// A ZFS pool of one vdev on a node: `pool = { layout = "mirror", disks = 2 }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PoolSpec {
     pub layout: Located<String>,
@@ -207,7 +214,7 @@ pub struct PoolSpec {
 
 /// A `[[volumes]]` entry. Every backend-specific key is spanned, so that a
 /// key the backend does not take is reported on its own line.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeSpec {
     pub name: Located<String>,
@@ -279,7 +286,7 @@ impl<'de> Deserialize<'de> for Rate {
 }
 
 /// A duration written with its unit (`"40s"`), in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Duration(pub Millis);
 
 impl<'de> Deserialize<'de> for Duration {
@@ -365,7 +372,7 @@ impl<'de> Deserialize<'de> for Cpu {
 }
 
 /// The table form of a distribution: `{ dist = "weibull", shape = 0.8, scale = "8000h" }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DistTable {
     dist: String,

@@ -13,11 +13,11 @@ use super::spec::{AppSpec, Located, NodeSpec, PoolSpec, Rate, Size, Spec, Volume
 use super::{limits, order};
 use crate::dist::Dist;
 use crate::error::{InputError, known_names};
+use crate::model::Strategy;
 use crate::model::{
     AntiAffinity, App, Backend, Class, Domain, GlusterQuorum, KUBE_VERSIONS, Kubernetes, Layout, Limits, Node, NodeId,
     Pool, Scenario, ScriptedEvent, SpreadMode, Target, Volume, VolumeId, Workload,
 };
-use crate::placement::Strategy;
 use crate::time::{MS_PER_YEAR, Millis, format_cpu, format_duration, format_size};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;

@@ -423,7 +423,7 @@ pub fn compare_csv(differences: &[crate::compare::Difference]) -> Result<Vec<u8>
 /// `sweep.csv`: a column per parameter, then one row per strategy and class.
 pub fn sweep_csv(
     parameters: &[crate::input::sweep::Parameter],
-    rows: &[crate::input::sweep::SweepRow],
+    rows: &[crate::summary::SweepRow],
 ) -> Result<Vec<u8>, Error> {
     let mut header: Vec<String> = parameters.iter().map(|p| p.path.clone()).collect();
     header.extend(strings(&[

@@ -72,45 +72,10 @@ impl PodRequest<'_> {
     }
 }
 
-/// The strategies a scenario can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Strategy {
-    /// LeastAllocated: the node with the most free CPU and memory after placing.
-    Spread,
-    /// MostAllocated: the fullest node that still fits.
-    Binpack,
-    /// Uniform over feasible nodes.
-    Random,
-    /// The first feasible node in the scenario's order.
-    FirstFit,
-    /// Topology spread of each app's replicas and each volume's bricks over
-    /// the domains of `[placement] spread_kind`, then least allocated.
-    DomainSpread,
-}
+pub use crate::model::Strategy;
 
+/// The placement half of a strategy: its score (the names are the model's).
 impl Strategy {
-    pub const ALL: [Strategy; 5] =
-        [Strategy::Spread, Strategy::Binpack, Strategy::Random, Strategy::FirstFit, Strategy::DomainSpread];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Strategy::Spread => "spread",
-            Strategy::Binpack => "binpack",
-            Strategy::Random => "random",
-            Strategy::FirstFit => "first-fit",
-            Strategy::DomainSpread => "domain-spread",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Strategy> {
-        Strategy::ALL.into_iter().find(|s| s.name() == text)
-    }
-
-    /// The names, for error messages.
-    pub fn names() -> String {
-        Strategy::ALL.map(Strategy::name).join(", ")
-    }
-
     /// The score's part that depends on the node and its load alone
     /// (higher is better). With [`Strategy::request_part`] it makes the
     /// score; the split lets the index order a shape's nodes once for all

@@ -646,7 +646,7 @@ fn write_png_and_svg(
 pub fn write_sweep(
     dir: &Path,
     title: &str,
-    rows: &[crate::input::sweep::SweepRow],
+    rows: &[crate::summary::SweepRow],
     target: Option<f64>,
 ) -> Result<Vec<String>, Error> {
     write_png_and_svg(dir, "sweep", |r| draw_sweep(r, title, rows, target), |r| draw_sweep(r, title, rows, target))
@@ -655,7 +655,7 @@ pub fn write_sweep(
 fn draw_sweep<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
-    rows: &[crate::input::sweep::SweepRow],
+    rows: &[crate::summary::SweepRow],
     target: Option<f64>,
 ) -> DrawResult
 where

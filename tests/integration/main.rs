@@ -14,6 +14,7 @@ mod physics;
 mod podgc;
 mod report;
 mod shards;
+mod spec;
 mod storage;
 mod streams;
 mod traces;
