@@ -4,8 +4,9 @@
 use crate::error::{Error, InputError, known_names};
 use crate::input;
 use crate::metrics::ReplicationOutcome;
-use crate::model::Scenario;
 use crate::model::limits;
+use crate::model::spec::Duration;
+use crate::model::{Located, Origin, Scenario, Spec};
 use crate::montecarlo;
 use crate::output::{self, files, table};
 use crate::placement::Strategy;
@@ -287,52 +288,64 @@ fn flag_error(flag: &str, message: impl Into<String>) -> Error {
     })
 }
 
-/// Applies the command-line overrides to a validated scenario.
-fn apply_overrides(scenario: &mut Scenario, args: &Overrides) -> Result<(), Error> {
-    if let Some(r) = args.replications {
-        if r == 0 {
-            return Err(flag_error("--replications", "must be at least 1: a run is made of one replication or more"));
-        }
-        if u64::from(r) > scenario.limits.max_replications {
-            return Err(flag_error(
-                "--replications",
-                format!(
-                    "must be between 1 and {}, the scenario's limit `max_replications` (raise it with `[limits] max_replications = {r}` in the scenario)",
-                    scenario.limits.max_replications
-                ),
-            ));
-        }
-        scenario.replications = r;
-    }
-    if let Some(seed) = args.seed {
-        scenario.seed = seed;
-    }
-    if let Some(h) = &args.horizon {
-        let ms = parse_duration(h).map_err(|e| flag_error("--horizon", e))?;
-        if ms == 0 {
-            return Err(flag_error("--horizon", "the horizon must be longer than zero"));
-        }
-        scenario.horizon_ms = ms;
-    }
-    if !args.strategies.is_empty() {
-        let mut list = Vec::new();
-        for name in &args.strategies {
-            let s = Strategy::parse(name).ok_or_else(|| {
-                flag_error("--strategy", format!("unknown strategy `{name}`: use one of {}", Strategy::names()))
-            })?;
-            if !list.contains(&s) {
-                list.push(s);
+impl Overrides {
+    /// Sets the flags' values in `spec`, each placed at its flag, so that
+    /// the model's one validation checks them (and names the flag). What is
+    /// checked here is only what a flag's text can get wrong.
+    fn apply(&self, spec: &mut Spec) -> Result<(), Error> {
+        if let Some(r) = self.replications {
+            if r == 0 {
+                return Err(flag_error(
+                    "--replications",
+                    "must be at least 1: a run is made of one replication or more",
+                ));
             }
+            spec.replications = Some(Located::flag(i64::from(r), "--replications"));
         }
-        if list.contains(&Strategy::DomainSpread) && scenario.spread_kind.is_none() {
-            return Err(flag_error("--strategy", "strategy `domain-spread` needs [[domains]] to spread over"));
+        if let Some(seed) = self.seed {
+            // The file's seed is a TOML integer: the same range here.
+            let seed = i64::try_from(seed)
+                .map_err(|_| flag_error("--seed", format!("must be at most {} (as in the file)", i64::MAX)))?;
+            spec.seed = Some(Located::flag(seed, "--seed"));
         }
-        scenario.strategies = list;
+        if let Some(h) = &self.horizon {
+            let ms = parse_duration(h).map_err(|e| flag_error("--horizon", e))?;
+            spec.horizon = Some(Located::flag(Duration(ms), "--horizon"));
+        }
+        if !self.strategies.is_empty() {
+            let mut list: Vec<Located<String>> = Vec::new();
+            for name in &self.strategies {
+                if Strategy::parse(name).is_none() {
+                    return Err(flag_error(
+                        "--strategy",
+                        format!("unknown strategy `{name}`: use one of {}", Strategy::names()),
+                    ));
+                }
+                // A flag given twice names its strategy once.
+                if !list.iter().any(|s| s.get_ref() == name) {
+                    list.push(Located::flag(name.clone(), "--strategy"));
+                }
+            }
+            spec.strategies = Some(Located::flag(list, "--strategy"));
+        }
+        if self.threads == Some(0) {
+            return Err(flag_error("--threads", "must be at least 1"));
+        }
+        Ok(())
     }
-    if args.threads == Some(0) {
-        return Err(flag_error("--threads", "must be at least 1"));
-    }
-    Ok(())
+}
+
+/// Validates scenario `text`, read from `file`, with the flags set: once.
+fn scenario_with(file: &str, text: &str, overrides: &Overrides) -> Result<Scenario, Error> {
+    let mut spec = input::read(file, text)?;
+    overrides.apply(&mut spec)?;
+    Ok(Scenario::new(spec, Origin { file, text })?)
+}
+
+/// Reads the scenario at `path` and validates it with the flags set.
+fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, Error> {
+    let text = read_scenario(path)?;
+    scenario_with(&path.display().to_string(), &text, overrides)
 }
 
 /// Warnings that depend on the final run settings (after the command-line
@@ -556,8 +569,7 @@ pub fn write_results(
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
-    let mut scenario = input::load(&args.scenario)?;
-    apply_overrides(&mut scenario, &args.overrides)?;
+    let mut scenario = load(&args.scenario, &args.overrides)?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     // Limits on the final settings, counting this shard's replications only.
     limits::check_run(&scenario, shard)?;
@@ -654,8 +666,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
 fn compare(args: CompareArgs) -> Result<(), Error> {
     let mut scenarios = Vec::new();
     for path in &args.scenarios {
-        let mut scenario = input::load(path)?;
-        apply_overrides(&mut scenario, &args.overrides)?;
+        let scenario = load(path, &args.overrides)?;
         limits::check_run(&scenario, None)?;
         limits::check_held(&scenario)?;
         scenarios.push(scenario);
@@ -737,8 +748,9 @@ fn run_point(
     overrides: &Overrides,
     only: Option<&[Strategy]>,
 ) -> Result<(Scenario, crate::summary::Summary), Error> {
-    let mut sc = crate::input::sweep::variant(file, text, point)?;
-    apply_overrides(&mut sc, overrides)?;
+    let variant = crate::input::sweep::variant(file, text, point)?;
+    let mut sc = scenario_with(&variant.label, &variant.text, overrides)?;
+    sc.source = file.to_string();
     if let Some(only) = only {
         sc.strategies.retain(|s| only.contains(s));
     }
@@ -952,9 +964,8 @@ fn plan(args: PlanArgs) -> Result<Status, Error> {
 }
 
 fn validate(path: &Path, overrides: &Overrides) -> Result<(), Error> {
-    let mut scenario = input::load(path)?;
     // The limits are checked on the settings a run would have.
-    apply_overrides(&mut scenario, overrides)?;
+    let scenario = load(path, overrides)?;
     limits::check_run(&scenario, None)?;
     let mut out = String::new();
     let s = &scenario;

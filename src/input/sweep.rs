@@ -11,7 +11,6 @@
 //! compared on the same random streams.
 
 use crate::error::InputError;
-use crate::model::Scenario;
 use toml::{Table, Value};
 
 /// One swept parameter: its path and its values, in order.
@@ -97,7 +96,7 @@ pub fn set(table: &mut Table, path: &str, raw: &str) -> Result<(), String> {
 }
 
 /// The scenario `text` of file `file` with `assignments` applied, validated.
-pub fn variant(file: &str, text: &str, assignments: &[(String, String)]) -> Result<Scenario, InputError> {
+pub fn variant(file: &str, text: &str, assignments: &[(String, String)]) -> Result<Variant, InputError> {
     let mut table: Table = text.parse().map_err(|e: toml::de::Error| InputError::new(file, e.message().to_string()))?;
     table.remove("sweep");
     for (path, value) in assignments {
@@ -110,10 +109,15 @@ pub fn variant(file: &str, text: &str, assignments: &[(String, String)]) -> Resu
     }
     let label =
         format!("{file} [{}]", assignments.iter().map(|(p, v)| format!("{p}={v}")).collect::<Vec<_>>().join(", "));
-    let rewritten = toml::to_string(&table).map_err(|e| InputError::new(file, e.to_string()))?;
-    let mut scenario = crate::input::parse(&label, &rewritten)?;
-    scenario.source = file.to_string();
-    Ok(scenario)
+    let text = toml::to_string(&table).map_err(|e| InputError::new(file, e.to_string()))?;
+    Ok(Variant { label, text })
+}
+
+/// A grid point's scenario text: the file with the point's values set (and
+/// no `[sweep]`), and its name in errors, `file [path=value, ...]`.
+pub struct Variant {
+    pub label: String,
+    pub text: String,
 }
 
 /// Every combination of the parameters' values, the first parameter varying

@@ -13,7 +13,7 @@ pub mod order;
 pub mod spec;
 pub mod validate;
 
-pub use spec::{Located, Spec};
+pub use spec::{Located, Place, Spec};
 pub use validate::Origin;
 
 use crate::dist::Dist;

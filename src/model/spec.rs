@@ -16,13 +16,39 @@ use serde::de::{self, Deserializer, MapAccess, Visitor, value::MapAccessDeserial
 use std::fmt;
 use std::ops::Range;
 
-/// A value and the place of the input it was read from: a byte range of the
-/// source text, or none for a value set in code or by a command-line flag.
-/// Validation errors point at the place; without one they name the key only.
+/// Where a value of a [`Spec`] came from, for its errors to point at.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Place {
+    /// A byte range of the source text.
+    Text(Range<usize>),
+    /// A command-line flag that set it (`--replications`).
+    Flag(&'static str),
+    /// Code: no text, no flag (the error names the key only).
+    Code,
+}
+
+impl Place {
+    /// The byte offset in the source text where it starts (0, the file's
+    /// start, when it is not in the text).
+    pub fn offset(&self) -> usize {
+        match self {
+            Place::Text(range) => range.start,
+            Place::Flag(_) | Place::Code => 0,
+        }
+    }
+}
+
+impl From<Range<usize>> for Place {
+    fn from(range: Range<usize>) -> Place {
+        Place::Text(range)
+    }
+}
+
+/// A value and the [`Place`] it came from. Validation errors point there.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located<T> {
     value: T,
-    place: Option<Range<usize>>,
+    place: Place,
 }
 
 /// A value built in code, with the type's default.
@@ -35,12 +61,17 @@ impl<T: Default> Default for Located<T> {
 impl<T> Located<T> {
     /// A value with no place in any text (built in code).
     pub fn new(value: T) -> Located<T> {
-        Located { value, place: None }
+        Located { value, place: Place::Code }
     }
 
     /// A value read from `place`, a byte range of the source text.
     pub fn at(value: T, place: Range<usize>) -> Located<T> {
-        Located { value, place: Some(place) }
+        Located { value, place: Place::Text(place) }
+    }
+
+    /// A value set by the command-line flag `flag`.
+    pub fn flag(value: T, flag: &'static str) -> Located<T> {
+        Located { value, place: Place::Flag(flag) }
     }
 
     pub fn get_ref(&self) -> &T {
@@ -51,10 +82,9 @@ impl<T> Located<T> {
         self.value
     }
 
-    /// The byte range it was read from; empty at the start for a value
-    /// built in code (the error then carries no line).
-    pub fn span(&self) -> Range<usize> {
-        self.place.clone().unwrap_or(0..0)
+    /// Where it came from.
+    pub fn span(&self) -> Place {
+        self.place.clone()
     }
 }
 

@@ -9,7 +9,7 @@
 //! through the place each [`Located`] value carries. What is legal but
 //! probably not meant becomes a warning in the model.
 
-use super::spec::{AppSpec, Located, NodeSpec, PoolSpec, Rate, Size, Spec, VolumeSpec};
+use super::spec::{AppSpec, Located, NodeSpec, Place, PoolSpec, Rate, Size, Spec, VolumeSpec};
 use super::{limits, order};
 use crate::dist::Dist;
 use crate::error::{InputError, known_names};
@@ -20,7 +20,6 @@ use crate::model::{
 };
 use crate::time::{MS_PER_YEAR, Millis, format_cpu, format_duration, format_size};
 use std::collections::{HashMap, HashSet};
-use std::ops::Range;
 use std::path::Path;
 
 /// Default start-up time of a pod: the upper bound of the sig-scalability
@@ -143,17 +142,23 @@ struct Expanded<'r> {
 }
 
 impl Validator<'_> {
-    pub(crate) fn err(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> InputError {
-        if self.text.is_empty() {
+    /// An error at `place` about `key`: at its line and column in the
+    /// source text, at the flag that set it, or at the key alone.
+    pub(crate) fn err(&self, place: impl Into<Place>, key: &str, message: impl Into<String>) -> InputError {
+        let unplaced = |file: &str, key: &str, message: String| InputError {
+            file: file.to_string(),
+            location: None,
+            key: Some(key.to_string()),
+            message,
+        };
+        match place.into() {
+            Place::Flag(flag) => unplaced("command line", flag, message.into()),
             // A Spec built in code: no text to find a line in.
-            return InputError {
-                file: self.file.to_string(),
-                location: None,
-                key: Some(key.to_string()),
-                message: message.into(),
-            };
+            _ if self.text.is_empty() => unplaced(self.file, key, message.into()),
+            Place::Text(span) => InputError::at(self.file, self.text, span.start, Some(key.to_string()), message),
+            // Not in the text: its start stands for the whole file.
+            Place::Code => InputError::at(self.file, self.text, 0, Some(key.to_string()), message),
         }
-        InputError::at(self.file, self.text, span.start, Some(key.to_string()), message)
     }
 
     /// A duration that must not be zero (a period, an interval): its
@@ -239,7 +244,7 @@ impl Validator<'_> {
             }
         };
         if strategies.contains(&Strategy::DomainSpread) && spread_kind.is_none() {
-            let span = raw.strategies.as_ref().map_or(0..0, |s| s.span());
+            let span = raw.strategies.as_ref().map_or(Place::Code, |s| s.span());
             return Err(self.err(span, "strategies", "strategy `domain-spread` needs [[domains]] to spread over"));
         }
         let volumes = self.volumes(&raw.volumes, &nodes)?;
@@ -299,7 +304,7 @@ impl Validator<'_> {
             let counts = raw.nodes.iter().map(|x| x.count.as_ref().map_or(1, |c| *c.get_ref() as usize)).collect();
             origin(counts, n).map(|o| &raw.nodes[o])
         };
-        let (span, key): (Option<Range<usize>>, String) = match r.anchor {
+        let (span, key): (Option<Place>, String) = match r.anchor {
             Anchor::Replications => (raw.replications.as_ref().map(|x| x.span()), r.key),
             Anchor::Source(Source::Node(n)) => match node_entry(n).and_then(|e| e.failure.as_ref()) {
                 Some(f) => (Some(f.span()), "nodes.failure".into()),
@@ -338,7 +343,7 @@ impl Validator<'_> {
 
     /// A count over its limit: names the limit, the value asked and how to
     /// change it (or that it cannot be raised that far).
-    fn over_limit(&self, span: Range<usize>, key: &str, asked: u64, l: CountLimit) -> InputError {
+    fn over_limit(&self, span: Place, key: &str, asked: u64, l: CountLimit) -> InputError {
         let limit = match l.key {
             "max_nodes" => self.limits.max_nodes,
             _ => self.limits.max_pods,
@@ -521,7 +526,7 @@ impl Validator<'_> {
             let (span, key) = match (&k.backoff_initial, &k.backoff_max) {
                 (Some(i), _) => (i.span(), "kubernetes.backoff_initial"),
                 (None, Some(m)) => (m.span(), "kubernetes.backoff_max"),
-                (None, None) => (k.backoff.as_ref().map_or(0..0, |b| b.span()), "kubernetes.backoff"),
+                (None, None) => (k.backoff.as_ref().map_or(Place::Code, |b| b.span()), "kubernetes.backoff"),
             };
             return Err(self.err(
                 span,
@@ -785,8 +790,10 @@ impl Validator<'_> {
                         path.push((dep, 0));
                     }
                     ON_PATH => {
-                        let span =
-                            written[origin[app]].iter().find(|(d, _)| *d == dep).map_or(0..0, |(_, s)| s.clone());
+                        let span = written[origin[app]]
+                            .iter()
+                            .find(|(d, _)| *d == dep)
+                            .map_or(Place::Code, |(_, s)| s.clone());
                         let message = if dep == app {
                             format!("app `{}` depends on itself: remove it from its `depends_on`", apps[app].name)
                         } else {
@@ -823,7 +830,7 @@ impl Validator<'_> {
                 None | Some("add") => {}
                 Some("replace") => self.replace_random = true,
                 Some(other) => {
-                    let span = r.mode.as_ref().map_or(0..0, |m| m.span());
+                    let span = r.mode.as_ref().map_or(Place::Code, |m| m.span());
                     return Err(self.err(span, "replay.mode", format!("unknown replay mode `{other}`: use add (on top of the distributions) or replace (instead of them)")));
                 }
             }
@@ -1271,7 +1278,7 @@ impl Validator<'_> {
             None | Some("deployment") => Workload::Deployment,
             Some("statefulset") => Workload::StatefulSet,
             Some(other) => {
-                let span = app.kind.as_ref().map_or(0..0, |k| k.span());
+                let span = app.kind.as_ref().map_or(Place::Code, |k| k.span());
                 return Err(self.err(
                     span,
                     "apps.kind",
@@ -1306,7 +1313,7 @@ impl Validator<'_> {
                     None | Some("preferred") => SpreadMode::Preferred,
                     Some("required") => SpreadMode::Required,
                     Some(other) => {
-                        let span = mode.as_ref().map_or(0..0, |m| m.span());
+                        let span = mode.as_ref().map_or(Place::Code, |m| m.span());
                         return Err(self.err(
                             span,
                             "apps.spread",
@@ -1321,7 +1328,7 @@ impl Validator<'_> {
         let hang = app.hang.as_ref().map_or(Dist::Never, |h| h.get_ref().clone());
         for (dist, field, key) in [(&crash, &app.crash, "apps.crash"), (&hang, &app.hang, "apps.hang")] {
             if dist.mean_ms() == Some(0.0) {
-                let span = field.as_ref().map_or(0..0, |f| f.span());
+                let span = field.as_ref().map_or(Place::Code, |f| f.span());
                 return Err(self.err(
                     span,
                     key,
@@ -1650,37 +1657,37 @@ impl Validator<'_> {
         };
         let d = &raw.node_defaults;
         sizes.extend(
-            d.memory.as_ref().map(|m| ("node_defaults.memory".to_string(), *m.get_ref(), Some(m.span().start))),
+            d.memory.as_ref().map(|m| ("node_defaults.memory".to_string(), *m.get_ref(), Some(m.span().offset()))),
         );
         sizes.extend(d.pool.as_ref().and_then(|p| {
-            p.get_ref().allocated.map(|a| ("node_defaults.pool.allocated".to_string(), a, Some(p.span().start)))
+            p.get_ref().allocated.map(|a| ("node_defaults.pool.allocated".to_string(), a, Some(p.span().offset())))
         }));
-        failures.extend(d.failure.as_ref().map(|f| ("node_defaults.failure".to_string(), fixed(f), f.span().start)));
+        failures.extend(d.failure.as_ref().map(|f| ("node_defaults.failure".to_string(), fixed(f), f.span().offset())));
         for n in &raw.nodes {
             let of = format!("of node `{}`", n.name.get_ref());
-            sizes.extend(n.memory.as_ref().map(|m| (format!("nodes.memory {of}"), *m.get_ref(), Some(m.span().start))));
+            sizes.extend(
+                n.memory.as_ref().map(|m| (format!("nodes.memory {of}"), *m.get_ref(), Some(m.span().offset()))),
+            );
             sizes.extend(n.pool.as_ref().and_then(|p| {
-                p.get_ref().allocated.map(|a| (format!("nodes.pool.allocated {of}"), a, Some(p.span().start)))
+                p.get_ref().allocated.map(|a| (format!("nodes.pool.allocated {of}"), a, Some(p.span().offset())))
             }));
-            failures.extend(n.failure.as_ref().map(|f| (format!("nodes.failure {of}"), fixed(f), f.span().start)));
+            failures.extend(n.failure.as_ref().map(|f| (format!("nodes.failure {of}"), fixed(f), f.span().offset())));
         }
         for dom in &raw.domains {
             failures.extend(
-                dom.failure
-                    .as_ref()
-                    .map(|f| (format!("domains.failure of domain `{}`", dom.name.get_ref()), fixed(f), f.span().start)),
-            );
-        }
-        for a in &raw.apps {
-            sizes.extend(
-                a.memory.as_ref().map(|m| {
-                    (format!("apps.memory of app `{}`", a.name.get_ref()), *m.get_ref(), Some(m.span().start))
+                dom.failure.as_ref().map(|f| {
+                    (format!("domains.failure of domain `{}`", dom.name.get_ref()), fixed(f), f.span().offset())
                 }),
             );
         }
+        for a in &raw.apps {
+            sizes.extend(a.memory.as_ref().map(|m| {
+                (format!("apps.memory of app `{}`", a.name.get_ref()), *m.get_ref(), Some(m.span().offset()))
+            }));
+        }
         for v in &raw.volumes {
             sizes.extend(v.size.as_ref().map(|m| {
-                (format!("volumes.size of volume `{}`", v.name.get_ref()), *m.get_ref(), Some(m.span().start))
+                (format!("volumes.size of volume `{}`", v.name.get_ref()), *m.get_ref(), Some(m.span().offset()))
             }));
         }
         for (key, Size(bytes, bare), at) in sizes {
@@ -1774,7 +1781,7 @@ impl Validator<'_> {
                     .or_else(|| {
                         raw.apps.iter().flat_map(|a| a.volumes.iter().flatten()).find(|v| v.get_ref() == &volume.name)
                     })
-                    .map_or(0..0, |v| v.span());
+                    .map_or(Place::Code, |v| v.span());
                 return Err(self.err(
                     span,
                     "apps.volumes",

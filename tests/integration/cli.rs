@@ -253,7 +253,7 @@ fn flags_override_the_file_and_bad_flags_exit_2() {
         ("--horizon", "2", "unit"),
         ("--strategy", "best", "spread, binpack, random, first-fit"),
         ("--replications", "0", "at least 1"),
-        ("--replications", "20000000", "between 1 and 10000000"),
+        ("--replications", "20000000", "over the limit `max_replications` = 10000000"),
         ("--threads", "0", "at least 1"),
     ] {
         let out = run_in(tmp.path(), &["run", &homelab(), flag, value, "--out", "bad"]);
