@@ -20,3 +20,4 @@ pub mod summary;
 pub mod sweep;
 pub mod time;
 pub mod verdict;
+pub mod warnings;

@@ -279,3 +279,11 @@ fn set_json(text: &str, key: &str, value: &str) -> String {
     json[key] = serde_json::from_str(value).unwrap();
     serde_json::to_string_pretty(&json).unwrap()
 }
+
+/// Issue 13: no cycle cli <-> shard. `shard` (below `cli`, which calls
+/// `merge`) takes the run warnings from `warnings`, never from `cli`.
+#[test]
+fn shard_does_not_import_cli() {
+    let text = fs::read_to_string(repo().join("src/shard.rs")).unwrap();
+    assert!(!text.contains("crate::cli"), "src/shard.rs imports cli again");
+}
