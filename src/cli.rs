@@ -754,8 +754,57 @@ fn against_target(lo: f64, hi: f64, goal: f64) -> (&'static str, &'static str, b
     }
 }
 
+/// What a `--target` names: a class of apps, or one app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TargetKind {
+    Class,
+    App,
+}
+
+impl TargetKind {
+    /// The word before `=` in a target.
+    fn parse(word: &str) -> Option<TargetKind> {
+        match word {
+            "class" => Some(TargetKind::Class),
+            "app" => Some(TargetKind::App),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            TargetKind::Class => "class",
+            TargetKind::App => "app",
+        }
+    }
+}
+
+impl std::fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl TargetKind {
+    /// The summary rows it is read from.
+    fn rows(self, summary: &crate::summary::Summary) -> &[crate::summary::Row] {
+        match self {
+            TargetKind::Class => &summary.classes,
+            TargetKind::App => &summary.apps,
+        }
+    }
+
+    /// What its names are, for the list of known ones.
+    fn plural(self) -> &'static str {
+        match self {
+            TargetKind::Class => "classes",
+            TargetKind::App => "apps",
+        }
+    }
+}
+
 /// A target: which group, and the availability it must reach.
-fn parse_target(text: &str) -> Result<(String, String, f64), Error> {
+fn parse_target(text: &str) -> Result<(TargetKind, String, f64), Error> {
     let bad = || {
         flag_error(
             "--target",
@@ -770,9 +819,9 @@ fn parse_target(text: &str) -> Result<(String, String, f64), Error> {
         if let Some(v) = word.strip_prefix("availability>=") {
             goal = v.parse::<f64>().ok().filter(|g| (0.0..=1.0).contains(g));
         } else if let Some((kind, name)) = word.split_once('=')
-            && (kind == "class" || kind == "app")
+            && let Some(kind) = TargetKind::parse(kind)
         {
-            group = Some((kind.to_string(), name.to_string()));
+            group = Some((kind, name.to_string()));
         }
     }
     let (kind, name) = group.ok_or_else(bad)?;
@@ -800,10 +849,10 @@ fn plan(args: PlanArgs) -> Result<Status, Error> {
         if answers.is_empty() {
             answers = sc.strategies.iter().map(|&s| (s, None)).collect();
         }
-        let rows = if kind == "class" { &summary.classes } else { &summary.apps };
+        let rows = kind.rows(&summary);
         for &strategy in &sc.strategies {
             let row = rows.iter().find(|r| r.strategy == strategy && r.label == name).ok_or_else(|| {
-                let what = if kind == "class" { "classes" } else { "apps" };
+                let what = kind.plural();
                 // One row per strategy and name: each name once, in order.
                 let mut names: Vec<&str> = Vec::new();
                 for label in rows.iter().map(|r| r.label.as_str()).filter(|l| *l != "all") {
