@@ -9,7 +9,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$root/fuzz/corpus}"
-mkdir -p "$out"/{scenario,simulate,quantities,replay}
+mkdir -p "$out"/{scenario,simulate,quantities,replay,shards}
 
 # Writes stdin to DIR under the name of its hash, so a rerun adds nothing twice.
 put() {
@@ -56,6 +56,28 @@ perl -0777 -ne 'while (/"((?:[^"\\]|\\.)*(?:node|domain),fail_at,repair_at(?:[^"
     sort -u
 } >"$out/scenario.dict"
 
-for target in scenario simulate quantities replay; do
+# Shard folders: real 2-shard runs (with and without volumes, short, few
+# replications), each folder's summary.json, replications.csv and
+# volume_replications.csv joined by NUL bytes, shard 0's then shard 1's
+# (the layout the `shards` target splits its input into).
+shard_seed() {
+  local scenario=$1 tmp i f
+  tmp=$(mktemp -d)
+  for i in 0 1; do
+    cargo run --release --quiet --manifest-path "$root/Cargo.toml" -- run "$scenario" \
+      --replications 4 --horizon 30d --shard "$i/2" --out "$tmp/s$i" --quiet >/dev/null
+  done
+  for i in 0 1; do
+    for f in summary.json replications.csv volume_replications.csv; do
+      [ "$i$f" = 0summary.json ] || printf '\0'
+      if [ -f "$tmp/s$i/$f" ]; then cat "$tmp/s$i/$f"; fi
+    done
+  done | put "$out/shards"
+  rm -rf "$tmp"
+}
+shard_seed "$root/scenarios/storage-comparison.toml"
+shard_seed "$root/scenarios/truecharts-homelab.toml"
+
+for target in scenario simulate quantities replay shards; do
   echo "$target: $(find "$out/$target" -type f | wc -l) seeds"
 done

@@ -348,87 +348,6 @@ fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, Error> {
     scenario_with(&path.display().to_string(), &text, overrides)
 }
 
-/// Warnings that depend on the final run settings (after the command-line
-/// overrides), not on the file alone.
-pub(crate) fn run_warnings(scenario: &Scenario) -> Vec<String> {
-    let mut warnings = scenario.warnings.clone();
-    if scenario.replications < 30 {
-        warnings.push(format!(
-            "only {} replications: confidence intervals will be wide (30 or more is usual)",
-            scenario.replications
-        ));
-    }
-    for event in scenario.events.iter().filter(|e| e.at_ms > scenario.horizon_ms) {
-        warnings.push(format!(
-            "the scripted failure of `{}` at {} is after the horizon: it never happens",
-            event.target.describe(scenario),
-            format_duration(event.at_ms)
-        ));
-    }
-    for &strategy in &scenario.strategies {
-        let start = crate::engine::start_placement(scenario, strategy);
-        warnings.extend(failover_without_room(scenario, strategy, &start));
-        let unplaced = start.unplaced();
-        if !unplaced.is_empty() {
-            warnings.push(format!(
-                "with strategy {}, these apps cannot all be placed at start and begin down: {}",
-                strategy.name(),
-                unplaced.iter().map(|&a| scenario.apps[a].name.as_str()).collect::<Vec<_>>().join(", ")
-            ));
-        }
-    }
-    warnings
-}
-
-/// A zfs-replicated volume's pods must fit on either side of it: after a
-/// failover they can run only on the other side. Under `strategy`, with
-/// the pods placed as at time zero, each side must have room for them
-/// beside the other pods there; a side without it leaves them Pending
-/// (`capacity`) after a failover to it.
-fn failover_without_room(
-    scenario: &Scenario,
-    strategy: Strategy,
-    start: &crate::engine::StartPlacement,
-) -> Vec<String> {
-    let mut out = Vec::new();
-    for (v, volume) in scenario.volumes.iter().enumerate() {
-        let crate::model::Backend::ZfsReplicated { node, replica, .. } = volume.backend else { continue };
-        let users: Vec<usize> = (0..scenario.apps.len()).filter(|&a| scenario.apps[a].volumes.contains(&v)).collect();
-        let need = users.iter().fold((0u64, 0u64), |(c, m), &a| {
-            let app = &scenario.apps[a];
-            (c + app.cpu_m * u64::from(app.replicas), m + app.memory_bytes * u64::from(app.replicas))
-        });
-        for side in [node, replica] {
-            // What the other pods take on that side.
-            let (mut cpu, mut mem) = start.used[side];
-            for &(a, at) in &start.pods {
-                if at == Some(side) && users.contains(&a) {
-                    cpu -= scenario.apps[a].cpu_m;
-                    mem -= scenario.apps[a].memory_bytes;
-                }
-            }
-            let n = &scenario.nodes[side];
-            let (free_cpu, free_mem) = (n.cpu_m.saturating_sub(cpu), n.memory_bytes.saturating_sub(mem));
-            if free_cpu < need.0 || free_mem < need.1 {
-                let apps: Vec<&str> = users.iter().map(|&a| scenario.apps[a].name.as_str()).collect();
-                out.push(format!(
-                    "zfs-replicated volume `{}` can fail over to `{}`, but under {} the other pods placed there leave {} CPU and {} memory free, less than the {} CPU and {} its pods ({}) request: after a failover to it they wait Pending (capacity); give `{}` more room (nodes.cpu, nodes.memory), lower the requests, or use another strategy",
-                    volume.name,
-                    n.name,
-                    strategy.name(),
-                    format_cpu(free_cpu),
-                    crate::time::format_size(free_mem),
-                    format_cpu(need.0),
-                    crate::time::format_size(need.1),
-                    apps.join(", "),
-                    n.name
-                ));
-            }
-        }
-    }
-    out
-}
-
 /// The scenario file's stem as one safe folder name (`...toml` has the stem
 /// `..`, a file name may hold anything but `/`).
 fn safe_stem(scenario_path: &Path) -> String {
@@ -581,7 +500,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
             format!("replication {r} does not exist: the run has replications 0 to {}", scenario.replications - 1),
         ));
     }
-    scenario.warnings = run_warnings(&scenario);
+    scenario.warnings = crate::warnings::run_warnings(&scenario);
     let out_dir = args.out.clone().unwrap_or_else(|| default_out(&args.scenario));
     // Locked and checked now, switched in at the end: a folder another
     // command is writing is refused before any replication, and an
@@ -848,8 +767,57 @@ fn against_target(lo: f64, hi: f64, goal: f64) -> (&'static str, &'static str, b
     }
 }
 
+/// What a `--target` names: a class of apps, or one app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TargetKind {
+    Class,
+    App,
+}
+
+impl TargetKind {
+    /// The word before `=` in a target.
+    fn parse(word: &str) -> Option<TargetKind> {
+        match word {
+            "class" => Some(TargetKind::Class),
+            "app" => Some(TargetKind::App),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            TargetKind::Class => "class",
+            TargetKind::App => "app",
+        }
+    }
+}
+
+impl std::fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl TargetKind {
+    /// The summary rows it is read from.
+    fn rows(self, summary: &crate::summary::Summary) -> &[crate::summary::Row] {
+        match self {
+            TargetKind::Class => &summary.classes,
+            TargetKind::App => &summary.apps,
+        }
+    }
+
+    /// What its names are, for the list of known ones.
+    fn plural(self) -> &'static str {
+        match self {
+            TargetKind::Class => "classes",
+            TargetKind::App => "apps",
+        }
+    }
+}
+
 /// A target: which group, and the availability it must reach.
-fn parse_target(text: &str) -> Result<(String, String, f64), Error> {
+fn parse_target(text: &str) -> Result<(TargetKind, String, f64), Error> {
     let bad = || {
         flag_error(
             "--target",
@@ -864,9 +832,9 @@ fn parse_target(text: &str) -> Result<(String, String, f64), Error> {
         if let Some(v) = word.strip_prefix("availability>=") {
             goal = v.parse::<f64>().ok().filter(|g| (0.0..=1.0).contains(g));
         } else if let Some((kind, name)) = word.split_once('=')
-            && (kind == "class" || kind == "app")
+            && let Some(kind) = TargetKind::parse(kind)
         {
-            group = Some((kind.to_string(), name.to_string()));
+            group = Some((kind, name.to_string()));
         }
     }
     let (kind, name) = group.ok_or_else(bad)?;
@@ -894,10 +862,10 @@ fn plan(args: PlanArgs) -> Result<Status, Error> {
         if answers.is_empty() {
             answers = sc.strategies.iter().map(|&s| (s, None)).collect();
         }
-        let rows = if kind == "class" { &summary.classes } else { &summary.apps };
+        let rows = kind.rows(&summary);
         for &strategy in &sc.strategies {
             let row = rows.iter().find(|r| r.strategy == strategy && r.label == name).ok_or_else(|| {
-                let what = if kind == "class" { "classes" } else { "apps" };
+                let what = kind.plural();
                 // One row per strategy and name: each name once, in order.
                 let mut names: Vec<&str> = Vec::new();
                 for label in rows.iter().map(|r| r.label.as_str()).filter(|l| *l != "all") {
@@ -1198,7 +1166,7 @@ fn validate(path: &Path, overrides: &Overrides) -> Result<(), Error> {
     if !s.replayed.is_empty() {
         out += &format!("{} failures replayed from traces\n", s.replayed.len());
     }
-    let warnings = run_warnings(s);
+    let warnings = crate::warnings::run_warnings(s);
     for w in &warnings {
         out += &format!("warning: {w}\n");
     }

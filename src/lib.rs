@@ -20,3 +20,4 @@ pub mod shard;
 pub mod summary;
 pub mod time;
 pub mod verdict;
+pub mod warnings;
