@@ -1,6 +1,10 @@
 //! clustersim: a discrete-event failure simulator for small hyperconverged
 //! Kubernetes clusters. See ARCHITECTURE.md for the map.
 
+// The system calls go through rustix and libraries; this crate has no
+// `unsafe` of its own.
+#![forbid(unsafe_code)]
+
 pub mod cli;
 pub mod compare;
 pub mod dist;

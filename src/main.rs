@@ -3,6 +3,10 @@
 //! value meets the target). A closed stdout
 //! pipe (`clustersim run ... | head`) counts as success.
 
+// The system calls go through rustix and libraries; this crate has no
+// `unsafe` of its own.
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use clustersim::cli::{Cli, main_with};
 use clustersim::error::Error;

@@ -149,6 +149,7 @@ pub fn parse(file: &str, text: &str) -> Result<Replay, InputError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut kind = None;
     let mut rows: Vec<Row> = Vec::new();
+    let mut reader = LineReader::new();
     for (index, line) in text.split('\n').enumerate() {
         let number = index + 1;
         let line = line.strip_suffix('\r').unwrap_or(line);
@@ -157,7 +158,7 @@ pub fn parse(file: &str, text: &str) -> Result<Replay, InputError> {
             continue;
         }
         match kind {
-            None => kind = Some(header(file, number, line)?),
+            None => kind = Some(header(&mut reader, file, number, line)?),
             Some(kind) => {
                 if rows.len() == MAX_ROWS {
                     return Err(error(
@@ -171,7 +172,7 @@ pub fn parse(file: &str, text: &str) -> Result<Replay, InputError> {
                         ),
                     ));
                 }
-                rows.push(row(file, kind, number, line)?);
+                rows.push(row(&mut reader, file, kind, number, line)?);
             }
         }
     }
@@ -255,78 +256,146 @@ struct SplitError {
     message: String,
 }
 
-fn split_fields(line: &str) -> Result<Vec<Field>, SplitError> {
-    let chars: Vec<char> = line.chars().collect();
-    let skip_space = |mut i: usize| {
-        while i < chars.len() && chars[i] != ',' && chars[i].is_whitespace() {
-            i += 1;
-        }
-        i
-    };
+/// Splits one line (no line terminator) into fields. The `csv` crate does
+/// the CSV itself: commas, quoted fields, `""` escapes. What the format adds
+/// to plain CSV is done here, from the bytes the crate consumed: the column
+/// each field starts at, whitespace before an opening quote (the crate only
+/// quotes a field whose first byte is `"`, so the rest of the line is read
+/// again from the quote), whitespace after a closing quote, and refusing
+/// text after a closing quote or a quote left open.
+fn split_fields<'a>(reader: &mut LineReader<'a>, line: &'a str) -> Result<Vec<Field>, SplitError> {
+    let bytes = line.as_bytes();
+    let char_column = |byte: usize| line[..byte].chars().count() + 1;
     let mut fields = Vec::new();
-    let mut i = 0;
-    loop {
-        let start = i;
-        i = skip_space(i);
-        let text = if chars.get(i) == Some(&'"') {
-            let quote_column = i + 1;
-            let mut text = String::new();
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => {
-                        return Err(SplitError {
-                            index: fields.len(),
-                            column: start + 1,
-                            message: format!(
-                                "the quote opened at column {quote_column} is not closed: end a quoted field with \
-                                 `\"` on the same line, and write a quote inside it as `\"\"`"
-                            ),
-                        });
-                    }
-                    Some('"') if chars.get(i + 1) == Some(&'"') => {
-                        text.push('"');
-                        i += 2;
-                    }
-                    Some('"') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(&c) => {
-                        text.push(c);
-                        i += 1;
-                    }
-                }
+    // Where the csv crate starts reading, and where the field read first
+    // from there started (before the whitespace skipped to reach a quote).
+    let mut origin = 0;
+    let mut first_start = 0;
+    'reread: loop {
+        let record = reader.record(&line[origin..]);
+        let mut start = first_start;
+        for (index, content) in record.iter().enumerate() {
+            let field_start = if index == 0 { origin } else { start };
+            let spaces = line[field_start..].len() - line[field_start..].trim_start_matches(space).len();
+            let quote = field_start + spaces;
+            if spaces > 0 && bytes.get(quote) == Some(&b'"') {
+                // Quoted after whitespace: the crate took it as a plain
+                // field; read the rest of the line again from the quote.
+                origin = quote;
+                first_start = start;
+                continue 'reread;
             }
-            i = skip_space(i);
-            if let Some(&c) = chars.get(i).filter(|&&c| c != ',') {
-                return Err(SplitError {
-                    index: fields.len(),
-                    column: start + 1,
-                    message: format!(
-                        "`{c}` follows the closing quote at column {i}: a quoted field ends at its closing quote, \
-                         and a comma or the end of the line comes next"
-                    ),
-                });
-            }
-            text
-        } else {
-            while i < chars.len() && chars[i] != ',' {
-                i += 1;
-            }
-            chars[start..i].iter().collect::<String>().trim().to_string()
-        };
-        fields.push(Field { text, column: start + 1 });
-        if i >= chars.len() {
-            return Ok(fields);
+            let (text, end) = if bytes.get(field_start) == Some(&b'"') {
+                quoted(line, content, start, field_start, fields.len())?
+            } else {
+                (content.trim().to_string(), field_start + content.len())
+            };
+            fields.push(Field { text, column: char_column(start) });
+            // The comma after the field, or the end of the line.
+            start = end + 1;
         }
-        i += 1; // the comma
+        return Ok(fields);
     }
 }
 
+/// Whitespace that may surround a field (a comma is never whitespace).
+fn space(c: char) -> bool {
+    c != ',' && c.is_whitespace()
+}
+
+/// The `csv` crate's reader, made once per trace and pointed at one line
+/// at a time (making a reader per line costs a second per 100,000 rows).
+/// It reads with no header, any number of fields, fields untrimmed, `""`
+/// escapes, and `\n` as the only terminator (so a `\r` inside a line is an
+/// ordinary character, as it was).
+struct LineReader<'a> {
+    reader: csv::Reader<std::io::Cursor<&'a [u8]>>,
+    record: csv::StringRecord,
+}
+
+impl<'a> LineReader<'a> {
+    fn new() -> Self {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_reader(std::io::Cursor::new(&b""[..]));
+        LineReader { reader, record: csv::StringRecord::new() }
+    }
+
+    /// The one record of `text`, a line without its terminator (an empty
+    /// text: one empty field, as a split at commas gives).
+    fn record(&mut self, text: &'a str) -> &csv::StringRecord {
+        *self.reader.get_mut() = std::io::Cursor::new(text.as_bytes());
+        // Seeking a cursor and reading valid UTF-8 with no terminator in it
+        // cannot fail; the record is then one line's.
+        let read = self.reader.seek_raw(std::io::SeekFrom::Start(0), csv::Position::new()).is_ok()
+            && self.reader.read_record(&mut self.record).unwrap_or(false);
+        if !read {
+            self.record = csv::StringRecord::from(vec![""]);
+        }
+        &self.record
+    }
+}
+
+/// A field the `csv` crate read as quoted, at byte `quote` of `line` (its
+/// opening quote), `start` the byte where the field starts (the character
+/// after the comma), `content` what the crate made of it. Follows the
+/// crate's reading through the line's bytes to find the closing quote:
+/// returns the text inside the quotes and the byte where the field ends.
+fn quoted(line: &str, content: &str, start: usize, quote: usize, index: usize) -> Result<(String, usize), SplitError> {
+    let bytes = line.as_bytes();
+    let char_index = |byte: usize| line[..byte].chars().count();
+    let wanted = content.as_bytes();
+    // `at` walks the line, `taken` the content; a `""` in the line is one
+    // `"` of the content; the first lone `"` closes the quote, and the crate
+    // copies what follows up to the comma as it stands.
+    let (mut at, mut taken) = (quote + 1, 0);
+    let mut closed = None;
+    while taken < wanted.len() || (closed.is_none() && bytes.get(at) == Some(&b'"')) {
+        if closed.is_none() && bytes[at] == b'"' {
+            if bytes.get(at + 1) == Some(&b'"') {
+                at += 2;
+                taken += 1;
+            } else {
+                closed = Some((at, taken));
+                at += 1;
+            }
+        } else {
+            at += 1;
+            taken += 1;
+        }
+    }
+    let Some((close, inside)) = closed else {
+        return Err(SplitError {
+            index,
+            column: char_index(start) + 1,
+            message: format!(
+                "the quote opened at column {} is not closed: end a quoted field with `\"` on the same line, and \
+                 write a quote inside it as `\"\"`",
+                char_index(quote) + 1
+            ),
+        });
+    };
+    let after = &line[close + 1..at];
+    if let Some(offset) = after.find(|c| !space(c)) {
+        let c = after[offset..].chars().next().unwrap_or_default();
+        return Err(SplitError {
+            index,
+            column: char_index(start) + 1,
+            message: format!(
+                "`{c}` follows the closing quote at column {}: a quoted field ends at its closing quote, and a \
+                 comma or the end of the line comes next",
+                char_index(close + 1 + offset)
+            ),
+        });
+    }
+    Ok((content[..inside].to_string(), at))
+}
+
 /// The kind a header declares.
-fn header(file: &str, number: usize, line: &str) -> Result<ReplayKind, InputError> {
-    let fields = split_fields(line).map_err(|e| {
+fn header<'a>(reader: &mut LineReader<'a>, file: &str, number: usize, line: &'a str) -> Result<ReplayKind, InputError> {
+    let fields = split_fields(reader, line).map_err(|e| {
         let key = ReplayKind::Node.columns()[e.index.min(2)];
         error(file, number, e.column, key, format!("{}; the header must be {HEADERS}", e.message))
     })?;
@@ -385,9 +454,16 @@ fn count_place(fields: &[Field], line: &str) -> (usize, usize) {
     }
 }
 
-fn row(file: &str, kind: ReplayKind, number: usize, line: &str) -> Result<Row, InputError> {
+fn row<'a>(
+    reader: &mut LineReader<'a>,
+    file: &str,
+    kind: ReplayKind,
+    number: usize,
+    line: &'a str,
+) -> Result<Row, InputError> {
     let columns = kind.columns();
-    let fields = split_fields(line).map_err(|e| error(file, number, e.column, columns[e.index.min(2)], e.message))?;
+    let fields =
+        split_fields(reader, line).map_err(|e| error(file, number, e.column, columns[e.index.min(2)], e.message))?;
     if fields.len() != 3 {
         let (column, index) = count_place(&fields, line);
         let n = fields.len();

@@ -19,4 +19,4 @@ mod sim;
 
 pub use event::{Event, PodId};
 pub use queue::{EventId, EventQueue};
-pub use sim::{StartPlacement, gluster_serves, monitor_phase_ms, simulate, start_placement};
+pub use sim::{RunOptions, StartPlacement, gluster_serves, monitor_phase_ms, simulate, simulate_with, start_placement};

@@ -29,7 +29,32 @@ pub fn simulate(
     replication: u32,
     trace: Option<&mut Vec<TraceRecord>>,
 ) -> ReplicationOutcome {
+    simulate_with(scenario, strategy, replication, trace, RunOptions::default())
+}
+
+/// How a test may change a run; the default is a plain run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// No failure begins after this time: no node, disk or domain failure,
+    /// no container crash or hang, no scripted failure. Repairs and
+    /// everything already in flight go on. The draws are the same as
+    /// without it (a failure is drawn as usual and then not scheduled), so
+    /// a run is the plain run up to this time.
+    pub failures_until_ms: Option<Millis>,
+}
+
+/// [`simulate`] with [`RunOptions`].
+pub fn simulate_with(
+    scenario: &Scenario,
+    strategy: Strategy,
+    replication: u32,
+    trace: Option<&mut Vec<TraceRecord>>,
+    options: RunOptions,
+) -> ReplicationOutcome {
     let mut sim = Sim::new(scenario, strategy, replication, trace);
+    if let Some(until) = options.failures_until_ms {
+        sim.failures_until_ms = sim.failures_until_ms.min(until);
+    }
     sim.start();
     let horizon = scenario.horizon_ms;
     while let Some((now, event)) = sim.queue.pop_until(horizon) {
@@ -187,6 +212,9 @@ impl About {
 
 struct Sim<'a, 't> {
     sc: &'a Scenario,
+    /// The last time a failure may begin: the horizon, or earlier by
+    /// [`RunOptions::failures_until_ms`].
+    failures_until_ms: Millis,
     /// The scheduler's view of `load`, kept in step by [`Sim::change_load`].
     index: NodeIndex,
     queue: EventQueue<Event>,
@@ -288,6 +316,7 @@ impl<'a, 't> Sim<'a, 't> {
         let pod_streams = |f: fn(&str, u32) -> Source| slots.iter().map(|&(a, r)| streams.get(f(a, r))).collect();
         Sim {
             sc,
+            failures_until_ms: sc.horizon_ms,
             index: NodeIndex::new(
                 strategy,
                 &sc.nodes,
@@ -435,7 +464,7 @@ impl<'a, 't> Sim<'a, 't> {
         }
         self.schedule_first_round();
         for event in self.sc.events.iter().chain(&self.sc.replayed) {
-            if event.at_ms > self.sc.horizon_ms {
+            if event.at_ms > self.failures_until_ms {
                 continue;
             }
             let scripted = match event.target {
@@ -520,7 +549,7 @@ impl<'a, 't> Sim<'a, 't> {
     fn schedule_next_failure(&mut self, node: NodeId, now: Millis) {
         if let Some(dt) = self.sc.nodes[node].failure.sample(&mut self.failure_rng[node]) {
             let at = now.saturating_add(dt);
-            if at <= self.sc.horizon_ms {
+            if at <= self.failures_until_ms {
                 self.nodes[node].change_ev = Some(self.queue.schedule(at, Event::NodeFail { node, outage_ms: None }));
             }
         }

@@ -183,12 +183,10 @@ fn this_command() -> String {
 fn flock(file: &fs::File) -> bool {
     #[cfg(unix)]
     {
-        use std::os::unix::io::AsRawFd;
-        // SAFETY: the descriptor is open for the duration of the call.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return true;
+        match rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => true,
+            Err(e) => io::Error::from(e).kind() != io::ErrorKind::WouldBlock,
         }
-        io::Error::last_os_error().kind() != io::ErrorKind::WouldBlock
     }
     #[cfg(not(unix))]
     {

@@ -325,28 +325,28 @@ pub(super) fn stamp_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 pub(super) fn host() -> String {
     #[cfg(unix)]
     {
-        let mut buf = [0u8; 256];
-        // SAFETY: the buffer is valid for its length; gethostname writes at
-        // most that many bytes.
-        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-        if rc == 0 {
-            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-            return String::from_utf8_lossy(&buf[..end]).into_owned();
-        }
+        // uname's nodename is what gethostname returns on Linux.
+        rustix::system::uname().nodename().to_string_lossy().into_owned()
     }
-    String::new()
+    #[cfg(not(unix))]
+    {
+        String::new()
+    }
 }
 
 /// Whether process `pid` exists on this host (unknown counts as alive).
 pub(super) fn alive(pid: u32) -> bool {
     #[cfg(unix)]
     {
-        let Ok(pid) = libc::pid_t::try_from(pid) else { return true };
-        // SAFETY: signal 0 only checks that the process exists.
-        if unsafe { libc::kill(pid, 0) } == 0 {
-            return true;
+        // Pid 0 (the process group) and pids beyond i32 are not ours to
+        // judge: alive, as kill(pid, 0) answered for 0 and the conversion
+        // refused for the others.
+        let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else { return true };
+        // Signal 0 only checks that the process exists.
+        match rustix::process::test_kill_process(pid) {
+            Ok(()) => true,
+            Err(e) => e != rustix::io::Errno::SRCH,
         }
-        io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
     }
     #[cfg(not(unix))]
     {
@@ -413,24 +413,10 @@ fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
 fn exchange(a: &Path, b: &Path) -> io::Result<()> {
     #[cfg(test)]
     if tests::NO_EXCHANGE.get() {
-        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        return Err(rustix::io::Errno::INVAL.into());
     }
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let a = CString::new(a.as_os_str().as_bytes())?;
-    let b = CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both strings are valid, NUL-terminated and outlive the call.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_renameat2,
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(io::Error::from)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -442,8 +428,12 @@ fn exchange(_: &Path, _: &Path) -> io::Result<()> {
 /// because of the paths).
 fn unsupported(e: &io::Error) -> bool {
     #[cfg(target_os = "linux")]
-    if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)) {
-        return true;
+    {
+        use rustix::io::Errno;
+        let code = e.raw_os_error();
+        if [Errno::INVAL, Errno::NOSYS, Errno::OPNOTSUPP].iter().any(|errno| code == Some(errno.raw_os_error())) {
+            return true;
+        }
     }
     e.kind() == io::ErrorKind::Unsupported
 }

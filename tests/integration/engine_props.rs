@@ -3,7 +3,7 @@
 //! serving pod on a down node, no node over capacity, required anti-affinity
 //! kept, loads and bindings consistent, app state agreeing with its pods).
 
-use clustersim::engine::simulate;
+use clustersim::engine::{RunOptions, simulate, simulate_with};
 use clustersim::placement::Strategy as PlacementStrategy;
 use proptest::prelude::*;
 
@@ -186,6 +186,16 @@ proptest! {
                 prop_assert_eq!(app.cause_ms.iter().sum::<u64>(), app.downtime_ms, "causes of app {} do not add up", a);
                 prop_assert_eq!(app.downtime_ms > 0, app.outages > 0, "app {} under {:?}: {:?}\n{}", a, strategy, app, text);
                 prop_assert!(app.longest_outage_ms <= app.downtime_ms);
+            }
+            // The first half of the liveness check (issue 13): with failures
+            // stopped at half the horizon, no failure begins after it. The
+            // bound on recovery is not asserted yet.
+            let until = sc.horizon_ms / 2;
+            let mut trace = Vec::new();
+            simulate_with(&sc, strategy, 0, Some(&mut trace), RunOptions { failures_until_ms: Some(until) });
+            const FAILURES: [&str; 6] = ["node-fail", "disk-fail", "domain-fail", "container-crash", "container-hang", "app-crash"];
+            if let Some(late) = trace.iter().find(|r| r.time_ms > until && FAILURES.contains(&r.kind)) {
+                prop_assert!(false, "{} at {} ms after failures stopped at {} ms under {:?}\n{}", late.kind, late.time_ms, until, strategy, text);
             }
         }
     }

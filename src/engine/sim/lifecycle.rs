@@ -17,7 +17,7 @@ impl Sim<'_, '_> {
     pub(super) fn schedule_domain_failure(&mut self, domain: usize, now: Millis) {
         if let Some(dt) = self.sc.domains[domain].failure.sample(&mut self.domain_failure_rng[domain]) {
             let at = now.saturating_add(dt);
-            if at <= self.sc.horizon_ms {
+            if at <= self.failures_until_ms {
                 let ev = self.queue.schedule(at, Event::DomainFail { domain, outage_ms: None });
                 self.domains[domain].change_ev = Some(ev);
             }
@@ -222,7 +222,7 @@ impl Sim<'_, '_> {
         };
         if let Some((dt, hang)) = next {
             let at = now.saturating_add(dt);
-            if at <= self.sc.horizon_ms {
+            if at <= self.failures_until_ms {
                 self.pods[pod].fault_ev = Some(self.queue.schedule(at, Event::ContainerFault { pod, hang }));
             }
         }

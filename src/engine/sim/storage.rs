@@ -150,7 +150,7 @@ impl Sim<'_, '_> {
         let Some(pool) = &self.sc.nodes[node].pool else { return };
         if let Some(dt) = pool.disk_failure.sample(&mut self.disk_rng[node][disk as usize]) {
             let at = now.saturating_add(dt);
-            if at <= self.sc.horizon_ms {
+            if at <= self.failures_until_ms {
                 let ev = self.queue.schedule(at, Event::DiskFail { node, disk });
                 if let Some(p) = self.nodes[node].pool.as_mut() {
                     p.disk_ev[disk as usize] = Some(ev);
