@@ -17,7 +17,6 @@ pub mod model;
 pub mod montecarlo;
 pub mod output;
 pub mod placement;
-pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod shard;

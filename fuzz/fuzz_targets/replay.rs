@@ -4,7 +4,7 @@
 //! inside the text, with the column's name as its key.
 #![no_main]
 
-use clustersim::replay::{ReplayKind, parse};
+use clustersim::input::replay::{ReplayKind, parse};
 use clustersim::time::MAX_DURATION_MS;
 use clustersim_fuzz::check_error;
 use libfuzzer_sys::fuzz_target;

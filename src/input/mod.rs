@@ -6,6 +6,7 @@
 //! [`Scenario::new`] with its [`Origin`]. [`sweep`] edits a file's TOML to
 //! make the points of a sweep; [`replay`](crate::replay) reads failure traces.
 
+pub mod replay;
 pub mod sweep;
 
 use crate::error::InputError;
@@ -26,9 +27,31 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, InputError> {
     Scenario::new(read(file, text)?, Origin { file, text })
 }
 
-/// Reads scenario text into a [`Spec`], without validating it.
+/// Reads scenario text into a [`Spec`], without validating it, and the
+/// failure traces its `[[replay]]` entries name (a trace that cannot be
+/// read is kept as the error, at the entry's `file`, for validation to
+/// report in its turn).
 pub fn read(file: &str, text: &str) -> Result<Spec, InputError> {
-    ::toml::from_str(text).map_err(|e| toml_error(file, text, &e))
+    let mut spec: Spec = ::toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+    for r in &mut spec.replay {
+        let path = r.trace_path(file);
+        r.trace = Some(replay::load(&path).map_err(|e| match e.location {
+            // Unreadable (missing, a folder): point at `file` in the scenario.
+            None => InputError::at(
+                file,
+                text,
+                r.file.span().offset(),
+                Some("replay.file".to_string()),
+                format!(
+                    "cannot read the failure trace `{}` (`file` is relative to the scenario's folder): {}",
+                    path.display(),
+                    e.message.trim_start_matches("cannot read the failure trace: ")
+                ),
+            ),
+            Some(_) => e,
+        }));
+    }
+    Ok(spec)
 }
 
 /// The TOML reader gives every [`Located`] value the byte range it was read

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod maintenance;
 pub mod order;
 pub mod spec;
+pub mod trace;
 pub mod validate;
 
 pub use spec::{Located, Place, Spec};

@@ -144,6 +144,20 @@ pub struct PlacementSpec {
 pub struct ReplaySpec {
     pub file: Located<String>,
     pub mode: Option<Located<String>>,
+    /// The trace as the input layer read it from `file` (relative to the
+    /// scenario's folder), or why it could not; validation reports a
+    /// failure in its turn, after the checks before it. `None`: not read.
+    #[serde(skip)]
+    pub trace: Option<Result<super::trace::Replay, crate::error::InputError>>,
+}
+
+impl ReplaySpec {
+    /// The trace's path: `file` relative to the folder of the scenario file
+    /// named `scenario_file`.
+    pub fn trace_path(&self, scenario_file: &str) -> std::path::PathBuf {
+        let base = std::path::Path::new(scenario_file).parent().unwrap_or(std::path::Path::new("."));
+        base.join(self.file.get_ref())
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -823,9 +823,7 @@ impl Validator<'_> {
     /// distributions.
     fn replays(&mut self, raw: &Spec, nodes: &[Node], domains: &[Domain]) -> Result<Vec<ScriptedEvent>, InputError> {
         let mut events = Vec::new();
-        let base = Path::new(self.file).parent().unwrap_or(Path::new("."));
         for r in &raw.replay {
-            let path = base.join(r.file.get_ref());
             match r.mode.as_ref().map(|m| m.get_ref().as_str()) {
                 None | Some("add") => {}
                 Some("replace") => self.replace_random = true,
@@ -834,31 +832,33 @@ impl Validator<'_> {
                     return Err(self.err(span, "replay.mode", format!("unknown replay mode `{other}`: use add (on top of the distributions) or replace (instead of them)")));
                 }
             }
-            let replay = crate::replay::load(&path).map_err(|e| match e.location {
-                // Unreadable (missing, a folder): point at `file` in the scenario.
-                None => self.err(
-                    r.file.span(),
-                    "replay.file",
-                    format!(
-                        "cannot read the failure trace `{}` (`file` is relative to the scenario's folder): {}",
-                        path.display(),
-                        e.message.trim_start_matches("cannot read the failure trace: ")
-                    ),
-                ),
-                Some(_) => e,
-            })?;
-            let names: Vec<&str> = match replay.kind {
-                crate::replay::ReplayKind::Node => nodes.iter().map(|n| n.name.as_str()).collect(),
-                crate::replay::ReplayKind::Domain => domains.iter().map(|d| d.name.as_str()).collect(),
+            let replay = match &r.trace {
+                Some(Ok(replay)) => replay.clone(),
+                Some(Err(e)) => return Err(e.clone()),
+                None => {
+                    return Err(self.err(
+                        r.file.span(),
+                        "replay.file",
+                        format!(
+                            "the failure trace `{}` was not read (a Spec built in code sets `trace`)",
+                            r.file.get_ref()
+                        ),
+                    ));
+                }
             };
-            crate::replay::check_names(&path.display().to_string(), &replay, &names)?;
+            let path = r.trace_path(self.file);
+            let names: Vec<&str> = match replay.kind {
+                super::trace::ReplayKind::Node => nodes.iter().map(|n| n.name.as_str()).collect(),
+                super::trace::ReplayKind::Domain => domains.iter().map(|d| d.name.as_str()).collect(),
+            };
+            super::trace::check_names(&path.display().to_string(), &replay, &names)?;
             // A failure that starts the very millisecond the previous one of
             // the same name ends continues it: merge them so the repair is
             // not taken for the end of the outage.
             let ids: HashMap<&str, usize> = names.iter().enumerate().map(|(i, &n)| (n, i)).collect();
             let mut records = replay.records;
             records.sort_by(|a, b| a.name.cmp(&b.name).then(a.fail_at_ms.cmp(&b.fail_at_ms)));
-            let mut merged: Vec<crate::replay::ReplayRecord> = Vec::with_capacity(records.len());
+            let mut merged: Vec<super::trace::ReplayRecord> = Vec::with_capacity(records.len());
             for rec in records {
                 match merged.last_mut() {
                     Some(last) if last.name == rec.name && last.repair_at_ms == Some(rec.fail_at_ms) => {
@@ -870,8 +870,8 @@ impl Validator<'_> {
             for rec in &merged {
                 let id = ids[rec.name.as_str()];
                 let target = match replay.kind {
-                    crate::replay::ReplayKind::Node => Target::Node(id),
-                    crate::replay::ReplayKind::Domain => Target::Domain(id),
+                    super::trace::ReplayKind::Node => Target::Node(id),
+                    super::trace::ReplayKind::Domain => Target::Domain(id),
                 };
                 let duration_ms = match rec.repair_at_ms {
                     Some(repair) => Some(repair - rec.fail_at_ms),

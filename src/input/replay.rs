@@ -60,65 +60,12 @@
 //! what would be right.
 
 use crate::error::{InputError, line_col};
+pub use crate::model::trace::{Replay, ReplayKind, ReplayRecord};
 use crate::time::{MAX_DURATION_MS, Millis, format_duration, parse_duration};
-use std::collections::HashSet;
 use std::path::Path;
 
 /// The most rows (failures) one trace may hold.
 pub const MAX_ROWS: usize = 1_000_000;
-
-/// Whether a trace names nodes or failure domains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReplayKind {
-    Node,
-    Domain,
-}
-
-impl ReplayKind {
-    /// The name of the first column: `node` or `domain`.
-    pub fn column(self) -> &'static str {
-        match self {
-            ReplayKind::Node => "node",
-            ReplayKind::Domain => "domain",
-        }
-    }
-
-    fn columns(self) -> [&'static str; 3] {
-        [self.column(), "fail_at", "repair_at"]
-    }
-
-    fn header(self) -> String {
-        self.columns().join(",")
-    }
-
-    fn declared(self) -> &'static str {
-        match self {
-            ReplayKind::Node => "nodes ([[nodes]])",
-            ReplayKind::Domain => "failure domains ([[domains]])",
-        }
-    }
-}
-
-/// One failure of a trace.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplayRecord {
-    /// The node or failure domain that fails.
-    pub name: String,
-    /// When it fails, from the start of the horizon.
-    pub fail_at_ms: Millis,
-    /// When it is repaired, strictly after `fail_at_ms`; `None`: never.
-    pub repair_at_ms: Option<Millis>,
-    /// The 1-based line of the row in the file.
-    pub line: usize,
-}
-
-/// A parsed trace.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Replay {
-    pub kind: ReplayKind,
-    /// Sorted by `(fail_at_ms, line)`.
-    pub records: Vec<ReplayRecord>,
-}
 
 const HEADERS: &str = "`node,fail_at,repair_at` or `domain,fail_at,repair_at`";
 
@@ -192,38 +139,6 @@ pub fn parse(file: &str, text: &str) -> Result<Replay, InputError> {
     let mut records: Vec<ReplayRecord> = rows.into_iter().map(|r| r.record).collect();
     records.sort_by_key(|r| (r.fail_at_ms, r.line));
     Ok(Replay { kind, records })
-}
-
-/// Checks that every name of `replay` is one of `known` (the declared nodes
-/// or domains, as `replay.kind` says). The error points at the first row, by
-/// line, with an unknown name, and lists up to 10 known names.
-pub fn check_names(file: &str, replay: &Replay, known: &[&str]) -> Result<(), InputError> {
-    let set: HashSet<&str> = known.iter().copied().collect();
-    let Some(record) = replay.records.iter().filter(|r| !set.contains(r.name.as_str())).min_by_key(|r| r.line) else {
-        return Ok(());
-    };
-    let kind = replay.kind.column();
-    let name = &record.name;
-    let message = if known.is_empty() {
-        format!(
-            "unknown {kind} `{name}`: the scenario declares no {}; declare `{name}` or remove its rows",
-            replay.kind.declared()
-        )
-    } else {
-        const SHOWN: usize = 10;
-        let list: Vec<String> = known.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
-        let more = if known.len() > SHOWN { format!(" and {} more", known.len() - SHOWN) } else { String::new() };
-        let hint = known
-            .iter()
-            .find(|n| n.eq_ignore_ascii_case(name))
-            .map_or(String::new(), |n| format!(" (did you mean `{n}`? names are case-sensitive)"));
-        format!(
-            "unknown {kind} `{name}`{hint}: the {} declared in the scenario are {}{more}",
-            replay.kind.declared(),
-            list.join(", ")
-        )
-    };
-    Err(error(file, record.line, 1, kind, message))
 }
 
 /// A parsed row and where its `fail_at` starts, for overlap errors.
@@ -591,10 +506,11 @@ fn check_overlaps(file: &str, kind: ReplayKind, rows: &[Row]) -> Result<(), Inpu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::trace::check_names;
     use crate::time::{MS_PER_DAY, MS_PER_H, MS_PER_MIN, MS_PER_YEAR};
 
-    const NODES: &str = include_str!("../tests/replay/nodes.csv");
-    const DOMAINS: &str = include_str!("../tests/replay/domains.csv");
+    const NODES: &str = include_str!("../../tests/replay/nodes.csv");
+    const DOMAINS: &str = include_str!("../../tests/replay/domains.csv");
 
     fn record(name: &str, fail_at_ms: Millis, repair_at_ms: Option<Millis>, line: usize) -> ReplayRecord {
         ReplayRecord { name: name.to_string(), fail_at_ms, repair_at_ms, line }
