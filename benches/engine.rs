@@ -19,9 +19,9 @@
 use clustersim::engine::{EventQueue, simulate};
 use clustersim::input;
 use clustersim::model::{App, Class, Node};
-use clustersim::montecarlo;
 use clustersim::placement::{ClusterView, NodeIndex, NodeLoad, PodRequest, Strategy, scan};
-use clustersim::summary::Accumulator;
+use clustersim::run::montecarlo;
+use clustersim::run::summary::Accumulator;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -7,10 +7,10 @@ use crate::metrics::ReplicationOutcome;
 use crate::model::limits;
 use crate::model::spec::Duration;
 use crate::model::{Located, Origin, Scenario, Spec};
-use crate::montecarlo;
 use crate::output::{self, files, table};
 use crate::placement::Strategy;
-use crate::summary::summarize;
+use crate::run::montecarlo;
+use crate::run::summary::summarize;
 use crate::time::{format_cpu, format_duration, format_size, parse_duration};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -436,9 +436,9 @@ fn aggregate_into(
     dir: &Path,
     scenario: &Scenario,
     source: &mut Source,
-) -> Result<(crate::summary::Summary, Vec<String>), Error> {
+) -> Result<(crate::run::summary::Summary, Vec<String>), Error> {
     let (mut rows, files) = files::ReplicationRows::create(dir, scenario)?;
-    let mut acc = crate::summary::Accumulator::new(scenario, &scenario.strategies);
+    let mut acc = crate::run::summary::Accumulator::new(scenario, &scenario.strategies);
     source(&mut |r, outcomes| {
         let per_strategy: Vec<&ReplicationOutcome> = outcomes.iter().collect();
         rows.write(scenario, r, &per_strategy)?;
@@ -456,10 +456,10 @@ fn aggregate_into(
 pub fn write_results(
     out_dir: &Path,
     scenario: &Scenario,
-    summary: crate::summary::Summary,
+    summary: crate::run::summary::Summary,
     mut written: Vec<String>,
     trace: Option<u32>,
-) -> Result<(crate::summary::Summary, Vec<String>, Vec<u8>), Error> {
+) -> Result<(crate::run::summary::Summary, Vec<String>, Vec<u8>), Error> {
     written.extend(["summary.csv".to_string(), "apps.csv".to_string()]);
     output::write_atomic(out_dir, "summary.csv", &files::summary_csv(&summary)?)?;
     output::write_atomic(out_dir, "apps.csv", &files::apps_csv(&summary)?)?;
@@ -500,7 +500,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
             format!("replication {r} does not exist: the run has replications 0 to {}", scenario.replications - 1),
         ));
     }
-    scenario.warnings = crate::warnings::run_warnings(&scenario);
+    scenario.warnings = crate::run::warnings::run_warnings(&scenario);
     let out_dir = args.out.clone().unwrap_or_else(|| default_out(&args.scenario));
     // Locked and checked now, switched in at the end: a folder another
     // command is writing is refused before any replication, and an
@@ -629,10 +629,10 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
     for (sc, results) in scenarios.iter().zip(&all_results) {
         for (s, &strategy) in results.strategies.iter().enumerate() {
             let label = label(sc, strategy);
-            contenders.push(crate::compare::Contender { label, scenario: sc, outcomes: &results.outcomes[s] });
+            contenders.push(crate::run::compare::Contender { label, scenario: sc, outcomes: &results.outcomes[s] });
         }
     }
-    let differences = crate::compare::compare(&contenders);
+    let differences = crate::run::compare::compare(&contenders);
     let staging = stage(&target, args.quiet)?;
     let csv = files::compare_csv(&differences)?;
     output::write_atomic(staging.dir(), "compare.csv", &csv)?;
@@ -666,7 +666,7 @@ fn run_point(
     point: &[(String, String)],
     overrides: &Overrides,
     only: Option<&[Strategy]>,
-) -> Result<(Scenario, crate::summary::Summary), Error> {
+) -> Result<(Scenario, crate::run::summary::Summary), Error> {
     let variant = crate::input::sweep::variant(file, text, point)?;
     let mut sc = scenario_with(&variant.label, &variant.text, overrides)?;
     sc.source = file.to_string();
@@ -742,7 +742,7 @@ fn sweep(args: SweepArgs) -> Result<(), Error> {
 
 /// How sure the replications make us that the true mean availability of
 /// `row` is at least `goal`: the one-sided Student-t probability.
-fn confidence_above(row: &crate::summary::Row, goal: f64) -> f64 {
+fn confidence_above(row: &crate::run::summary::Row, goal: f64) -> f64 {
     use statrs::distribution::{ContinuousCDF, StudentsT};
     let n = row.replications as f64;
     let Some((lo, hi)) = row.availability_ci else { return if row.availability >= goal { 1.0 } else { 0.0 } };
@@ -800,7 +800,7 @@ impl std::fmt::Display for TargetKind {
 
 impl TargetKind {
     /// The summary rows it is read from.
-    fn rows(self, summary: &crate::summary::Summary) -> &[crate::summary::Row] {
+    fn rows(self, summary: &crate::run::summary::Summary) -> &[crate::run::summary::Row] {
         match self {
             TargetKind::Class => &summary.classes,
             TargetKind::App => &summary.apps,
@@ -1166,7 +1166,7 @@ fn validate(path: &Path, overrides: &Overrides) -> Result<(), Error> {
     if !s.replayed.is_empty() {
         out += &format!("{} failures replayed from traces\n", s.replayed.len());
     }
-    let warnings = crate::warnings::run_warnings(s);
+    let warnings = crate::run::warnings::run_warnings(s);
     for w in &warnings {
         out += &format!("warning: {w}\n");
     }

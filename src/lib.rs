@@ -6,7 +6,6 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
-pub mod compare;
 pub mod dist;
 pub mod engine;
 pub mod error;
@@ -14,13 +13,10 @@ pub mod ids;
 pub mod input;
 pub mod metrics;
 pub mod model;
-pub mod montecarlo;
 pub mod output;
 pub mod placement;
 pub mod report;
 pub mod rng;
+pub mod run;
 pub mod shard;
-pub mod summary;
 pub mod time;
-pub mod verdict;
-pub mod warnings;

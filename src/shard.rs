@@ -140,7 +140,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, Error> {
     // Each shard was run under the same check of its own replications (the
     // first shard has the most); it bounds the sums the summary takes.
     crate::model::limits::check_run(&scenario, Some((0, shard_count)))?;
-    scenario.warnings = crate::warnings::run_warnings(&scenario);
+    scenario.warnings = crate::run::warnings::run_warnings(&scenario);
 
     let shards = by_index.into_values().map(|dir| ShardReader::open(dir, &scenario)).collect::<Result<Vec<_>, _>>()?;
     Ok(Merged { scenario, shards })

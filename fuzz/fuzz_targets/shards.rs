@@ -9,7 +9,7 @@
 
 use clustersim::error::Error;
 use clustersim::metrics::ReplicationOutcome;
-use clustersim::summary::Accumulator;
+use clustersim::run::summary::Accumulator;
 use clustersim_fuzz::{check_error, safe_scenario_text};
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;

@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::metrics::{Cause, ReplicationOutcome, TraceRecord};
 use crate::model::Scenario;
 use crate::placement::Strategy;
-use crate::summary::{Row, Summary};
+use crate::run::summary::{Row, Summary};
 use crate::time::{Millis, format_duration, format_instant};
 use serde_json::{Value, json};
 use std::fs::File;
@@ -310,7 +310,7 @@ fn row_json(row: &Row) -> Value {
     })
 }
 
-fn volume_json(v: &crate::summary::VolumeRow) -> Value {
+fn volume_json(v: &crate::run::summary::VolumeRow) -> Value {
     json!({
         "strategy": v.strategy.name(),
         "volume": v.volume,
@@ -392,7 +392,7 @@ pub fn json_bytes(value: &Value) -> Result<Vec<u8>, Error> {
 }
 
 /// `compare.csv`: one row per compared group and pair of runs.
-pub fn compare_csv(differences: &[crate::compare::Difference]) -> Result<Vec<u8>, Error> {
+pub fn compare_csv(differences: &[crate::run::compare::Difference]) -> Result<Vec<u8>, Error> {
     let header: Vec<String> = strings(&[
         "group",
         "baseline",
@@ -423,7 +423,7 @@ pub fn compare_csv(differences: &[crate::compare::Difference]) -> Result<Vec<u8>
 /// `sweep.csv`: a column per parameter, then one row per strategy and class.
 pub fn sweep_csv(
     parameters: &[crate::input::sweep::Parameter],
-    rows: &[crate::summary::SweepRow],
+    rows: &[crate::run::summary::SweepRow],
 ) -> Result<Vec<u8>, Error> {
     let mut header: Vec<String> = parameters.iter().map(|p| p.path.clone()).collect();
     header.extend(strings(&[

@@ -1,6 +1,6 @@
 //! The terminal table of a run: per strategy, the classes and then the apps.
 
-use crate::summary::{Row, Summary, VolumeRow};
+use crate::run::summary::{Row, Summary, VolumeRow};
 
 /// Availability as a percentage with enough decimals to tell the nines apart.
 fn percent(a: f64) -> String {
@@ -165,7 +165,7 @@ pub fn render_volumes(volumes: &[VolumeRow]) -> String {
 
 /// Renders a comparison: each group's downtime under both runs, the paired
 /// difference with its 95% interval, and whether it is significant.
-pub fn render_compare(differences: &[crate::compare::Difference]) -> String {
+pub fn render_compare(differences: &[crate::run::compare::Difference]) -> String {
     let mut out = String::new();
     let width = differences.iter().map(|d| d.group.chars().count()).max().unwrap_or(5).max(5);
     let mut pair = (String::new(), String::new());

@@ -65,7 +65,7 @@ pub struct ReportData {
     pub replication_downtime: BTreeMap<(String, String), Vec<f64>>,
     pub trace: Option<Trace>,
     /// `None` in a folder written before the verdict existed.
-    pub verdict: Option<crate::verdict::Verdict>,
+    pub verdict: Option<crate::run::verdict::Verdict>,
 }
 
 fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), Error> {

@@ -68,7 +68,7 @@ fn interval(ci: Option<(f64, f64)>) -> String {
 fn cause_breakdown(causes: &[(String, f64)]) -> String {
     let minutes: Vec<f64> = causes.iter().map(|(_, m)| *m).collect();
     let shown: Vec<String> =
-        crate::verdict::shares(&minutes).iter().map(|s| format!("{} {}", s.cause, s.percent())).collect();
+        crate::run::verdict::shares(&minutes).iter().map(|s| format!("{} {}", s.cause, s.percent())).collect();
     if shown.is_empty() { "-".into() } else { shown.join(", ") }
 }
 
@@ -93,7 +93,7 @@ fn cells_table(header: &[&str], rows: &[Vec<String>]) -> String {
 /// causes, data loss, volumes, the comparison), the plots, the glossary of
 /// causes and the scenario. `plots` are (title, SVG text) in display order.
 pub fn render(data: &ReportData, plots: &[(String, String)]) -> String {
-    use crate::verdict::{availability_words, downtime_words};
+    use crate::run::verdict::{availability_words, downtime_words};
     let mut out = String::new();
     out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     out += &format!("<title>clustersim: {}</title>\n", escape(&data.scenario));

@@ -646,7 +646,7 @@ fn write_png_and_svg(
 pub fn write_sweep(
     dir: &Path,
     title: &str,
-    rows: &[crate::summary::SweepRow],
+    rows: &[crate::run::summary::SweepRow],
     target: Option<f64>,
 ) -> Result<Vec<String>, Error> {
     write_png_and_svg(dir, "sweep", |r| draw_sweep(r, title, rows, target), |r| draw_sweep(r, title, rows, target))
@@ -655,7 +655,7 @@ pub fn write_sweep(
 fn draw_sweep<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
-    rows: &[crate::summary::SweepRow],
+    rows: &[crate::run::summary::SweepRow],
     target: Option<f64>,
 ) -> DrawResult
 where
@@ -715,7 +715,7 @@ where
         let offset = |k: usize| (k as f64 - (strategies.len() as f64 - 1.0) / 2.0) * 0.06;
         for (k, &strategy) in strategies.iter().enumerate() {
             let colour = strategy_colour(strategy.name());
-            let points: Vec<(f64, &crate::summary::Row)> = rows
+            let points: Vec<(f64, &crate::run::summary::Row)> = rows
                 .iter()
                 .enumerate()
                 .filter_map(|(i, (_, c))| {

@@ -133,7 +133,7 @@ fn strategies_in_one_run_see_the_same_node_failures() {
     let scenario = clustersim::input::load(Path::new(&homelab())).unwrap();
     let mut sc = scenario.clone();
     sc.replications = 20;
-    let results = clustersim::montecarlo::run(&sc, Some(2), &|| ()).unwrap();
+    let results = clustersim::run::montecarlo::run(&sc, Some(2), &|| ()).unwrap();
     let zwave = sc.apps.iter().position(|a| a.name == "zwavejs2mqtt").unwrap();
     for r in 0..20 {
         let downtime: Vec<u64> = results.outcomes.iter().map(|o| o[r].apps[zwave].downtime_ms).collect();
@@ -155,7 +155,7 @@ fn stream_hands_replications_over_in_order_whatever_the_threads() {
     let asked: Vec<u32> = vec![5, 0, 9, 3, 4, 8, 1];
     for threads in [1, 3, 16] {
         let mut seen = Vec::new();
-        clustersim::montecarlo::stream(&sc, &asked, Some(threads), &|| (), &mut |r, outcomes| {
+        clustersim::run::montecarlo::stream(&sc, &asked, Some(threads), &|| (), &mut |r, outcomes| {
             let alone: Vec<_> = sc.strategies.iter().map(|&s| clustersim::engine::simulate(&sc, s, r, None)).collect();
             assert_eq!(outcomes, alone, "replication {r} with {threads} threads");
             seen.push(r);
@@ -165,7 +165,7 @@ fn stream_hands_replications_over_in_order_whatever_the_threads() {
         assert_eq!(seen, asked, "{threads} threads");
     }
     let mut calls = 0;
-    let stopped = clustersim::montecarlo::stream(&sc, &asked, Some(2), &|| (), &mut |r, _| {
+    let stopped = clustersim::run::montecarlo::stream(&sc, &asked, Some(2), &|| (), &mut |r, _| {
         calls += 1;
         if r == 9 { Err(clustersim::error::Error::Internal("full disk".into())) } else { Ok(()) }
     });

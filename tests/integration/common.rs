@@ -5,7 +5,7 @@
 use clustersim::engine::simulate;
 use clustersim::metrics::{ReplicationOutcome, TraceRecord};
 use clustersim::model::Scenario;
-use clustersim::summary::{mean, t_interval};
+use clustersim::run::summary::{mean, t_interval};
 use clustersim::time::Millis;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -85,7 +85,7 @@ pub fn traced(sc: &Scenario) -> (ReplicationOutcome, Vec<TraceRecord>) {
 /// Per replication (first strategy), the fraction of the horizon `downtime`
 /// picks out of the outcome.
 pub fn unavailability(sc: &Scenario, downtime: impl Fn(&ReplicationOutcome) -> u64) -> Vec<f64> {
-    let results = clustersim::montecarlo::run(sc, None, &|| ()).expect("run");
+    let results = clustersim::run::montecarlo::run(sc, None, &|| ()).expect("run");
     results.outcomes[0].iter().map(|o| downtime(o) as f64 / sc.horizon_ms as f64).collect()
 }
 

@@ -5,7 +5,7 @@
 use crate::common::{repo, scenario};
 use clustersim::model::Scenario;
 use clustersim::model::limits::events_per_replication;
-use clustersim::montecarlo;
+use clustersim::run::montecarlo;
 
 /// Estimated and simulated events per replication (and strategy) of `sc`
 /// over `reps` replications.

@@ -7,6 +7,7 @@ mod engine_props;
 mod failover;
 mod golden;
 mod limits;
+mod modules;
 mod node_controller;
 mod operations;
 mod outputs;

@@ -7,7 +7,7 @@ use crate::common::{
 use clustersim::engine::simulate;
 use clustersim::metrics::{Cause, TraceRecord};
 use clustersim::model::Scenario;
-use clustersim::summary::mean;
+use clustersim::run::summary::mean;
 use clustersim::time::{MS_PER_H, MS_PER_MIN, MS_PER_S, Millis};
 
 fn times(trace: &[TraceRecord], kind: &str) -> Vec<Millis> {

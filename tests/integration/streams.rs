@@ -49,7 +49,7 @@ fn homelab(extra_before: &str, extra_after: &str, apps_reversed: bool) -> String
 /// Every replication's outcome of app `name` under every strategy.
 fn app_history(sc: &Scenario, name: &str) -> Vec<String> {
     let a = app_id(sc, name);
-    let results = clustersim::montecarlo::run(sc, Some(2), &|| ()).expect("run");
+    let results = clustersim::run::montecarlo::run(sc, Some(2), &|| ()).expect("run");
     results
         .outcomes
         .iter()
@@ -87,7 +87,7 @@ fn reordering_nodes_or_apps_changes_no_result() {
     let base = scenario(&written);
     let reordered = [scenario(&nas_first), scenario(&homelab("", "", true))];
     let outcomes =
-        |sc: &Scenario| format!("{:?}", clustersim::montecarlo::run(sc, Some(1), &|| ()).expect("run").outcomes);
+        |sc: &Scenario| format!("{:?}", clustersim::run::montecarlo::run(sc, Some(1), &|| ()).expect("run").outcomes);
     let expected = outcomes(&base);
     for sc in &reordered {
         // The model is in name order whatever the file's order ...

@@ -327,7 +327,7 @@ fn traced_rows() -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
     scenarios
         .into_iter()
         .map(|(name, sc)| {
-            let traces = clustersim::montecarlo::trace(&sc, 0);
+            let traces = clustersim::run::montecarlo::trace(&sc, 0);
             let bytes = clustersim::output::files::events_csv(&sc, &traces).unwrap();
             let mut reader = csv::Reader::from_reader(bytes.as_slice());
             let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();

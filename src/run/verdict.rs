@@ -9,8 +9,8 @@
 //! `report.html` with the same sentences ([`Verdict::sentences`]).
 //! Differences are paired over common random numbers (`compare::Paired`).
 
-use crate::compare::Paired;
 use crate::metrics::Cause;
+use crate::run::compare::Paired;
 use serde::{Deserialize, Serialize};
 
 /// How many of the worst apps the verdict names.

@@ -7,7 +7,7 @@
 //! replication order whatever the number of threads, which is what makes
 //! the outputs byte-identical for any `--threads`. Nothing is kept once
 //! handed on: a run's memory does not grow with its replications (streaming
-//! aggregation is [`crate::summary::Accumulator`]'s job).
+//! aggregation is [`crate::run::summary::Accumulator`]'s job).
 
 use crate::engine::simulate;
 use crate::error::Error;

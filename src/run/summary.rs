@@ -3,12 +3,12 @@
 //! (mean and percentiles across replications), outages per year, mean outage
 //! length, and downtime by cause.
 
+pub use super::stats::{mean, percentile, t_interval};
 use crate::metrics::{Cause, ReplicationOutcome};
 use crate::model::{Class, Scenario};
-use crate::montecarlo::RunResults;
 use crate::placement::Strategy;
+use crate::run::montecarlo::RunResults;
 use crate::time::{MS_PER_MIN, MS_PER_YEAR};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// What the rows of a summary group: a class, every app, or one app.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,8 +85,8 @@ pub struct Summary {
     pub classes: Vec<Row>,
     pub apps: Vec<Row>,
     pub volumes: Vec<VolumeRow>,
-    /// The answer in words (`crate::verdict`).
-    pub verdict: crate::verdict::Verdict,
+    /// The answer in words (`crate::run::verdict`).
+    pub verdict: crate::run::verdict::Verdict,
 }
 
 /// The summary of outcomes held in memory (compare, sweep, plan, tests).
@@ -209,8 +209,8 @@ impl Accumulator {
 
     /// The verdict from the rows just made and, for the worst apps, their
     /// downtime in each replication.
-    fn verdict(&self, scenario: &Scenario, classes: &[Row], apps: &[Row]) -> crate::verdict::Verdict {
-        use crate::verdict::{Candidate, WORST_APPS, WorstApp, group, shares};
+    fn verdict(&self, scenario: &Scenario, classes: &[Row], apps: &[Row]) -> crate::run::verdict::Verdict {
+        use crate::run::verdict::{Candidate, WORST_APPS, WorstApp, group, shares};
         // One group's rows (one per strategy) and their per-replication series.
         let make = |kind: &str, name: &str, class: &str, rows: &[&Row], series: &[Vec<f64>]| {
             let list: Vec<Candidate> = rows
@@ -255,7 +255,7 @@ impl Accumulator {
         }
         // The causes of all apps' downtime under the strategy best for all.
         let all: Vec<&Row> = classes.iter().filter(|r| r.label == "all").collect();
-        let best_all = crate::verdict::least(all.iter().map(|r| r.downtime_min_per_year)).map(|i| all[i]);
+        let best_all = crate::run::verdict::least(all.iter().map(|r| r.downtime_min_per_year)).map(|i| all[i]);
         let worst_app = ranked.first().and_then(|&a| {
             apps.iter()
                 .filter(|r| r.label == scenario.apps[a].name)
@@ -263,7 +263,7 @@ impl Accumulator {
                 .max_by(|(i, x), (j, y)| x.downtime_min_per_year.total_cmp(&y.downtime_min_per_year).then(j.cmp(i)))
                 .map(|(_, r)| WorstApp {
                     app: r.label.clone(),
-                    figure: crate::verdict::Figure {
+                    figure: crate::run::verdict::Figure {
                         strategy: r.strategy.name().to_string(),
                         availability: r.availability,
                         downtime_min_per_year: r.downtime_min_per_year,
@@ -271,7 +271,7 @@ impl Accumulator {
                     causes: shares(&r.cause_min_per_year),
                 })
         });
-        crate::verdict::Verdict {
+        crate::run::verdict::Verdict {
             strategies: self.strategies.iter().map(|s| s.name().to_string()).collect(),
             groups,
             causes_under: best_all.map_or(String::new(), |r| r.strategy.name().to_string()),
@@ -372,51 +372,9 @@ fn availability_interval(unavailable: &[f64]) -> Option<(f64, f64)> {
     t_interval(unavailable).map(|(lo, hi)| ((1.0 - hi).max(0.0), (1.0 - lo).min(1.0)))
 }
 
-pub fn mean(xs: &[f64]) -> f64 {
-    if xs.is_empty() { 0.0 } else { xs.iter().sum::<f64>() / xs.len() as f64 }
-}
-
-/// The 95% Student-t confidence interval of the mean of `xs`; `None` for
-/// fewer than two values.
-pub fn t_interval(xs: &[f64]) -> Option<(f64, f64)> {
-    let n = xs.len();
-    if n < 2 {
-        return None;
-    }
-    let m = mean(xs);
-    let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).ok()?.inverse_cdf(0.975);
-    let half = t * (var / n as f64).sqrt();
-    Some((m - half, m + half))
-}
-
-/// Linear interpolation between closest ranks (type 7) of sorted values.
-pub fn percentile(sorted: &[f64], q: f64) -> f64 {
-    match sorted.len() {
-        0 => 0.0,
-        1 => sorted[0],
-        n => {
-            let pos = q * (n - 1) as f64;
-            let lo = pos.floor() as usize;
-            let hi = (lo + 1).min(n - 1);
-            sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn t_interval_matches_tables() {
-        // n = 10: t(0.975, 9) = 2.262; sd of 1..10 is 3.0277.
-        let xs: Vec<f64> = (1..=10).map(f64::from).collect();
-        let (lo, hi) = t_interval(&xs).unwrap();
-        let half = 2.262_157 * 3.027_650_354 / 10f64.sqrt();
-        assert!((lo - (5.5 - half)).abs() < 1e-5 && (hi - (5.5 + half)).abs() < 1e-5, "{lo} {hi}");
-        assert_eq!(t_interval(&[1.0]), None);
-    }
 
     #[test]
     fn percentiles_interpolate() {

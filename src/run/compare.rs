@@ -7,9 +7,9 @@
 //! and their mean gets a Student-t interval. A difference is significant at
 //! 95% when that interval excludes zero.
 
+use super::stats::{mean, t_interval};
 use crate::metrics::ReplicationOutcome;
 use crate::model::{Class, Scenario};
-use crate::summary::{mean, t_interval};
 use crate::time::{MS_PER_MIN, MS_PER_YEAR};
 
 /// One run to compare: a label (scenario or strategy) and its outcomes.
