@@ -5,7 +5,21 @@ use crate::time::Millis;
 
 /// Why an app was down, attributed from the state of its pods that are not
 /// Ready (the most upstream reason wins when several pods are out).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumCount,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Cause {
     /// A pod is on a node that has failed and Kubernetes has not yet evicted
     /// it: the detection delay plus the eviction toleration, or the whole
@@ -45,39 +59,22 @@ pub enum Cause {
 }
 
 impl Cause {
-    pub const ALL: [Cause; 13] = [
-        Cause::Detection,
-        Cause::Maintenance,
-        Cause::Restore,
-        Cause::Failover,
-        Cause::NoNode,
-        Cause::ControlPlane,
-        Cause::Storage,
-        Cause::IoStall,
-        Cause::Capacity,
-        Cause::DetachWait,
-        Cause::Crash,
-        Cause::Startup,
-        Cause::Dependency,
-    ];
-    pub const COUNT: usize = Cause::ALL.len();
+    pub const COUNT: usize = <Cause as strum::EnumCount>::COUNT;
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Cause::Detection => "detection",
-            Cause::NoNode => "no-node",
-            Cause::Maintenance => "maintenance",
-            Cause::ControlPlane => "control-plane",
-            Cause::Crash => "crash",
-            Cause::Dependency => "dependency",
-            Cause::Restore => "restore",
-            Cause::Failover => "failover",
-            Cause::Storage => "storage",
-            Cause::IoStall => "io-stall",
-            Cause::Capacity => "capacity",
-            Cause::DetachWait => "detach-wait",
-            Cause::Startup => "startup",
+    /// Every cause, in declaration order (the order of the causes' columns).
+    pub const ALL: [Cause; Cause::COUNT] = {
+        let mut all = [Cause::Detection; Cause::COUNT];
+        let mut i = 0;
+        while i < Cause::COUNT {
+            all[i] = <Cause as strum::VariantArray>::VARIANTS[i];
+            i += 1;
         }
+        all
+    };
+
+    /// The cause's name in the result files (kebab-case: `no-node`).
+    pub fn name(self) -> &'static str {
+        self.into()
     }
 
     pub fn index(self) -> usize {
@@ -85,7 +82,7 @@ impl Cause {
     }
 
     pub fn from_name(name: &str) -> Option<Cause> {
-        Cause::ALL.iter().copied().find(|c| c.name() == name)
+        name.parse().ok()
     }
 
     /// What the cause means, in a planner's words: the glossary of the
@@ -160,13 +157,122 @@ pub struct ReplicationOutcome {
     pub events: u64,
 }
 
+/// The kind of a trace record: what happened. Each variant's name in
+/// `events.csv` is its kebab-case form (`NodeFail` is `node-fail`), declared
+/// here once for the engine that writes it, the report that reads it back
+/// and the test that keeps docs/events.md complete; docs/events.md says
+/// what each means and which subjects it names.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::Display,
+    strum::EnumString,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum TraceKind {
+    AllZonesDisrupted,
+    AppCrash,
+    AppCrashIgnored,
+    AppDown,
+    AppUp,
+    BackOff,
+    BrickDisconnected,
+    BrickPlaced,
+    CatchUp,
+    ContainerCrash,
+    ContainerHang,
+    ContainerRestart,
+    Cordon,
+    DataLoss,
+    Detach,
+    DetachDeferred,
+    DiskFail,
+    DiskReplaced,
+    DomainFail,
+    DomainFailIgnored,
+    DomainRepair,
+    DrainTimeout,
+    EvictPods,
+    FailoverCancelled,
+    FailoverDone,
+    FailoverStart,
+    HealDone,
+    HealthCheck,
+    LivenessFailed,
+    MaintenanceEnd,
+    MaintenancePoll,
+    MaintenanceRound,
+    MaintenanceSkipped,
+    MaintenanceStart,
+    MultiAttach,
+    NodeDeleted,
+    NodeFail,
+    NodeFailIgnored,
+    NodeNotReady,
+    NodeRepair,
+    NodeSeenReady,
+    NotReadyDeferred,
+    OutOfService,
+    PodDeleted,
+    PodDrained,
+    PodEvicted,
+    PodForceDelete,
+    PodForceDeleted,
+    PodGc,
+    PodGcQuarantine,
+    PodMoved,
+    PodObjectsDeleted,
+    PodPending,
+    PodReady,
+    PodScheduled,
+    PodTerminating,
+    PoolDegraded,
+    PoolLost,
+    PoolRestored,
+    QuorumLost,
+    QuorumRegained,
+    RateLimiter,
+    SplitBrain,
+    StallEnd,
+    Taint,
+    TaintPass,
+    TaintQueue,
+    TaintSkipped,
+    VolumeDetached,
+    VolumeDown,
+    VolumeUp,
+    ZoneStates,
+    ZonesRecovered,
+}
+
+impl TraceKind {
+    /// The kind's name in `events.csv`.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// A kind equals its name in `events.csv` (for the tests' lookups by name).
+impl PartialEq<&str> for TraceKind {
+    fn eq(&self, name: &&str) -> bool {
+        self.name() == *name
+    }
+}
+
 /// One line of an `events.csv` trace: what happened (`kind`, listed with
 /// the subjects each kind names in docs/events.md), when, and what it is
 /// about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceRecord {
     pub time_ms: Millis,
-    pub kind: &'static str,
+    pub kind: TraceKind,
     pub node: Option<NodeId>,
     pub app: Option<AppId>,
     /// `app-replica`, the pod slot, when the event concerns one pod.

@@ -1,5 +1,6 @@
 //! The closed set of events the engine handles.
 
+use crate::metrics::TraceKind;
 use crate::model::{AppId, DomainId, NodeId, VolumeId};
 
 /// Index of a pod slot: one per replica of each app, for the whole run. A
@@ -141,40 +142,40 @@ pub enum Event {
 
 impl Event {
     /// The name used in traces.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> TraceKind {
         match self {
-            Event::NodeFail { .. } => "node-fail",
-            Event::NodeRepair { .. } => "node-repair",
-            Event::NodeNotReady { .. } => "node-not-ready",
-            Event::TaintQueue { .. } => "taint-queue",
-            Event::NodeSeenReady { .. } => "node-seen-ready",
-            Event::ZoneStates => "zone-states",
-            Event::TaintPass { .. } => "taint-pass",
-            Event::EvictPods { .. } => "evict-pods",
-            Event::PodReady { .. } => "pod-ready",
-            Event::DiskFail { .. } => "disk-fail",
-            Event::DiskReplaced { .. } => "disk-replaced",
-            Event::PoolRestored { .. } => "pool-restored",
-            Event::FailoverDone { .. } => "failover-done",
-            Event::HealDone { .. } => "heal-done",
-            Event::HealthCheck { .. } => "health-check",
-            Event::StallEnd { .. } => "stall-end",
-            Event::Detach { .. } => "detach",
-            Event::DomainFail { .. } => "domain-fail",
-            Event::DomainRepair { .. } => "domain-repair",
-            Event::OutOfService { .. } => "out-of-service",
-            Event::PodForceDelete { .. } => "pod-force-delete",
-            Event::NodeDeleted { .. } => "node-deleted",
-            Event::PodGc => "pod-gc",
-            Event::ContainerFault { hang: false, .. } => "container-crash",
-            Event::ContainerFault { hang: true, .. } => "container-hang",
-            Event::AppCrash { .. } => "app-crash",
-            Event::HangDetected { .. } => "liveness-failed",
-            Event::ContainerRestart { .. } => "container-restart",
-            Event::MaintenanceRound => "maintenance-round",
-            Event::CatchUp => "catch-up",
-            Event::MaintenancePoll => "maintenance-poll",
-            Event::MaintenanceEnd { .. } => "maintenance-end",
+            Event::NodeFail { .. } => TraceKind::NodeFail,
+            Event::NodeRepair { .. } => TraceKind::NodeRepair,
+            Event::NodeNotReady { .. } => TraceKind::NodeNotReady,
+            Event::TaintQueue { .. } => TraceKind::TaintQueue,
+            Event::NodeSeenReady { .. } => TraceKind::NodeSeenReady,
+            Event::ZoneStates => TraceKind::ZoneStates,
+            Event::TaintPass { .. } => TraceKind::TaintPass,
+            Event::EvictPods { .. } => TraceKind::EvictPods,
+            Event::PodReady { .. } => TraceKind::PodReady,
+            Event::DiskFail { .. } => TraceKind::DiskFail,
+            Event::DiskReplaced { .. } => TraceKind::DiskReplaced,
+            Event::PoolRestored { .. } => TraceKind::PoolRestored,
+            Event::FailoverDone { .. } => TraceKind::FailoverDone,
+            Event::HealDone { .. } => TraceKind::HealDone,
+            Event::HealthCheck { .. } => TraceKind::HealthCheck,
+            Event::StallEnd { .. } => TraceKind::StallEnd,
+            Event::Detach { .. } => TraceKind::Detach,
+            Event::DomainFail { .. } => TraceKind::DomainFail,
+            Event::DomainRepair { .. } => TraceKind::DomainRepair,
+            Event::OutOfService { .. } => TraceKind::OutOfService,
+            Event::PodForceDelete { .. } => TraceKind::PodForceDelete,
+            Event::NodeDeleted { .. } => TraceKind::NodeDeleted,
+            Event::PodGc => TraceKind::PodGc,
+            Event::ContainerFault { hang: false, .. } => TraceKind::ContainerCrash,
+            Event::ContainerFault { hang: true, .. } => TraceKind::ContainerHang,
+            Event::AppCrash { .. } => TraceKind::AppCrash,
+            Event::HangDetected { .. } => TraceKind::LivenessFailed,
+            Event::ContainerRestart { .. } => TraceKind::ContainerRestart,
+            Event::MaintenanceRound => TraceKind::MaintenanceRound,
+            Event::CatchUp => TraceKind::CatchUp,
+            Event::MaintenancePoll => TraceKind::MaintenancePoll,
+            Event::MaintenanceEnd { .. } => TraceKind::MaintenanceEnd,
         }
     }
 }

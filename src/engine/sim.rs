@@ -11,7 +11,7 @@ pub use storage::gluster_serves;
 
 use super::event::{Event, PodId};
 use super::queue::{EventId, EventQueue};
-use crate::metrics::{AppOutcome, Cause, ReplicationOutcome, TraceRecord};
+use crate::metrics::{AppOutcome, Cause, ReplicationOutcome, TraceKind, TraceRecord};
 use crate::model::{AppId, DomainId, NodeId, Scenario, VolumeId};
 use crate::placement::{ClusterView, NodeIndex, NodeLoad, PodRequest, Strategy};
 use crate::rng::{Source, Streams};
@@ -399,7 +399,7 @@ impl<'a, 't> Sim<'a, 't> {
 
     /// Appends a record to the trace, if there is one. `about` names the
     /// record's subjects; a pod's app is filled in from the pod.
-    fn note(&mut self, now: Millis, kind: &'static str, about: About, detail: String) {
+    fn note(&mut self, now: Millis, kind: TraceKind, about: About, detail: String) {
         if let Some(trace) = self.trace.as_deref_mut() {
             let pod = about.pod.map(|p| (self.pods[p].app, self.pods[p].replica));
             trace.push(TraceRecord {
@@ -562,7 +562,7 @@ impl<'a, 't> Sim<'a, 't> {
         if !self.nodes[node].self_up {
             self.note(
                 now,
-                "node-fail-ignored",
+                TraceKind::NodeFailIgnored,
                 About::node(node),
                 "scripted failure of a node that is already down".into(),
             );
@@ -629,11 +629,16 @@ impl<'a, 't> Sim<'a, 't> {
                 // identity while the old one still exists on the
                 // unreachable node.
                 self.pods[pod].deleting = true;
-                self.note(now, "pod-terminating", About::pod(pod).on(node), "statefulset: no replacement".into());
+                self.note(
+                    now,
+                    TraceKind::PodTerminating,
+                    About::pod(pod).on(node),
+                    "statefulset: no replacement".into(),
+                );
             } else {
                 self.unbind(pod);
                 let detail = if alive { "node back, not yet seen Ready" } else { "" };
-                self.note(now, "pod-evicted", About::pod(pod).on(node), detail.into());
+                self.note(now, TraceKind::PodEvicted, About::pod(pod).on(node), detail.into());
             }
         }
         if !alive {
@@ -809,7 +814,7 @@ impl<'a, 't> Sim<'a, 't> {
                     self.refresh_app(app_id, now);
                     String::new()
                 };
-                self.note(now, "pod-scheduled", About::pod(pod).on(node), detail);
+                self.note(now, TraceKind::PodScheduled, About::pod(pod).on(node), detail);
                 true
             }
             None => {
@@ -820,7 +825,7 @@ impl<'a, 't> Sim<'a, 't> {
                 let changed = self.pods[pod].phase != Phase::Pending(cause);
                 self.pods[pod].phase = Phase::Pending(cause);
                 if changed {
-                    self.note(now, "pod-pending", About::pod(pod), cause.name().into());
+                    self.note(now, TraceKind::PodPending, About::pod(pod), cause.name().into());
                     if !initial {
                         self.refresh_app(app_id, now);
                     }
@@ -871,13 +876,13 @@ impl<'a, 't> Sim<'a, 't> {
                 outcome.outages += u32::from(now > since);
                 outcome.longest_outage_ms = outcome.longest_outage_ms.max(now - since);
                 state.down_since = None;
-                self.note(now, "app-up", About::app(app), format!("down for {}", format_duration(now - since)));
+                self.note(now, TraceKind::AppUp, About::app(app), format!("down for {}", format_duration(now - since)));
             }
             (None, false) => {
                 state.down_since = Some(now);
                 state.cause = cause;
                 state.cause_since = now;
-                self.note(now, "app-down", About::app(app), cause.name().into());
+                self.note(now, TraceKind::AppDown, About::app(app), cause.name().into());
             }
             (Some(_), false) if cause != state.cause => {
                 state.outcome.cause_ms[state.cause.index()] += now - state.cause_since;

@@ -4,7 +4,7 @@
 //! nothing of it). [`parse`] deserializes the text into a [`Spec`] (the TOML
 //! layer's errors get the dotted key they concern) and hands it to
 //! [`Scenario::new`] with its [`Origin`]. [`sweep`] edits a file's TOML to
-//! make the points of a sweep; [`replay`](crate::replay) reads failure traces.
+//! make the points of a sweep; [`replay`] reads failure traces.
 
 pub mod replay;
 pub mod sweep;

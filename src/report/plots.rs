@@ -5,6 +5,7 @@
 
 use super::data::{EventRow, ReportData};
 use crate::error::Error;
+use crate::metrics::TraceKind;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -383,7 +384,7 @@ pub const TIMELINE_LEGEND_WIDTH: u32 = 200;
 /// failure of what is already down is ignored).
 fn spans(
     events: &[&EventRow],
-    (open, close): (&str, &str),
+    (open, close): (TraceKind, TraceKind),
     subject: fn(&EventRow) -> &str,
     horizon_ms: u64,
 ) -> BTreeMap<String, Vec<(u64, u64)>> {
@@ -394,9 +395,11 @@ fn spans(
         if name.is_empty() {
             continue;
         }
-        if e.kind == open {
+        // A kind this build does not know opens and closes nothing.
+        let kind = e.kind.parse::<TraceKind>().ok();
+        if kind == Some(open) {
             opened.entry(name.to_string()).or_insert(e.time_ms);
-        } else if e.kind == close
+        } else if kind == Some(close)
             && let Some(from) = opened.remove(name)
         {
             out.entry(name.to_string()).or_default().push((from, e.time_ms));
@@ -426,11 +429,13 @@ struct TimelineRow {
 fn timeline_rows(events: &[EventRow], strategies: &[String], horizon_ms: u64) -> Vec<Section> {
     let of = |s: &str| events.iter().filter(|e| e.strategy == s).collect::<Vec<_>>();
     let first = of(strategies.first().map_or("", String::as_str));
-    let domains = spans(&first, ("domain-fail", "domain-repair"), |e| &e.domain, horizon_ms);
-    let nodes = spans(&first, ("node-fail", "node-repair"), |e| &e.node, horizon_ms);
-    let maintenance = spans(&first, ("maintenance-start", "maintenance-end"), |e| &e.node, horizon_ms);
-    let apps: Vec<_> =
-        strategies.iter().map(|s| spans(&of(s), ("app-down", "app-up"), |e| &e.app, horizon_ms)).collect();
+    let domains = spans(&first, (TraceKind::DomainFail, TraceKind::DomainRepair), |e| &e.domain, horizon_ms);
+    let nodes = spans(&first, (TraceKind::NodeFail, TraceKind::NodeRepair), |e| &e.node, horizon_ms);
+    let maintenance = spans(&first, (TraceKind::MaintenanceStart, TraceKind::MaintenanceEnd), |e| &e.node, horizon_ms);
+    let apps: Vec<_> = strategies
+        .iter()
+        .map(|s| spans(&of(s), (TraceKind::AppDown, TraceKind::AppUp), |e| &e.app, horizon_ms))
+        .collect();
 
     fn by_name(mut names: Vec<&String>) -> Vec<&String> {
         names.sort_by(|a, b| crate::model::order::natural_cmp(a, b));
@@ -749,6 +754,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::{EventRow, spans};
+    use crate::metrics::TraceKind;
 
     fn event(time_ms: u64, kind: &str, node: &str) -> EventRow {
         EventRow {
@@ -777,7 +783,7 @@ mod tests {
             event(40, "node-fail", ""),
         ];
         let refs: Vec<&EventRow> = events.iter().collect();
-        let got = spans(&refs, ("node-fail", "node-repair"), |e| &e.node, 100);
+        let got = spans(&refs, (TraceKind::NodeFail, TraceKind::NodeRepair), |e| &e.node, 100);
         let expected = [("a".to_string(), vec![(10, 20)]), ("b".to_string(), vec![(30, 100)])];
         assert_eq!(got.into_iter().collect::<Vec<_>>(), expected);
     }

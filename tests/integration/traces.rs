@@ -4,11 +4,13 @@
 //! event names its domain and each volume event its volume.
 
 use crate::common::{QUIET_DEFAULTS, repo, scenario};
+use clustersim::metrics::TraceKind;
 use clustersim::model::Scenario;
 use clustersim::time::MS_PER_DAY;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use strum::IntoEnumIterator;
 
 /// The subject columns of events.csv.
 const SUBJECTS: [&str; 5] = ["node", "app", "pod", "domain", "volume"];
@@ -48,83 +50,14 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The top-level arguments of the call whose `(` is at `open` in `text`
-/// (commas inside strings, brackets and braces do not split).
-fn call_arguments(text: &str, open: usize) -> Vec<String> {
-    let mut args = vec![String::new()];
-    let mut depth = 0;
-    let mut chars = text[open + 1..].chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => {
-                let current = args.last_mut().unwrap();
-                current.push(c);
-                while let Some(s) = chars.next() {
-                    current.push(s);
-                    match s {
-                        '\\' => current.push(chars.next().unwrap()),
-                        '"' => break,
-                        _ => {}
-                    }
-                }
-                continue;
-            }
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' if depth == 0 => {
-                // A trailing comma adds no argument.
-                if args.len() > 1 && args.last().is_some_and(|a| a.trim().is_empty()) {
-                    args.pop();
-                }
-                return args;
-            }
-            ')' | ']' | '}' => depth -= 1,
-            ',' if depth == 0 => {
-                args.push(String::new());
-                continue;
-            }
-            _ => {}
-        }
-        args.last_mut().unwrap().push(c);
-    }
-    panic!("unclosed call at byte {open}");
-}
-
-/// The string literals `Event::kind` maps the events to.
-fn event_kinds(event_rs: &str) -> Vec<String> {
-    let start = event_rs.find("pub fn kind(&self)").expect("Event::kind in event.rs");
-    let body = &event_rs[start..];
-    let end = body.find("\n    }\n").expect("the end of Event::kind");
-    body[..end].split("=> \"").skip(1).map(|arm| arm.split('"').next().unwrap().to_string()).collect()
-}
-
-/// Every kind the engine can write: the literal `kind` of every `note(`
-/// call in src/engine, and for the one that passes `event.kind()` every
-/// name `Event::kind` gives.
+/// Every kind the engine can write: the variants of `TraceKind`, by their
+/// names in `events.csv`.
 fn source_kinds() -> BTreeSet<String> {
-    let mut files = Vec::new();
-    rust_files(&repo().join("src/engine"), &mut files);
-    files.sort();
-    let mut kinds = BTreeSet::new();
-    let mut calls = 0;
-    for path in &files {
-        let text = fs::read_to_string(path).unwrap();
-        for (at, _) in text.match_indices(".note(") {
-            calls += 1;
-            let line = text[..at].lines().count();
-            let args = call_arguments(&text, at + ".note".len());
-            assert_eq!(args.len(), 4, "{}:{line}: note(now, kind, about, detail)", path.display());
-            let kind = args[1].trim();
-            if kind == "event.kind()" {
-                kinds.extend(event_kinds(&fs::read_to_string(repo().join("src/engine/event.rs")).unwrap()));
-            } else {
-                let literal = kind.strip_prefix('"').and_then(|k| k.strip_suffix('"'));
-                let literal = literal.unwrap_or_else(|| {
-                    panic!("{}:{line}: kind `{kind}` is not a string literal: this test cannot see it", path.display())
-                });
-                kinds.insert(literal.to_string());
-            }
-        }
+    let kinds: BTreeSet<String> = TraceKind::iter().map(|k| k.name().to_string()).collect();
+    assert!(kinds.len() > 30, "only {} trace kinds", kinds.len());
+    for kind in TraceKind::iter() {
+        assert_eq!(kind.name().parse::<TraceKind>().ok(), Some(kind), "`{}` reads back as itself", kind.name());
     }
-    assert!(calls > 30, "only {calls} note( calls found in src/engine");
     // `note` is the one writer of trace records.
     let mut all = Vec::new();
     rust_files(&repo().join("src"), &mut all);

@@ -32,6 +32,7 @@
 //! (`NodeEvictionPeriod`) is treated as continuous.
 
 use super::{About, Event, Millis, NodeId, Sim, next_on_grid};
+use crate::metrics::TraceKind;
 use crate::time::format_instant;
 use rand::Rng;
 use std::collections::VecDeque;
@@ -182,7 +183,7 @@ impl Sim<'_, '_> {
         if !self.quorum() {
             // No write reaches etcd: the node is not marked until quorum.
             self.nodes[node].notready_overdue = true;
-            self.note(now, "not-ready-deferred", About::node(node), "the NotReady mark waits for quorum".into());
+            self.note(now, TraceKind::NotReadyDeferred, About::node(node), "the NotReady mark waits for quorum".into());
             return;
         }
         self.react_to_not_ready(node, now);
@@ -342,7 +343,7 @@ impl Sim<'_, '_> {
         if all_are && !all_were {
             // "Controller detected that all Nodes are not-Ready": every
             // NoExecute taint is lifted and every limiter stopped.
-            self.note(now, "all-zones-disrupted", About::NOTHING, "evictions stopped".into());
+            self.note(now, TraceKind::AllZonesDisrupted, About::NOTHING, "evictions stopped".into());
             for node in 0..self.nodes.len() {
                 if self.nodes[node].tainted {
                     self.untaint(node);
@@ -358,7 +359,7 @@ impl Sim<'_, '_> {
             }
         } else if !all_are {
             if all_were {
-                self.note(now, "zones-recovered", About::NOTHING, "evictions resume".into());
+                self.note(now, TraceKind::ZonesRecovered, About::NOTHING, "evictions resume".into());
             }
             for (z, &health) in new.iter().enumerate() {
                 // Leaving the all-disrupted mode resets every zone's limiter.
@@ -369,7 +370,7 @@ impl Sim<'_, '_> {
                     if before != self.zones[z].limiter {
                         let (about, zone) = self.zone_about(z);
                         let detail = if zone.is_empty() { String::new() } else { format!("{zone}: ") };
-                        self.note(now, "rate-limiter", about, format!("{detail}{rate} nodes/s"));
+                        self.note(now, TraceKind::RateLimiter, about, format!("{detail}{rate} nodes/s"));
                     }
                     self.zones[z].health = health;
                 }
@@ -409,7 +410,7 @@ impl Sim<'_, '_> {
                 self.zones[zone].queue.pop_front();
                 self.nodes[node].queued = false;
                 if self.nodes[node].condition_ready {
-                    self.note(now, "taint-skipped", About::node(node), "Ready again: token spent".into());
+                    self.note(now, TraceKind::TaintSkipped, About::node(node), "Ready again: token spent".into());
                 } else {
                     self.taint(node, now);
                 }
@@ -421,7 +422,7 @@ impl Sim<'_, '_> {
         self.nodes[node].tainted = true;
         let at = now + self.sc.kube.eviction_toleration_ms;
         self.nodes[node].evict_ev = Some(self.queue.schedule(at, Event::EvictPods { node }));
-        self.note(now, "taint", About::node(node), format!("pods evicted at {}", format_instant(at)));
+        self.note(now, TraceKind::Taint, About::node(node), format!("pods evicted at {}", format_instant(at)));
     }
 
     pub(super) fn untaint(&mut self, node: NodeId) {

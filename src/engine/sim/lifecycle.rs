@@ -2,6 +2,7 @@
 //! and containers that crash or hang (domain.md sections 1, 3 and 4).
 
 use super::{About, Event, EventId, Millis, NodeId, Phase, PodId, Sim};
+use crate::metrics::TraceKind;
 use crate::model::AppId;
 
 /// One failure domain's state.
@@ -30,7 +31,7 @@ impl Sim<'_, '_> {
         if self.domains[domain].down {
             self.note(
                 now,
-                "domain-fail-ignored",
+                TraceKind::DomainFailIgnored,
                 About::domain(domain),
                 "scripted failure of a domain that is already down".into(),
             );
@@ -98,13 +99,18 @@ impl Sim<'_, '_> {
         if quorum {
             self.note(
                 now,
-                "quorum-regained",
+                TraceKind::QuorumRegained,
                 About::NOTHING,
                 format!("{} of {} members up", self.cp_up, self.cp_total),
             );
             self.queue.schedule(now, Event::CatchUp);
         } else {
-            self.note(now, "quorum-lost", About::NOTHING, format!("{} of {} members up", self.cp_up, self.cp_total));
+            self.note(
+                now,
+                TraceKind::QuorumLost,
+                About::NOTHING,
+                format!("{} of {} members up", self.cp_up, self.cp_total),
+            );
         }
     }
 
@@ -152,7 +158,7 @@ impl Sim<'_, '_> {
                     self.unbind(pod);
                     self.note(
                         now,
-                        "pod-deleted",
+                        TraceKind::PodDeleted,
                         About::pod(pod).on(node),
                         "deletion confirmed at the catch-up".into(),
                     );
@@ -260,7 +266,12 @@ impl Sim<'_, '_> {
     pub(super) fn app_crash(&mut self, app: AppId, now: Millis) {
         let (first, last) = self.app_pods[app];
         let Some(pod) = (first..last).find(|&p| self.pods[p].phase == Phase::Running) else {
-            self.note(now, "app-crash-ignored", About::app(app), "scripted crash of an app with no Ready pod".into());
+            self.note(
+                now,
+                TraceKind::AppCrashIgnored,
+                About::app(app),
+                "scripted crash of an app with no Ready pod".into(),
+            );
             return;
         };
         if let Some(ev) = self.pods[pod].fault_ev.take() {
@@ -289,6 +300,6 @@ impl Sim<'_, '_> {
         };
         p.phase = Phase::BackOff;
         self.pods[pod].ready_ev = Some(self.queue.schedule(now.saturating_add(delay), Event::ContainerRestart { pod }));
-        self.note(now, "back-off", About::pod(pod).on(self.pods[pod].node), format!("restart in {delay} ms"));
+        self.note(now, TraceKind::BackOff, About::pod(pod).on(self.pods[pod].node), format!("restart in {delay} ms"));
     }
 }

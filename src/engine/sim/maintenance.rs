@@ -2,6 +2,7 @@
 //! take the node down, bring it back, wait for the drained pods, next node.
 
 use super::{About, Event, EventId, Millis, NodeId, Phase, PodId, Sim};
+use crate::metrics::TraceKind;
 use crate::model::maintenance::DRAIN_RETRY_MS;
 
 /// Where the current round is.
@@ -39,7 +40,7 @@ impl Sim<'_, '_> {
             self.queue.schedule(next, Event::MaintenanceRound);
         }
         if self.maint.node.is_some() {
-            self.note(now, "maintenance-skipped", About::NOTHING, "the previous round is still running".into());
+            self.note(now, TraceKind::MaintenanceSkipped, About::NOTHING, "the previous round is still running".into());
             return;
         }
         self.begin_node(0, now);
@@ -54,7 +55,7 @@ impl Sim<'_, '_> {
         self.maint =
             super::maintenance::MaintState { node: Some(node), step: Step::Draining, since_ms: now, poll_ev: None };
         self.set_cordoned(node, true);
-        self.note(now, "cordon", About::node(node), String::new());
+        self.note(now, TraceKind::Cordon, About::node(node), String::new());
         self.drain_step(now);
     }
 
@@ -91,7 +92,7 @@ impl Sim<'_, '_> {
                 // its controller creates the replacement.
                 self.unbind(pod);
                 self.pods[pod].planned = true;
-                self.note(now, "pod-drained", About::pod(pod).on(node), String::new());
+                self.note(now, TraceKind::PodDrained, About::pod(pod).on(node), String::new());
                 self.refresh_app(self.pods[pod].app, now);
             }
         }
@@ -101,7 +102,7 @@ impl Sim<'_, '_> {
             let back = now.saturating_add(m.node_duration_ms);
             self.maint.step = Step::Down;
             self.nodes[node].in_maintenance = true;
-            self.note(now, "maintenance-start", About::node(node), String::new());
+            self.note(now, TraceKind::MaintenanceStart, About::node(node), String::new());
             self.went_down(node, now);
             self.queue.schedule(back, Event::MaintenanceEnd { node });
         } else if now.saturating_sub(self.maint.since_ms)
@@ -109,7 +110,7 @@ impl Sim<'_, '_> {
         {
             self.note(
                 now,
-                "drain-timeout",
+                TraceKind::DrainTimeout,
                 About::node(node),
                 "a disruption budget blocks the drain: node skipped".into(),
             );

@@ -28,6 +28,7 @@
 
 use super::{About, Event, EventId, Millis, NodeId, Sim, next_on_grid};
 use crate::dist::Dist;
+use crate::metrics::TraceKind;
 use crate::model::Scenario;
 use crate::rng::{Source, Streams};
 use rand::Rng;
@@ -231,7 +232,7 @@ impl Sim<'_, '_> {
                 match objects.orphan_check_ms {
                     None => {
                         self.pod_objects.nodes[node].orphan_check_ms = Some(now + POD_GC_QUARANTINE_MS);
-                        self.note(now, "pod-gc-quarantine", About::node(node), "node object missing".into());
+                        self.note(now, TraceKind::PodGcQuarantine, About::node(node), "node object missing".into());
                     }
                     Some(check) if now >= check => {
                         self.pod_objects.nodes[node].gc_due = false;
@@ -266,13 +267,13 @@ impl Sim<'_, '_> {
     /// replaced are (their controllers create replacements now), and their
     /// block volumes are released.
     fn delete_pod_objects(&mut self, node: NodeId, by: Deleter, now: Millis) {
-        self.note(now, "pod-objects-deleted", About::node(node), by.name().into());
+        self.note(now, TraceKind::PodObjectsDeleted, About::node(node), by.name().into());
         let out_of_service = self.pod_objects.nodes[node].out_of_service;
         self.release_block_volumes(node, out_of_service, now);
         let pods = self.nodes[node].pods.clone();
         for &pod in &pods {
             self.unbind(pod);
-            self.note(now, "pod-force-deleted", About::pod(pod).on(node), by.name().into());
+            self.note(now, TraceKind::PodForceDeleted, About::pod(pod).on(node), by.name().into());
         }
         self.schedule_pending(now);
         for &pod in &pods {

@@ -14,6 +14,7 @@
 //! since the last backup).
 
 use super::{About, Event, EventId, Millis, NodeId, Phase, Sim, VolumeId};
+use crate::metrics::TraceKind;
 use crate::metrics::{Cause, VolumeOutcome};
 use crate::model::{Backend, Pool, Volume};
 use crate::placement::{ClusterView, PodRequest};
@@ -194,7 +195,7 @@ impl Sim<'_, '_> {
             };
             self.volumes[v].kind = Kind::Gluster(GlusterState::new(&placed));
             for (b, &node) in self.brick_nodes(v).iter().enumerate() {
-                self.note(0, "brick-placed", About::volume(v).on(node), format!("brick {}", b + 1));
+                self.note(0, TraceKind::BrickPlaced, About::volume(v).on(node), format!("brick {}", b + 1));
             }
         }
     }
@@ -287,7 +288,12 @@ impl Sim<'_, '_> {
             }
         }
         if let Some(v) = blocking {
-            self.note(now, "multi-attach", About { app: Some(app), ..About::volume(v).on(node) }, String::new());
+            self.note(
+                now,
+                TraceKind::MultiAttach,
+                About { app: Some(app), ..About::volume(v).on(node) },
+                String::new(),
+            );
         }
         blocking
     }
@@ -466,7 +472,7 @@ impl Sim<'_, '_> {
             *failover_ev = Some(ev);
             *awaiting = false;
         }
-        self.note(now, "failover-start", About::volume(v), String::new());
+        self.note(now, TraceKind::FailoverStart, About::volume(v), String::new());
         self.refresh_volume(v, now);
     }
 
@@ -477,7 +483,7 @@ impl Sim<'_, '_> {
             *awaiting = false;
             if let Some(ev) = failover_ev.take() {
                 self.queue.cancel(ev);
-                self.note(now, "failover-cancelled", About::volume(v), String::new());
+                self.note(now, TraceKind::FailoverCancelled, About::volume(v), String::new());
             }
         }
     }
@@ -511,7 +517,7 @@ impl Sim<'_, '_> {
             self.unbind(*pod);
             self.note(
                 now,
-                "pod-moved",
+                TraceKind::PodMoved,
                 About { volume: Some(v), ..About::pod(*pod).on(active) },
                 "replica promoted".into(),
             );
@@ -532,7 +538,7 @@ impl Sim<'_, '_> {
             o.data_loss_incidents += 1;
             o.data_loss_ms = o.data_loss_ms.saturating_add(lost_ms);
         }
-        self.note(now, "data-loss", About::volume(v), format!("{lost_ms} ms of writes lost"));
+        self.note(now, TraceKind::DataLoss, About::volume(v), format!("{lost_ms} ms of writes lost"));
     }
 
     // ---- block ----
@@ -545,7 +551,7 @@ impl Sim<'_, '_> {
                 *detach_ev = None;
             }
             self.volumes[v].detach_overdue = true;
-            self.note(now, "detach-deferred", About::volume(v), "the detach waits for quorum".into());
+            self.note(now, TraceKind::DetachDeferred, About::volume(v), "the detach waits for quorum".into());
             return;
         }
         self.volumes[v].detach_overdue = false;
@@ -554,7 +560,7 @@ impl Sim<'_, '_> {
             _ => None,
         };
         self.set_attached(v, None);
-        self.note(now, "volume-detached", About::volume(v).on(from), String::new());
+        self.note(now, TraceKind::VolumeDetached, About::volume(v).on(from), String::new());
         let waiting: Vec<_> = (0..self.pods.len()).filter(|&p| self.pods[p].phase == Phase::Attaching(v)).collect();
         for pod in waiting {
             let node = self.pods[pod].node.expect("an attaching pod is bound");
@@ -595,7 +601,7 @@ impl Sim<'_, '_> {
             if let Some(pool) = self.nodes[node].pool.as_mut() {
                 pool.disk_ev[d] = Some(ev);
             }
-            self.note(now, "pool-degraded", About::node(node), format!("{failed} disk(s) out"));
+            self.note(now, TraceKind::PoolDegraded, About::node(node), format!("{failed} disk(s) out"));
         }
     }
 
@@ -620,7 +626,7 @@ impl Sim<'_, '_> {
             }
         }
         self.queue.schedule(now.saturating_add(spec.restore_ms), Event::PoolRestored { node });
-        self.note(now, "pool-lost", About::node(node), String::new());
+        self.note(now, TraceKind::PoolLost, About::node(node), String::new());
         let since_backup = now % spec.backup_interval_ms;
         for v in self.node_volumes[node].clone() {
             let mut book = false;
@@ -689,11 +695,16 @@ impl Sim<'_, '_> {
                 // Unavailable and back at one instant is no outage.
                 state.outcome.outages += u32::from(now > since);
                 state.down_since = None;
-                self.note(now, "volume-up", About::volume(v), format!("down for {}", format_duration(now - since)));
+                self.note(
+                    now,
+                    TraceKind::VolumeUp,
+                    About::volume(v),
+                    format!("down for {}", format_duration(now - since)),
+                );
             }
             (None, Some(cause)) => {
                 state.down_since = Some(now);
-                self.note(now, "volume-down", About::volume(v), cause.name().into());
+                self.note(now, TraceKind::VolumeDown, About::volume(v), cause.name().into());
             }
             _ => {}
         }

@@ -21,6 +21,7 @@
 use super::{About, Event, EventId, Kind, Millis, Sim, VolumeId};
 use crate::engine::sim::next_on_grid;
 use crate::metrics::Cause;
+use crate::metrics::TraceKind;
 use crate::model::{Backend, GlusterQuorum, NodeId};
 
 /// One brick of a Gluster volume.
@@ -254,7 +255,7 @@ impl Sim<'_, '_> {
         }
         if split {
             self.volumes[v].outcome.split_brain_incidents += 1;
-            self.note(now, "split-brain", About::volume(v), String::new());
+            self.note(now, TraceKind::SplitBrain, About::volume(v), String::new());
         }
         for (b, ev) in stops {
             self.queue.cancel(ev);
@@ -362,7 +363,7 @@ impl Sim<'_, '_> {
         if g.bricks[b].connected && !g.bricks[b].up {
             g.bricks[b].connected = false;
             let node = g.bricks[b].node;
-            self.note(now, "brick-disconnected", About::volume(v).on(node), format!("brick {}", b + 1));
+            self.note(now, TraceKind::BrickDisconnected, About::volume(v).on(node), format!("brick {}", b + 1));
         }
     }
 
