@@ -109,7 +109,7 @@ const NODES_LIMIT: CountLimit = CountLimit {
     key: "max_nodes",
     default: limits::DEFAULT_MAX_NODES,
     hard: limits::HARD_MAX_NODES,
-    why: "every placement decision scans all nodes, and every engine thread holds them all",
+    why: "every engine thread holds them all, and each node's failures, repairs and lease passes are events",
     lower: "lower `count`",
 };
 
