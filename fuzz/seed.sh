@@ -35,7 +35,7 @@ scenario_seeds "$out/simulate"
 # Traces: the trace files, and the CSV string literals of the tests.
 for f in "$root"/tests/replay/*.csv; do put "$out/replay" <"$f"; done
 perl -0777 -ne 'while (/"((?:[^"\\]|\\.)*(?:node|domain),fail_at,repair_at(?:[^"\\]|\\.)*)"/g) { my $s = $1; $s =~ s/\\n/\n/g; $s =~ s/\\r/\r/g; $s =~ s/\\"/"/g; print "$s\0" }' \
-  "$root"/tests/integration/*.rs "$root"/src/replay.rs |
+  "$root"/tests/integration/*.rs "$root"/src/input/replay.rs |
   while IFS= read -r -d '' s; do printf '%s' "$s" | put "$out/replay"; done
 
 # Quantities: every quoted value of the scenarios that starts with a digit
@@ -50,9 +50,9 @@ perl -0777 -ne 'while (/"((?:[^"\\]|\\.)*(?:node|domain),fail_at,repair_at(?:[^"
 # scenario types, the table headers, and the short names the validator
 # matches on (distributions, strategies, classes, backends, modes).
 {
-  grep -ohE '^\s+pub [a-z_]+:' "$root"/src/scenario/raw.rs | awk '{print $2}' | tr -d ':' | sort -u |
+  grep -ohE '^\s+pub [a-z_]+:' "$root"/src/model/spec.rs | awk '{print $2}' | tr -d ':' | sort -u |
     while read -r key; do printf '"%s = "\n"[%s]"\n"[[%s]]"\n' "$key" "$key" "$key"; done
-  grep -ohE '"[a-z][a-z0-9_-]{1,20}"' "$root"/src/scenario/*.rs "$root"/src/dist.rs "$root"/src/placement/mod.rs |
+  grep -ohE '"[a-z][a-z0-9_-]{1,20}"' "$root"/src/model/*.rs "$root"/src/dist.rs "$root"/src/placement/mod.rs |
     sort -u
 } >"$out/scenario.dict"
 
