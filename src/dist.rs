@@ -58,6 +58,18 @@ impl Dist {
         }
     }
 
+    /// The longest draw, when the distribution has one: `Fixed` and
+    /// `Uniform`; `None` for the unbounded ones (a draw of `Never` never
+    /// happens, so it waits for nothing: `Some(0)`).
+    pub fn max_ms(&self) -> Option<Millis> {
+        match *self {
+            Dist::Fixed(ms) => Some(ms),
+            Dist::Uniform { max_ms, .. } => Some(max_ms),
+            Dist::Never => Some(0),
+            Dist::Exponential { .. } | Dist::Weibull { .. } | Dist::Lognormal { .. } => None,
+        }
+    }
+
     /// A short human description, such as `weibull(shape 0.8, scale 8000h)`.
     pub fn describe(&self) -> String {
         let d = |ms: f64| format_duration(ms.round() as Millis);
@@ -100,5 +112,17 @@ mod tests {
         }
         assert_eq!(Dist::Never.sample(&mut rng), None);
         assert_eq!(Dist::Fixed(5).sample(&mut rng), Some(5));
+    }
+
+    /// No draw exceeds `max_ms` where there is one.
+    #[test]
+    fn draws_stay_within_the_bound() {
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        for dist in [Dist::Fixed(5), Dist::Uniform { min_ms: 1000, max_ms: 9000 }] {
+            let max = dist.max_ms().unwrap();
+            assert!((0..10_000).all(|_| dist.sample(&mut rng).unwrap() <= max), "{dist:?}");
+        }
+        assert_eq!(Dist::Exponential { mean_ms: 1.0 }.max_ms(), None);
+        assert_eq!(Dist::Never.max_ms(), Some(0));
     }
 }

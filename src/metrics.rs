@@ -130,6 +130,9 @@ pub struct AppOutcome {
     /// from backup), and the span of writes lost, summed.
     pub data_loss_incidents: u32,
     pub data_loss_ms: Millis,
+    /// Its pods still Pending at the horizon: no node would take them (the
+    /// engine's checker asserts that no Pending pod has a node that fits).
+    pub pending_at_horizon: u32,
 }
 
 /// One volume in one replication under one strategy.

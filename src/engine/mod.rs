@@ -19,4 +19,7 @@ mod sim;
 
 pub use event::{Event, PodId};
 pub use queue::{EventId, EventQueue};
-pub use sim::{RunOptions, StartPlacement, gluster_serves, monitor_phase_ms, simulate, simulate_with, start_placement};
+pub use sim::{
+    POD_GC_QUARANTINE_MS, RunOptions, StartPlacement, gluster_serves, monitor_phase_ms, simulate, simulate_with,
+    start_placement,
+};

@@ -104,6 +104,11 @@ impl<E> EventQueue<E> {
         Some((at, entry.event))
     }
 
+    /// When the earliest pending event is due.
+    pub fn next_time(&self) -> Option<Millis> {
+        self.queue.peek().map(|(_, Reverse((at, _)))| *at)
+    }
+
     pub fn len(&self) -> usize {
         self.queue.len()
     }
@@ -126,11 +131,13 @@ mod tests {
         q.schedule(20, "d");
         assert!(q.cancel(a));
         assert!(!q.cancel(a));
+        assert_eq!(q.next_time(), Some(5));
         assert_eq!(q.pop_until(100), Some((5, "b")));
         assert_eq!(q.pop_until(100), Some((10, "c")));
         assert_eq!(q.pop_until(15), None);
         assert_eq!(q.now(), 10);
         assert_eq!(q.pop_until(100), Some((20, "d")));
         assert!(q.is_empty());
+        assert_eq!(q.next_time(), None);
     }
 }

@@ -7,6 +7,7 @@ mod lifecycle;
 mod maintenance;
 mod podgc;
 mod storage;
+pub use podgc::POD_GC_QUARANTINE_MS;
 pub use storage::gluster_serves;
 
 use super::event::{Event, PodId};
@@ -36,11 +37,15 @@ pub fn simulate(
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunOptions {
     /// No failure begins after this time: no node, disk or domain failure,
-    /// no container crash or hang, no scripted failure. Repairs and
-    /// everything already in flight go on. The draws are the same as
+    /// no container crash or hang, no scripted failure, and no maintenance
+    /// round (a planned disturbance). Repairs, the round already running
+    /// and everything else in flight go on. The draws are the same as
     /// without it (a failure is drawn as usual and then not scheduled), so
     /// a run is the plain run up to this time.
     pub failures_until_ms: Option<Millis>,
+    /// Runs the invariant checker after every event in any build (debug
+    /// and test builds always run it).
+    pub check_invariants: bool,
 }
 
 /// [`simulate`] with [`RunOptions`].
@@ -61,8 +66,9 @@ pub fn simulate_with(
         sim.events += 1;
         sim.handle(now, event);
         sim.settle_quorum(now);
-        #[cfg(debug_assertions)]
-        sim.check_invariants(now);
+        if cfg!(debug_assertions) || options.check_invariants {
+            sim.check_invariants(now);
+        }
     }
     sim.finish(horizon)
 }
@@ -901,6 +907,9 @@ impl<'a, 't> Sim<'a, 't> {
 
     /// Step 3: closes the outages still open at the horizon.
     fn finish(mut self, horizon: Millis) -> ReplicationOutcome {
+        for &pod in &self.pending {
+            self.apps[self.pods[pod].app].outcome.pending_at_horizon += 1;
+        }
         for state in &mut self.apps {
             if let Some(since) = state.down_since.take() {
                 state.outcome.downtime_ms += horizon - since;
@@ -923,7 +932,6 @@ impl<'a, 't> Sim<'a, 't> {
     /// builds): no serving pod on a down node, no node over capacity, loads
     /// that match the bound pods, required anti-affinity kept, pods and nodes
     /// agreeing on bindings, downtime never beyond the clock.
-    #[cfg(debug_assertions)]
     fn check_invariants(&self, now: Millis) {
         let mut cpu = vec![0u64; self.nodes.len()];
         let mut mem = vec![0u64; self.nodes.len()];
@@ -938,7 +946,10 @@ impl<'a, 't> Sim<'a, 't> {
                     cpu[node] += app.cpu_m;
                     mem[node] += app.memory_bytes;
                 }
-                (None, phase) => assert!(matches!(phase, Phase::Pending(_)), "unbound pod {id} in {phase:?}"),
+                (None, phase) => {
+                    assert!(matches!(phase, Phase::Pending(_)), "unbound pod {id} in {phase:?}");
+                    assert!(self.pending.contains(&id), "Pending pod {id} not in the scheduler's queue");
+                }
             }
         }
         for (n, node) in self.sc.nodes.iter().enumerate() {
@@ -974,6 +985,36 @@ impl<'a, 't> Sim<'a, 't> {
                 "app {a} up/down state"
             );
             assert!(state.outcome.downtime_ms <= now, "app {a} downtime beyond the clock");
+        }
+        // The scheduler misses no chance: with the control plane up, no
+        // Pending pod has a node that would take it now (every change that
+        // frees room or a node offers the Pending pods again, as
+        // kube-scheduler's queue moves its unschedulable pods on those
+        // cluster events). So a pod still Pending once failures stop is
+        // one no node fits, not one that was forgotten. Checked once the
+        // instant is over: an event due now (the catch-up after quorum
+        // returns) may still be on its way.
+        if self.quorum() && self.queue.next_time().is_none_or(|t| t > now) {
+            let view = ClusterView {
+                nodes: &self.sc.nodes,
+                load: &self.load,
+                topology: &self.sc.topology,
+                spread_kind: self.sc.spread_kind,
+            };
+            for &pod in &self.pending {
+                let app_id = self.pods[pod].app;
+                let (first, last) = self.app_pods[app_id];
+                let siblings: Vec<NodeId> =
+                    (first..last).filter(|&p| p != pod).filter_map(|p| self.pods[p].node).collect();
+                let request = PodRequest {
+                    app_id,
+                    app: &self.sc.apps[app_id],
+                    siblings_on: &siblings,
+                    pin: self.storage_pin(app_id),
+                };
+                let fits = (0..self.nodes.len()).find(|&n| crate::placement::feasible(&view, &request, n));
+                assert!(fits.is_none(), "pod {pod} Pending at {now} ms while node {fits:?} would take it");
+            }
         }
         for (z, zone) in self.zones.iter().enumerate() {
             let counted = (0..self.nodes.len()).filter(|&n| self.sc.nodes[n].zone == z && !self.nodes[n].ready).count();

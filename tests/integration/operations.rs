@@ -460,6 +460,73 @@ fn a_budget_that_allows_no_disruption_blocks_the_drain_until_the_timeout() {
     assert_eq!(outcome.apps[0].downtime_ms, 0);
 }
 
+/// Regression (issue 13's liveness check found it): a node the round skips
+/// after a drain timeout is uncordoned, and the pod that could not be placed
+/// while it was cordoned goes there at once, as kube-scheduler requeues its
+/// unschedulable pods on that Node update (`pkg/scheduler/eventhandlers.go`,
+/// `updateNodeInCache`). Before, it stayed Pending until some node next
+/// became Ready.
+#[test]
+fn a_pod_pending_while_its_node_was_cordoned_goes_back_when_the_drain_times_out() {
+    // Two nodes of 1 CPU: the budget of `db` (a replica on each node, none
+    // may go) blocks every drain; `web` and `cache` (800m each) fill one
+    // node each, so the one drained off the cordoned node fits nowhere.
+    let sc = quiet_cluster(
+        "spread",
+        2,
+        "",
+        r#"cpu = 1
+        [[apps]]
+        name = "db"
+        class = "ha"
+        replicas = 2
+        min_available = 2
+        max_unavailable = 0
+        anti_affinity = "required"
+        cpu = "100m"
+        [[apps]]
+        name = "web"
+        class = "flexible"
+        cpu = "800m"
+        startup = "20s"
+        [[apps]]
+        name = "cache"
+        class = "flexible"
+        cpu = "800m"
+        startup = "20s"
+        [maintenance]
+        every = "7d"
+        duration = "1h"
+        drain_timeout = "1h""#,
+    );
+    let (outcome, trace) = traced(&sc);
+    // Four rounds, both nodes skipped in each; each node's single-pod app
+    // drained off it and back on it at the timeout. The round's last node
+    // is the case that stayed Pending: for the first, the next node's drain
+    // offered the Pending pods anyway.
+    assert_eq!(times(&trace, "drain-timeout").len(), 8, "both nodes skipped in each round");
+    let drains: Vec<_> = trace.iter().filter(|r| r.kind == "pod-drained").collect();
+    assert_eq!(drains.len(), 8);
+    for drained in drains {
+        let timeout = trace
+            .iter()
+            .find(|r| r.kind == "drain-timeout" && r.node == drained.node && r.time_ms > drained.time_ms)
+            .expect("the budget blocks the drain");
+        assert_eq!(timeout.time_ms - drained.time_ms, MS_PER_H, "the drain timeout");
+        let back = trace
+            .iter()
+            .find(|r| r.kind == "pod-scheduled" && r.pod == drained.pod && r.time_ms > drained.time_ms)
+            .expect("the drained pod is placed again");
+        assert_eq!((back.time_ms, back.node), (timeout.time_ms, timeout.node), "at the uncordon, on that node");
+    }
+    // Each app: down from its drain to the timeout, then for its start-up,
+    // in each round; all of it planned.
+    for app in ["web", "cache"].map(|name| &outcome.apps[app_id(&sc, name)]) {
+        assert_eq!(app.downtime_ms, 4 * (MS_PER_H + 20 * MS_PER_S));
+        assert_eq!(app.cause_ms[Cause::Maintenance.index()], app.downtime_ms);
+    }
+}
+
 #[test]
 fn zones_come_from_zone_domains_and_each_follows_the_disruption_rule_on_its_own() {
     // zone-a: a-1..a-3, zone-b: b-1..b-5. Three of zone-b's five nodes go

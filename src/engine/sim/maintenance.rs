@@ -27,7 +27,7 @@ enum Step {
 impl Sim<'_, '_> {
     pub(super) fn schedule_first_round(&mut self) {
         if let Some(m) = &self.sc.maintenance
-            && m.start_ms <= self.sc.horizon_ms
+            && m.start_ms <= self.sc.horizon_ms.min(self.failures_until_ms)
         {
             self.queue.schedule(m.start_ms, Event::MaintenanceRound);
         }
@@ -36,7 +36,7 @@ impl Sim<'_, '_> {
     pub(super) fn maintenance_round(&mut self, now: Millis) {
         let Some(m) = self.sc.maintenance.clone() else { return };
         let next = now.saturating_add(m.every_ms);
-        if next <= self.sc.horizon_ms {
+        if next <= self.sc.horizon_ms.min(self.failures_until_ms) {
             self.queue.schedule(next, Event::MaintenanceRound);
         }
         if self.maint.node.is_some() {
@@ -65,6 +65,17 @@ impl Sim<'_, '_> {
         self.refresh_schedulable(node);
     }
 
+    /// `kubectl uncordon` of a node the round is done with: the node is
+    /// schedulable again, and kube-scheduler moves the pods it could not
+    /// place back to its active queue on that Node update
+    /// (`pkg/scheduler/eventhandlers.go`, `updateNodeInCache`: "only requeue
+    /// unschedulable pods if the node became more schedulable", by
+    /// `MoveAllToActiveOrBackoffQueue`), so they are offered now.
+    fn uncordon(&mut self, node: NodeId, now: Millis) {
+        self.set_cordoned(node, false);
+        self.schedule_pending(now);
+    }
+
     /// A pod may be evicted if its app's budget allows one more pod not Ready.
     fn budget_allows(&self, pod: PodId) -> bool {
         let app = self.pods[pod].app;
@@ -82,7 +93,7 @@ impl Sim<'_, '_> {
         let Some(node) = self.maint.node else { return };
         if !self.nodes[node].up {
             // It failed meanwhile: nothing left to plan on it this round.
-            self.set_cordoned(node, false);
+            self.uncordon(node, now);
             self.begin_node(node + 1, now);
             return;
         }
@@ -114,7 +125,7 @@ impl Sim<'_, '_> {
                 About::node(node),
                 "a disruption budget blocks the drain: node skipped".into(),
             );
-            self.set_cordoned(node, false);
+            self.uncordon(node, now);
             self.begin_node(node + 1, now);
         } else {
             self.maint.poll_ev = Some(self.queue.schedule(now + DRAIN_RETRY_MS, Event::MaintenancePoll));
@@ -123,9 +134,13 @@ impl Sim<'_, '_> {
 
     pub(super) fn maintenance_end(&mut self, node: NodeId, now: Millis) {
         self.nodes[node].in_maintenance = false;
-        self.set_cordoned(node, false);
         if self.nodes[node].self_up && self.nodes[node].domains_down == 0 {
+            // Running again: `came_up` offers the Pending pods once the
+            // kubelet is back.
+            self.set_cordoned(node, false);
             self.came_up(node, now);
+        } else {
+            self.uncordon(node, now);
         }
         self.maint.step = Step::Waiting;
         self.maint.since_ms = now;
