@@ -16,7 +16,9 @@
 mod event;
 mod queue;
 mod sim;
+mod storage;
 
 pub use event::{Event, PodId};
 pub use queue::{EventId, EventQueue};
-pub use sim::{RunOptions, StartPlacement, gluster_serves, monitor_phase_ms, simulate, simulate_with, start_placement};
+pub use sim::{RunOptions, StartPlacement, monitor_phase_ms, simulate, simulate_with, start_placement};
+pub use storage::gluster_serves;

@@ -18,11 +18,14 @@
 //!    incident, the files written on both sides need a manual heal; the
 //!    rest heals both ways.
 
-use super::{About, Event, EventId, Kind, Millis, Sim, VolumeId};
-use crate::engine::sim::next_on_grid;
+use super::Kind;
+use crate::engine::sim::{About, Sim, next_on_grid};
+use crate::engine::{Event, EventId};
 use crate::metrics::Cause;
 use crate::metrics::TraceKind;
+use crate::model::VolumeId;
 use crate::model::{Backend, GlusterQuorum, NodeId};
+use crate::time::Millis;
 
 /// One brick of a Gluster volume.
 #[derive(Debug, Clone)]
@@ -357,7 +360,7 @@ impl Sim<'_, '_> {
 
     /// The health check of brick `b` is due: on a lost pool it fails and
     /// the brick process goes down; clients see the disconnect at once.
-    pub(in crate::engine::sim) fn health_check(&mut self, v: VolumeId, b: usize, now: Millis) {
+    pub(in crate::engine) fn health_check(&mut self, v: VolumeId, b: usize, now: Millis) {
         let g = self.gluster(v);
         g.bricks[b].health_ev = None;
         if g.bricks[b].connected && !g.bricks[b].up {
@@ -367,7 +370,7 @@ impl Sim<'_, '_> {
         }
     }
 
-    pub(in crate::engine::sim) fn heal_done(&mut self, v: VolumeId, b: usize, now: Millis) {
+    pub(in crate::engine) fn heal_done(&mut self, v: VolumeId, b: usize, now: Millis) {
         self.settle(v, now);
         let g = self.gluster(v);
         g.bricks[b].heal_ev = None;
@@ -379,7 +382,7 @@ impl Sim<'_, '_> {
         self.refresh_volume(v, now);
     }
 
-    pub(in crate::engine::sim) fn stall_ended(&mut self, v: VolumeId) {
+    pub(in crate::engine) fn stall_ended(&mut self, v: VolumeId) {
         self.gluster(v).stall_ev = None;
     }
 }

@@ -13,11 +13,14 @@
 //! snapshot) or at the loss of a pool with no live copy elsewhere (writes
 //! since the last backup).
 
-use super::{About, Event, EventId, Millis, NodeId, Phase, Sim, VolumeId};
+use super::sim::{About, Phase, Sim};
+use super::{Event, EventId};
 use crate::metrics::TraceKind;
 use crate::metrics::{Cause, VolumeOutcome};
 use crate::model::{Backend, Pool, Volume};
+use crate::model::{NodeId, VolumeId};
 use crate::placement::{ClusterView, PodRequest};
+use crate::time::Millis;
 use crate::time::format_duration;
 
 mod gluster;
