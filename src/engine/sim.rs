@@ -473,7 +473,7 @@ impl<'a, 't> Sim<'a, 't> {
             };
             self.queue.schedule(event.at_ms, scripted);
         }
-        self.place_bricks();
+        self.place_storage();
         for pod in 0..self.pods.len() {
             if !self.try_schedule(pod, 0, true) {
                 self.pending.push(pod);
