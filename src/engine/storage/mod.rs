@@ -360,6 +360,8 @@ impl Sim<'_, '_> {
         }
     }
 
+    // ---- data loss and availability ----
+
     /// Books the data loss of `lost_ms` of writes on the volume and its apps.
     fn book_data_loss(&mut self, v: VolumeId, lost_ms: Millis, now: Millis) {
         let outcome = &mut self.volumes[v].outcome;
@@ -372,8 +374,6 @@ impl Sim<'_, '_> {
         }
         self.note(now, TraceKind::DataLoss, About::volume(v), format!("{lost_ms} ms of writes lost"));
     }
-
-    // ---- availability ----
 
     /// Re-derives the volume's availability and redundancy, books their
     /// spans, and refreshes the apps that use it.
