@@ -16,10 +16,11 @@
 mod event;
 mod queue;
 mod sim;
+mod storage;
 
 pub use event::{Event, PodId};
 pub use queue::{EventId, EventQueue};
 pub use sim::{
-    POD_GC_QUARANTINE_MS, RunOptions, StartPlacement, gluster_serves, monitor_phase_ms, simulate, simulate_with,
-    start_placement,
+    POD_GC_QUARANTINE_MS, RunOptions, StartPlacement, monitor_phase_ms, simulate, simulate_with, start_placement,
 };
+pub use storage::gluster_serves;

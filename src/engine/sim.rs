@@ -6,12 +6,11 @@ mod controller;
 mod lifecycle;
 mod maintenance;
 mod podgc;
-mod storage;
 pub use podgc::POD_GC_QUARANTINE_MS;
-pub use storage::gluster_serves;
 
 use super::event::{Event, PodId};
 use super::queue::{EventId, EventQueue};
+use super::storage::{PoolState, VolState};
 use crate::metrics::{AppOutcome, Cause, ReplicationOutcome, TraceKind, TraceRecord};
 use crate::model::{AppId, DomainId, NodeId, Scenario, VolumeId};
 use crate::placement::{ClusterView, NodeIndex, NodeLoad, PodRequest, Strategy};
@@ -20,7 +19,6 @@ use crate::time::{Millis, format_duration};
 use controller::{Limiter, Zone, ZoneHealth};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use storage::{PoolState, VolState};
 
 /// Runs replication `replication` of `scenario` under `strategy`. With
 /// `trace`, every event and every pod and app transition is appended to it.
@@ -74,7 +72,7 @@ pub fn simulate_with(
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+pub(in crate::engine) enum Phase {
     /// Ready and serving.
     Running,
     /// Bound to a node, starting up.
@@ -99,11 +97,11 @@ enum Phase {
     AwaitingApiStart,
 }
 
-struct Pod {
-    app: AppId,
+pub(in crate::engine) struct Pod {
+    pub(in crate::engine) app: AppId,
     replica: u32,
-    node: Option<NodeId>,
-    phase: Phase,
+    pub(in crate::engine) node: Option<NodeId>,
+    pub(in crate::engine) phase: Phase,
     /// Its next readiness, restart or liveness verdict.
     ready_ev: Option<EventId>,
     /// Its container's next crash or hang while Running.
@@ -124,9 +122,9 @@ struct Pod {
 }
 
 #[derive(Default)]
-struct NodeState {
+pub(in crate::engine) struct NodeState {
     /// Running: the node itself and every domain it is in are up.
-    up: bool,
+    pub(in crate::engine) up: bool,
     /// The node itself is up (its own failures and repairs).
     self_up: bool,
     /// How many of its domains are down.
@@ -162,26 +160,26 @@ struct NodeState {
     evict_ev: Option<EventId>,
     /// The node's next failure while up, its repair while down.
     change_ev: Option<EventId>,
-    pods: Vec<PodId>,
-    pool: Option<PoolState>,
+    pub(in crate::engine) pods: Vec<PodId>,
+    pub(in crate::engine) pool: Option<PoolState>,
 }
 
-struct AppState {
+pub(in crate::engine) struct AppState {
     down_since: Option<Millis>,
     cause: Cause,
     cause_since: Millis,
-    outcome: AppOutcome,
+    pub(in crate::engine) outcome: AppOutcome,
 }
 
 /// What a trace record is about: the node, pod, app, domain and volume it
 /// names (the columns of events.csv).
 #[derive(Clone, Copy)]
-struct About {
-    node: Option<NodeId>,
-    pod: Option<PodId>,
-    app: Option<AppId>,
-    domain: Option<DomainId>,
-    volume: Option<VolumeId>,
+pub(in crate::engine) struct About {
+    pub(in crate::engine) node: Option<NodeId>,
+    pub(in crate::engine) pod: Option<PodId>,
+    pub(in crate::engine) app: Option<AppId>,
+    pub(in crate::engine) domain: Option<DomainId>,
+    pub(in crate::engine) volume: Option<VolumeId>,
 }
 
 impl About {
@@ -189,12 +187,12 @@ impl About {
     /// a controller).
     const NOTHING: About = About { node: None, pod: None, app: None, domain: None, volume: None };
 
-    fn node(node: NodeId) -> About {
+    pub(in crate::engine) fn node(node: NodeId) -> About {
         About { node: Some(node), ..About::NOTHING }
     }
 
     /// A pod (and so its app).
-    fn pod(pod: PodId) -> About {
+    pub(in crate::engine) fn pod(pod: PodId) -> About {
         About { pod: Some(pod), ..About::NOTHING }
     }
 
@@ -206,30 +204,30 @@ impl About {
         About { domain: Some(domain), ..About::NOTHING }
     }
 
-    fn volume(volume: VolumeId) -> About {
+    pub(in crate::engine) fn volume(volume: VolumeId) -> About {
         About { volume: Some(volume), ..About::NOTHING }
     }
 
     /// The same, on `node` (a pod's node, a brick's node).
-    fn on(self, node: impl Into<Option<NodeId>>) -> About {
+    pub(in crate::engine) fn on(self, node: impl Into<Option<NodeId>>) -> About {
         About { node: node.into(), ..self }
     }
 }
 
-struct Sim<'a, 't> {
-    sc: &'a Scenario,
+pub(in crate::engine) struct Sim<'a, 't> {
+    pub(in crate::engine) sc: &'a Scenario,
     /// The last time a failure may begin: the horizon, or earlier by
     /// [`RunOptions::failures_until_ms`].
-    failures_until_ms: Millis,
+    pub(in crate::engine) failures_until_ms: Millis,
     /// The scheduler's view of `load`, kept in step by [`Sim::change_load`].
-    index: NodeIndex,
-    queue: EventQueue<Event>,
-    nodes: Vec<NodeState>,
-    load: Vec<NodeLoad>,
-    pods: Vec<Pod>,
+    pub(in crate::engine) index: NodeIndex,
+    pub(in crate::engine) queue: EventQueue<Event>,
+    pub(in crate::engine) nodes: Vec<NodeState>,
+    pub(in crate::engine) load: Vec<NodeLoad>,
+    pub(in crate::engine) pods: Vec<Pod>,
     /// The pod slots of each app: `pods[app_pods[a].0 .. app_pods[a].1]`.
     app_pods: Vec<(PodId, PodId)>,
-    apps: Vec<AppState>,
+    pub(in crate::engine) apps: Vec<AppState>,
     zones: Vec<Zone>,
     /// Pods awaiting a node, in the order they became Pending.
     pending: Vec<PodId>,
@@ -247,15 +245,15 @@ struct Sim<'a, 't> {
     placement_rng: Vec<ChaCha8Rng>,
     /// The replication's streams, for the sources drawn from once (brick
     /// placement).
-    streams: Streams,
+    pub(in crate::engine) streams: Streams,
     /// `disk_rng[node][disk]`.
-    disk_rng: Vec<Vec<ChaCha8Rng>>,
-    volumes: Vec<VolState>,
+    pub(in crate::engine) disk_rng: Vec<Vec<ChaCha8Rng>>,
+    pub(in crate::engine) volumes: Vec<VolState>,
     /// The volumes whose availability depends on each node (dataset, active
     /// or standby side, brick).
-    node_volumes: Vec<Vec<VolumeId>>,
+    pub(in crate::engine) node_volumes: Vec<Vec<VolumeId>>,
     /// The apps that use each volume.
-    volume_apps: Vec<Vec<AppId>>,
+    pub(in crate::engine) volume_apps: Vec<Vec<AppId>>,
     domains: Vec<lifecycle::DomainState>,
     domain_failure_rng: Vec<ChaCha8Rng>,
     domain_repair_rng: Vec<ChaCha8Rng>,
@@ -405,7 +403,7 @@ impl<'a, 't> Sim<'a, 't> {
 
     /// Appends a record to the trace, if there is one. `about` names the
     /// record's subjects; a pod's app is filled in from the pod.
-    fn note(&mut self, now: Millis, kind: TraceKind, about: About, detail: String) {
+    pub(in crate::engine) fn note(&mut self, now: Millis, kind: TraceKind, about: About, detail: String) {
         if let Some(trace) = self.trace.as_deref_mut() {
             let pod = about.pod.map(|p| (self.pods[p].app, self.pods[p].replica));
             trace.push(TraceRecord {
@@ -481,7 +479,7 @@ impl<'a, 't> Sim<'a, 't> {
             };
             self.queue.schedule(event.at_ms, scripted);
         }
-        self.place_bricks();
+        self.place_storage();
         for pod in 0..self.pods.len() {
             if !self.try_schedule(pod, 0, true) {
                 self.pending.push(pod);
@@ -658,7 +656,7 @@ impl<'a, 't> Sim<'a, 't> {
 
     /// Deletes a bound pod: its requests are released and its replacement
     /// (the same slot) is Pending.
-    fn unbind(&mut self, pod: PodId) {
+    pub(in crate::engine) fn unbind(&mut self, pod: PodId) {
         let Some(node) = self.pods[pod].node.take() else { return };
         self.cancel_container_events(pod);
         self.pods[pod].deleting = false;
@@ -754,7 +752,7 @@ impl<'a, 't> Sim<'a, 't> {
         self.index.update(node, &self.sc.nodes[node], &self.load[node]);
     }
 
-    fn start_pod(&mut self, pod: PodId, now: Millis) {
+    pub(in crate::engine) fn start_pod(&mut self, pod: PodId, now: Millis) {
         let app = self.pods[pod].app;
         let startup = self.sc.apps[app].startup.sample(&mut self.startup_rng[pod]).unwrap_or(0);
         debug_assert!(self.pods[pod].ready_ev.is_none(), "pod {pod} started twice at {now}");
@@ -764,7 +762,7 @@ impl<'a, 't> Sim<'a, 't> {
     }
 
     /// Offers every Pending pod to the scheduler, oldest first.
-    fn schedule_pending(&mut self, now: Millis) {
+    pub(in crate::engine) fn schedule_pending(&mut self, now: Millis) {
         if self.pending.is_empty() {
             return;
         }
@@ -843,7 +841,7 @@ impl<'a, 't> Sim<'a, 't> {
 
     /// Re-derives whether the app is up from its pods, and books downtime to
     /// the cause in force until now.
-    fn refresh_app(&mut self, app: AppId, now: Millis) {
+    pub(in crate::engine) fn refresh_app(&mut self, app: AppId, now: Millis) {
         let (first, last) = self.app_pods[app];
         let pods = &self.pods[first..last];
         let ready = pods.iter().filter(|p| p.phase == Phase::Running).count() as u32;
@@ -1026,7 +1024,7 @@ impl<'a, 't> Sim<'a, 't> {
 /// The first of `phase + k x period` (k >= 0) at or after `t`: when a loop
 /// that runs every `period` from `phase` next runs (the node controller's
 /// monitor passes, PodGC's passes, a brick's health checks). `period` > 0.
-fn next_on_grid(phase_ms: Millis, period_ms: Millis, t: Millis) -> Millis {
+pub(in crate::engine) fn next_on_grid(phase_ms: Millis, period_ms: Millis, t: Millis) -> Millis {
     if t <= phase_ms { phase_ms } else { phase_ms + (t - phase_ms).div_ceil(period_ms) * period_ms }
 }
 

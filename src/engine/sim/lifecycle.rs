@@ -72,7 +72,7 @@ impl Sim<'_, '_> {
 
     /// etcd has a majority of its members (or there is no member to lose:
     /// a control plane outside the simulated nodes).
-    pub(super) fn quorum(&self) -> bool {
+    pub(in crate::engine) fn quorum(&self) -> bool {
         self.cp_total == 0 || self.cp_up * 2 > self.cp_total
     }
 

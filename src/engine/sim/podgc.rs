@@ -129,7 +129,7 @@ impl PodObjects {
 impl Sim<'_, '_> {
     /// At an eviction: the operator's force delete of the pods left
     /// Terminating on the node is drawn.
-    pub(super) fn schedule_force_delete(&mut self, node: NodeId, now: Millis) {
+    pub(in crate::engine) fn schedule_force_delete(&mut self, node: NodeId, now: Millis) {
         self.schedule_write(node, Write::ForceDelete, now);
     }
 

@@ -1,6 +1,8 @@
 //! Gluster replicated volumes (domain.md section 5): client quorum, the
 //! pending changelog that says which brick lacks what, self-heal, the
-//! ping-timeout stall and the posix health check.
+//! ping-timeout stall and the posix health check. Bricks the scenario does
+//! not list are placed by the strategy at start, as pods of no size under
+//! required anti-affinity.
 //!
 //! The state follows AFR's bookkeeping in miniature:
 //! 1. while the volume takes writes (quorum and a data brick that no brick
@@ -18,16 +20,21 @@
 //!    incident, the files written on both sides need a manual heal; the
 //!    rest heals both ways.
 
-use super::{About, Event, EventId, Kind, Millis, Sim, VolumeId};
-use crate::engine::sim::next_on_grid;
-use crate::metrics::Cause;
-use crate::metrics::TraceKind;
-use crate::model::{Backend, GlusterQuorum, NodeId};
+use super::{Backend, BackendState};
+use crate::engine::sim::{About, Sim, next_on_grid};
+use crate::engine::{Event, EventId};
+use crate::metrics::{Cause, TraceKind};
+use crate::model::{self, GlusterQuorum, NodeId, VolumeId};
+use crate::placement::{ClusterView, PodRequest};
+use crate::time::Millis;
+
+/// The Gluster backend.
+pub(super) struct Gluster;
 
 /// One brick of a Gluster volume.
 #[derive(Debug, Clone)]
-pub(super) struct Brick {
-    pub node: NodeId,
+struct Brick {
+    node: NodeId,
     /// The brick holds its data and serves I/O: its node is up and its pool
     /// is not lost.
     up: bool,
@@ -56,7 +63,7 @@ fn bit(b: usize) -> u128 {
 /// The volume-wide Gluster state of one replication.
 #[derive(Debug, Clone, Default)]
 pub(super) struct GlusterState {
-    pub bricks: Vec<Brick>,
+    bricks: Vec<Brick>,
     /// Every data brick's pool was lost: the first back brings the data
     /// restored from backup.
     all_wiped: bool,
@@ -84,7 +91,7 @@ fn sources<'a>(data: usize, up: &'a [bool], blames: &'a [u128]) -> impl Iterator
 }
 
 impl GlusterState {
-    pub fn new(bricks: &[NodeId]) -> Self {
+    fn new(bricks: &[NodeId]) -> Self {
         let brick = |&node| Brick {
             node,
             up: true,
@@ -117,7 +124,7 @@ impl GlusterState {
 
     /// Why the volume is unavailable, if it is, and whether a brick is away,
     /// healing or accused.
-    pub fn health(&self, quorum: GlusterQuorum, arbiter: bool, now: Millis) -> (Option<Cause>, bool) {
+    fn health(&self, quorum: GlusterQuorum, arbiter: bool, now: Millis) -> (Option<Cause>, bool) {
         let why = if !self.serves(quorum, arbiter) {
             Some(Cause::Storage)
         } else if now < self.stall_until_ms {
@@ -156,17 +163,106 @@ struct Params {
     health_check_interval_ms: Millis,
 }
 
+impl Backend for Gluster {
+    /// Places the bricks the scenario does not list, with the strategy: a
+    /// brick is a pod of no size under required anti-affinity.
+    fn place(&self, sim: &mut Sim, v: VolumeId) {
+        let sc = sim.sc;
+        let volume = &sc.volumes[v];
+        let model::Backend::Gluster { replicas, arbiter, bricks, .. } = &volume.backend else { return };
+        let total = (*replicas + u32::from(*arbiter)) as usize;
+        let placed: Vec<NodeId> = match bricks {
+            Some(list) => list.clone(),
+            None => {
+                let brick = model::App {
+                    replicas: total as u32,
+                    anti_affinity: model::AntiAffinity::Required,
+                    ..model::App::new(volume.name.clone(), model::Class::Ha)
+                };
+                let mut placed = Vec::new();
+                let mut rng = sim.streams.get(crate::rng::Source::Bricks(&volume.name));
+                for _ in 0..total {
+                    let view = ClusterView {
+                        nodes: &sc.nodes,
+                        load: &sim.load,
+                        topology: &sc.topology,
+                        spread_kind: sc.spread_kind,
+                    };
+                    let request = PodRequest { app_id: usize::MAX, app: &brick, siblings_on: &placed, pin: None };
+                    // Validation guarantees enough nodes, all up at time zero.
+                    if let Some(node) = sim.index.select(&view, &request, &mut rng) {
+                        placed.push(node);
+                    }
+                }
+                placed
+            }
+        };
+        sim.volumes[v].data = BackendState::Gluster(GlusterState::new(&placed));
+        for (b, &node) in placed.iter().enumerate() {
+            sim.note(0, TraceKind::BrickPlaced, About::volume(v).on(node), format!("brick {}", b + 1));
+        }
+    }
+
+    fn nodes(&self, sim: &Sim, v: VolumeId) -> Vec<NodeId> {
+        sim.gluster_ref(v).bricks.iter().map(|b| b.node).collect()
+    }
+
+    fn node_changed(&self, sim: &mut Sim, v: VolumeId, node: NodeId, now: Millis) {
+        let ok = sim.storage_ok(node);
+        // A server that dies is silent; a pool lost under a running server
+        // is not.
+        let silent = !sim.nodes[node].up;
+        for (b, brick_node) in self.nodes(sim, v).into_iter().enumerate() {
+            if brick_node == node {
+                if ok { sim.brick_up(v, b, now) } else { sim.brick_down(v, b, silent, now) }
+            }
+        }
+    }
+
+    fn pool_wiped(&self, sim: &mut Sim, v: VolumeId, node: NodeId, _since_backup: Millis, now: Millis) -> bool {
+        let mut gone = false;
+        for (b, n) in self.nodes(sim, v).into_iter().enumerate() {
+            if n == node {
+                // No data brick holds the data any more: the backup is what
+                // is left.
+                gone |= sim.wipe_brick(v, b, now);
+            }
+        }
+        gone
+    }
+
+    fn health(&self, sim: &Sim, v: VolumeId, now: Millis) -> (Option<Cause>, bool) {
+        let p = sim.params(v);
+        sim.gluster_ref(v).health(p.quorum, p.arbiter, now)
+    }
+}
+
 impl Sim<'_, '_> {
+    /// The node of brick `b` of Gluster volume `v`.
+    pub(in crate::engine) fn brick_node(&self, v: VolumeId, b: usize) -> Option<NodeId> {
+        match &self.volumes[v].data {
+            BackendState::Gluster(g) => g.bricks.get(b).map(|brick| brick.node),
+            _ => None,
+        }
+    }
+
+    fn gluster_ref(&self, v: VolumeId) -> &GlusterState {
+        match &self.volumes[v].data {
+            BackendState::Gluster(g) => g,
+            _ => unreachable!("a Gluster event on a volume of another backend"),
+        }
+    }
+
     fn gluster(&mut self, v: VolumeId) -> &mut GlusterState {
-        match &mut self.volumes[v].kind {
-            Kind::Gluster(g) => g,
+        match &mut self.volumes[v].data {
+            BackendState::Gluster(g) => g,
             _ => unreachable!("a Gluster event on a volume of another backend"),
         }
     }
 
     fn params(&self, v: VolumeId) -> Params {
         match self.sc.volumes[v].backend {
-            Backend::Gluster {
+            model::Backend::Gluster {
                 quorum,
                 arbiter,
                 heal_rate_bytes_per_s,
@@ -279,7 +375,7 @@ impl Sim<'_, '_> {
     /// hang on it for `ping_timeout` if they were connected; otherwise (its
     /// pool was lost under a running server) its I/O fails at once and the
     /// health check takes the process down later, with no stall.
-    pub(super) fn brick_down(&mut self, v: VolumeId, b: usize, silent: bool, now: Millis) {
+    fn brick_down(&mut self, v: VolumeId, b: usize, silent: bool, now: Millis) {
         self.settle(v, now);
         let p = self.params(v);
         let g = self.gluster(v);
@@ -304,7 +400,7 @@ impl Sim<'_, '_> {
 
     /// The pool under brick `b` is lost (its writes booked first): whether
     /// no data brick holds the data any more.
-    pub(super) fn wipe_brick(&mut self, v: VolumeId, b: usize, now: Millis) -> bool {
+    fn wipe_brick(&mut self, v: VolumeId, b: usize, now: Millis) -> bool {
         self.settle(v, now);
         let arbiter = self.params(v).arbiter;
         self.gluster(v).wipe(b, arbiter)
@@ -324,7 +420,7 @@ impl Sim<'_, '_> {
     /// Brick `b` is back on a healthy pool: its process starts, clients
     /// connect, and it heals what it lacks (everything, if its pool was
     /// rebuilt).
-    pub(super) fn brick_up(&mut self, v: VolumeId, b: usize, now: Millis) {
+    fn brick_up(&mut self, v: VolumeId, b: usize, now: Millis) {
         if self.gluster(v).bricks[b].up {
             return;
         }
@@ -357,7 +453,7 @@ impl Sim<'_, '_> {
 
     /// The health check of brick `b` is due: on a lost pool it fails and
     /// the brick process goes down; clients see the disconnect at once.
-    pub(in crate::engine::sim) fn health_check(&mut self, v: VolumeId, b: usize, now: Millis) {
+    pub(in crate::engine) fn health_check(&mut self, v: VolumeId, b: usize, now: Millis) {
         let g = self.gluster(v);
         g.bricks[b].health_ev = None;
         if g.bricks[b].connected && !g.bricks[b].up {
@@ -367,7 +463,7 @@ impl Sim<'_, '_> {
         }
     }
 
-    pub(in crate::engine::sim) fn heal_done(&mut self, v: VolumeId, b: usize, now: Millis) {
+    pub(in crate::engine) fn heal_done(&mut self, v: VolumeId, b: usize, now: Millis) {
         self.settle(v, now);
         let g = self.gluster(v);
         g.bricks[b].heal_ev = None;
@@ -379,7 +475,7 @@ impl Sim<'_, '_> {
         self.refresh_volume(v, now);
     }
 
-    pub(in crate::engine::sim) fn stall_ended(&mut self, v: VolumeId) {
+    pub(in crate::engine) fn stall_ended(&mut self, v: VolumeId) {
         self.gluster(v).stall_ev = None;
     }
 }
