@@ -62,15 +62,7 @@ impl Cause {
     pub const COUNT: usize = <Cause as strum::EnumCount>::COUNT;
 
     /// Every cause, in declaration order (the order of the causes' columns).
-    pub const ALL: [Cause; Cause::COUNT] = {
-        let mut all = [Cause::Detection; Cause::COUNT];
-        let mut i = 0;
-        while i < Cause::COUNT {
-            all[i] = <Cause as strum::VariantArray>::VARIANTS[i];
-            i += 1;
-        }
-        all
-    };
+    pub const ALL: [Cause; Cause::COUNT] = all_variants!(Cause);
 
     /// The cause's name in the result files (kebab-case: `no-node`).
     pub fn name(self) -> &'static str {

@@ -237,7 +237,10 @@ pub struct Domain {
 }
 
 /// The layout of a pool's single vdev.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::EnumCount, strum::VariantArray,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Layout {
     Stripe,
     Mirror,
@@ -247,16 +250,11 @@ pub enum Layout {
 }
 
 impl Layout {
-    pub const ALL: [Layout; 5] = [Layout::Stripe, Layout::Mirror, Layout::Raidz1, Layout::Raidz2, Layout::Raidz3];
+    pub const ALL: [Layout; <Layout as strum::EnumCount>::COUNT] = all_variants!(Layout);
 
+    /// The layout's name in scenario files (`raidz1`).
     pub fn name(self) -> &'static str {
-        match self {
-            Layout::Stripe => "stripe",
-            Layout::Mirror => "mirror",
-            Layout::Raidz1 => "raidz1",
-            Layout::Raidz2 => "raidz2",
-            Layout::Raidz3 => "raidz3",
-        }
+        self.into()
     }
 
     /// The fewest disks the layout takes.
@@ -381,7 +379,21 @@ impl Backend {
 }
 
 /// The three availability classes of the seed document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumCount,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Class {
     Flexible,
     NodeBound,
@@ -389,23 +401,23 @@ pub enum Class {
 }
 
 impl Class {
-    pub const ALL: [Class; 3] = [Class::Flexible, Class::NodeBound, Class::Ha];
+    pub const ALL: [Class; <Class as strum::EnumCount>::COUNT] = all_variants!(Class);
 
+    /// The class's name in scenario and result files (`node-bound`).
     pub fn name(self) -> &'static str {
-        match self {
-            Class::Flexible => "flexible",
-            Class::NodeBound => "node-bound",
-            Class::Ha => "ha",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Class> {
-        Class::ALL.into_iter().find(|c| c.name() == text)
+        text.parse().ok()
     }
 }
 
 /// Pod anti-affinity between the replicas of one app, on the hostname topology.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::EnumCount, strum::VariantArray,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum AntiAffinity {
     /// `requiredDuringSchedulingIgnoredDuringExecution`: never two on a node.
     Required,
@@ -416,14 +428,11 @@ pub enum AntiAffinity {
 }
 
 impl AntiAffinity {
-    pub const ALL: [AntiAffinity; 3] = [AntiAffinity::Required, AntiAffinity::Preferred, AntiAffinity::None];
+    pub const ALL: [AntiAffinity; <AntiAffinity as strum::EnumCount>::COUNT] = all_variants!(AntiAffinity);
 
+    /// Its name in scenario files (`preferred`).
     pub fn name(self) -> &'static str {
-        match self {
-            AntiAffinity::Required => "required",
-            AntiAffinity::Preferred => "preferred",
-            AntiAffinity::None => "none",
-        }
+        self.into()
     }
 }
 
@@ -572,7 +581,21 @@ pub struct ScriptedEvent {
 }
 
 /// The strategies a scenario can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumCount,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Strategy {
     /// LeastAllocated: the node with the most free CPU and memory after placing.
     Spread,
@@ -588,25 +611,42 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 5] =
-        [Strategy::Spread, Strategy::Binpack, Strategy::Random, Strategy::FirstFit, Strategy::DomainSpread];
+    pub const ALL: [Strategy; <Strategy as strum::EnumCount>::COUNT] = all_variants!(Strategy);
 
+    /// The strategy's name in scenario and result files (`first-fit`).
     pub fn name(self) -> &'static str {
-        match self {
-            Strategy::Spread => "spread",
-            Strategy::Binpack => "binpack",
-            Strategy::Random => "random",
-            Strategy::FirstFit => "first-fit",
-            Strategy::DomainSpread => "domain-spread",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Strategy> {
-        Strategy::ALL.into_iter().find(|s| s.name() == text)
+        text.parse().ok()
     }
 
     /// The names, for error messages.
     pub fn names() -> String {
         Strategy::ALL.map(Strategy::name).join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names scenario and result files use are a contract: strum's
+    /// kebab-case derives must give exactly these, and parse them back.
+    #[test]
+    fn the_enums_names_are_the_files_names_and_parse_back() {
+        assert_eq!(Strategy::ALL.map(Strategy::name), ["spread", "binpack", "random", "first-fit", "domain-spread"]);
+        assert_eq!(Class::ALL.map(Class::name), ["flexible", "node-bound", "ha"]);
+        assert_eq!(Layout::ALL.map(Layout::name), ["stripe", "mirror", "raidz1", "raidz2", "raidz3"]);
+        assert_eq!(AntiAffinity::ALL.map(AntiAffinity::name), ["required", "preferred", "none"]);
+        for s in Strategy::ALL {
+            assert_eq!(Strategy::parse(s.name()), Some(s));
+        }
+        for c in Class::ALL {
+            assert_eq!(Class::parse(c.name()), Some(c));
+        }
+        assert_eq!(Strategy::parse("Spread"), None, "names are case-sensitive");
+        assert_eq!("raidz2".parse::<Layout>().ok(), Some(Layout::Raidz2));
     }
 }

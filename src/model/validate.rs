@@ -886,7 +886,7 @@ impl Validator<'_> {
 
     fn pool(&self, raw: &Located<PoolSpec>) -> Result<Pool, InputError> {
         let p = raw.get_ref();
-        let layout = Layout::ALL.into_iter().find(|l| l.name() == p.layout.get_ref()).ok_or_else(|| {
+        let layout = p.layout.get_ref().parse::<Layout>().ok().ok_or_else(|| {
             self.err(
                 p.layout.span(),
                 "pool.layout",
@@ -1384,7 +1384,7 @@ impl Validator<'_> {
             None => 1,
         };
         let anti_affinity = match &app.anti_affinity {
-            Some(a) => AntiAffinity::ALL.into_iter().find(|x| x.name() == a.get_ref()).ok_or_else(|| {
+            Some(a) => a.get_ref().parse::<AntiAffinity>().ok().ok_or_else(|| {
                 self.err(
                     a.span(),
                     "apps.anti_affinity",

@@ -4,7 +4,8 @@
 //! Ready and untainted, has room for the pod's CPU and memory requests, has
 //! the devices the app requires, matches its node pin, and holds no other
 //! replica of the app under required anti-affinity. They differ in the score,
-//! as kube-scheduler's scoring plugins do ([`Strategy::score`]). Preferred
+//! as kube-scheduler's scoring plugins do: one [`Scorer`] per strategy
+//! (`scorer/`). Preferred
 //! topology spread and preferred anti-affinity rank before the score. Ties go
 //! to a uniformly random node among the best, drawn from the placement
 //! stream, as kube-scheduler's `selectHost` does.
@@ -17,8 +18,10 @@
 
 mod index;
 pub mod scan;
+mod scorer;
 
 pub use index::NodeIndex;
+pub use scorer::Scorer;
 
 use crate::model::{AntiAffinity, App, AppId, DomainId, Node, NodeId, SpreadMode};
 
@@ -74,37 +77,25 @@ impl PodRequest<'_> {
 
 pub use crate::model::Strategy;
 
-/// The placement half of a strategy: its score (the names are the model's).
+/// The placement half of a strategy (the names are the model's): its score
+/// through its [`Scorer`].
 impl Strategy {
     /// The score's part that depends on the node and its load alone
     /// (higher is better). With [`Strategy::request_part`] it makes the
     /// score; the split lets the index order a shape's nodes once for all
     /// pods.
     pub fn node_part(self, n: NodeId, node: &Node, load: &NodeLoad) -> i64 {
-        match self {
-            Strategy::Spread | Strategy::DomainSpread => -allocated_ppb(load.cpu_used_m, load.memory_used_bytes, node),
-            Strategy::Binpack => allocated_ppb(load.cpu_used_m, load.memory_used_bytes, node),
-            Strategy::Random => 0,
-            // The node index is a unique score, so no tie ever draws.
-            Strategy::FirstFit => -(n as i64),
-        }
+        self.scorer().node_part(n, node, load)
     }
 
     /// The score's part that depends on the pod and the node's allocatable
     /// size alone.
     pub fn request_part(self, app: &App, cpu_m: u64, memory_bytes: u64) -> i64 {
-        let share = || ppb(app.cpu_m, cpu_m) + ppb(app.memory_bytes, memory_bytes);
-        match self {
-            Strategy::Spread | Strategy::DomainSpread => -share(),
-            Strategy::Binpack => share(),
-            Strategy::Random | Strategy::FirstFit => 0,
-        }
+        self.scorer().request_part(app, cpu_m, memory_bytes)
     }
 
-    /// The strategy's score of `node` for `pod`: `spread` (LeastAllocated)
-    /// prefers the node with the smallest requested share of CPU and memory
-    /// after placing, `binpack` (MostAllocated) the largest, `first-fit` the
-    /// first node in model order (name order, `scenario::order`), `random` none.
+    /// The strategy's score of `node` for `pod` (`scorer/`, one file per
+    /// strategy).
     pub fn score(self, view: &ClusterView, pod: &PodRequest, node: NodeId) -> i64 {
         let spec = &view.nodes[node];
         self.node_part(node, spec, &view.load[node]) + self.request_part(pod.app, spec.cpu_m, spec.memory_bytes)
@@ -112,7 +103,7 @@ impl Strategy {
 
     /// The domain kind the strategy itself spreads over (`domain-spread`).
     pub fn own_spread_kind(self, spread_kind: Option<usize>) -> Option<usize> {
-        if self == Strategy::DomainSpread { spread_kind } else { None }
+        self.scorer().own_spread_kind(spread_kind)
     }
 
     /// The domain kind whose domains rank the nodes for `app` (fewest of its
@@ -124,18 +115,6 @@ impl Strategy {
             _ => self.own_spread_kind(spread_kind),
         }
     }
-}
-
-/// `part` of `whole` in parts per billion, rounded down.
-fn ppb(part: u64, whole: u64) -> i64 {
-    (part as u128 * 1_000_000_000 / whole.max(1) as u128) as i64
-}
-
-/// The requested share of CPU plus that of memory, in parts per billion
-/// each. Node load and pod request are rounded separately, so that within
-/// one node size the order of nodes does not depend on the pod.
-fn allocated_ppb(cpu_m: u64, memory_bytes: u64, node: &Node) -> i64 {
-    ppb(cpu_m, node.cpu_m) + ppb(memory_bytes, node.memory_bytes)
 }
 
 /// The scheduler's filter phase: can `pod` run on `node` now?
