@@ -6,6 +6,7 @@
 //! exit code 1.
 
 use std::fmt;
+use std::ops::Range;
 use std::path::PathBuf;
 
 /// Bad input: a malformed or invalid scenario, a bad flag value, an output
@@ -29,6 +30,49 @@ impl InputError {
     /// An error at byte `offset` of `source`.
     pub fn at(file: &str, source: &str, offset: usize, key: Option<String>, message: impl Into<String>) -> Self {
         InputError { file: file.to_string(), location: Some(line_col(source, offset)), key, message: message.into() }
+    }
+
+    /// An error about `key` of `file` (whose text is `source`), at the place
+    /// its value came from: its line and column, or the flag that set it
+    /// (the file is then the command line). A value built in code, or a
+    /// scenario with no text (a `Spec` built in code), has no line: the
+    /// error names the key only.
+    pub fn placed(file: &str, source: &str, place: Place, key: &str, message: impl Into<String>) -> Self {
+        let (file, key, location) = match place {
+            Place::Flag(flag) => ("command line", flag, None),
+            _ if source.is_empty() => (file, key, None),
+            // Not in the text: its start stands for the whole file.
+            place => (file, key, Some(line_col(source, place.offset()))),
+        };
+        InputError { file: file.to_string(), location, key: Some(key.to_string()), message: message.into() }
+    }
+}
+
+/// Where a value of a scenario came from, for its errors to point at.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Place {
+    /// A byte range of the source text.
+    Text(Range<usize>),
+    /// A command-line flag that set it (`--replications`).
+    Flag(&'static str),
+    /// Code: no text, no flag (the error names the key only).
+    Code,
+}
+
+impl Place {
+    /// The byte offset in the source text where it starts (0, the file's
+    /// start, when it is not in the text).
+    pub fn offset(&self) -> usize {
+        match self {
+            Place::Text(range) => range.start,
+            Place::Flag(_) | Place::Code => 0,
+        }
+    }
+}
+
+impl From<Range<usize>> for Place {
+    fn from(range: Range<usize>) -> Place {
+        Place::Text(range)
     }
 }
 

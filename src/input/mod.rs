@@ -37,11 +37,11 @@ pub fn read(file: &str, text: &str) -> Result<Spec, InputError> {
         let path = r.trace_path(file);
         r.trace = Some(replay::load(&path).map_err(|e| match e.location {
             // Unreadable (missing, a folder): point at `file` in the scenario.
-            None => InputError::at(
+            None => InputError::placed(
                 file,
                 text,
-                r.file.span().offset(),
-                Some("replay.file".to_string()),
+                r.file.span(),
+                "replay.file",
                 format!(
                     "cannot read the failure trace `{}` (`file` is relative to the scenario's folder): {}",
                     path.display(),

@@ -16,33 +16,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor, value::MapAccessDeserial
 use std::fmt;
 use std::ops::Range;
 
-/// Where a value of a [`Spec`] came from, for its errors to point at.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Place {
-    /// A byte range of the source text.
-    Text(Range<usize>),
-    /// A command-line flag that set it (`--replications`).
-    Flag(&'static str),
-    /// Code: no text, no flag (the error names the key only).
-    Code,
-}
-
-impl Place {
-    /// The byte offset in the source text where it starts (0, the file's
-    /// start, when it is not in the text).
-    pub fn offset(&self) -> usize {
-        match self {
-            Place::Text(range) => range.start,
-            Place::Flag(_) | Place::Code => 0,
-        }
-    }
-}
-
-impl From<Range<usize>> for Place {
-    fn from(range: Range<usize>) -> Place {
-        Place::Text(range)
-    }
-}
+pub use crate::error::Place;
 
 /// A value and the [`Place`] it came from. Validation errors point there.
 #[derive(Debug, Clone, PartialEq)]

@@ -145,20 +145,7 @@ impl Validator<'_> {
     /// An error at `place` about `key`: at its line and column in the
     /// source text, at the flag that set it, or at the key alone.
     pub(crate) fn err(&self, place: impl Into<Place>, key: &str, message: impl Into<String>) -> InputError {
-        let unplaced = |file: &str, key: &str, message: String| InputError {
-            file: file.to_string(),
-            location: None,
-            key: Some(key.to_string()),
-            message,
-        };
-        match place.into() {
-            Place::Flag(flag) => unplaced("command line", flag, message.into()),
-            // A Spec built in code: no text to find a line in.
-            _ if self.text.is_empty() => unplaced(self.file, key, message.into()),
-            Place::Text(span) => InputError::at(self.file, self.text, span.start, Some(key.to_string()), message),
-            // Not in the text: its start stands for the whole file.
-            Place::Code => InputError::at(self.file, self.text, 0, Some(key.to_string()), message),
-        }
+        InputError::placed(self.file, self.text, place.into(), key, message)
     }
 
     /// A duration that must not be zero (a period, an interval): its
