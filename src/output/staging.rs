@@ -648,7 +648,12 @@ mod tests {
     }
 
     fn manifest(owner: &str, files: &[&str]) -> Vec<u8> {
-        serde_json::to_vec(&serde_json::json!({ "scenario": owner, "files": files })).unwrap()
+        let head = crate::results::manifest::Head {
+            scenario: owner.to_string(),
+            shard: None,
+            files: files.iter().map(|f| f.to_string()).collect(),
+        };
+        serde_json::to_vec(&head).unwrap()
     }
 
     fn write_run(target: &Target, files: &[(&str, &str)]) -> Vec<String> {
