@@ -208,6 +208,58 @@ pub struct Head {
     pub files: Vec<String>,
 }
 
+/// Any folder's manifest as the output lock reads it before trusting it
+/// (it may be another program's): the owner when `scenario` is a string,
+/// and the strings among `files`; anything else in it is ignored.
+#[derive(Debug, Default, Deserialize)]
+pub struct LooseHead {
+    #[serde(default)]
+    scenario: Loose<String>,
+    #[serde(default)]
+    files: Loose<Vec<Loose<String>>>,
+}
+
+/// A value of type `T`, or anything else.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Loose<T> {
+    Is(T),
+    Not(serde::de::IgnoredAny),
+}
+
+impl<T> Default for Loose<T> {
+    fn default() -> Self {
+        Loose::Not(serde::de::IgnoredAny)
+    }
+}
+
+impl LooseHead {
+    /// `text` read leniently; `None` if it is not JSON (or not an object
+    /// or a list of the fields).
+    pub fn parse(text: &str) -> Option<LooseHead> {
+        serde_json::from_str(text).ok()
+    }
+
+    pub fn owner(&self) -> Option<&str> {
+        match &self.scenario {
+            Loose::Is(owner) => Some(owner),
+            Loose::Not(_) => None,
+        }
+    }
+
+    /// The strings listed in `files`.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        let list = match &self.files {
+            Loose::Is(list) => list.as_slice(),
+            Loose::Not(_) => &[],
+        };
+        list.iter().filter_map(|f| match f {
+            Loose::Is(name) => Some(name.as_str()),
+            Loose::Not(_) => None,
+        })
+    }
+}
+
 /// Pretty JSON with its keys sorted and a final newline, as every JSON
 /// file is written.
 pub fn to_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
@@ -234,21 +286,25 @@ pub fn parse<T: DeserializeOwned>(file: &str, text: &str, what: &str) -> Result<
         let message = e.to_string();
         // serde_json ends its message with the place; the error has it.
         let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m).to_string();
-        let place = (e.line() > 0).then(|| (e.line(), e.column()));
+        // Its column counts bytes (0 at the start of a line): the text of
+        // the line before the place gives the column in characters.
+        let before = (e.line() > 0).then(|| {
+            let line = text.split('\n').nth(e.line() - 1).unwrap_or_default();
+            &line[..line.floor_char_boundary(e.column().min(line.len()))]
+        });
+        let location = before.map(|b| (e.line(), b.chars().count().max(1)));
         let key = match e.classify() {
-            serde_json::error::Category::Data => place.and_then(|(l, c)| key_at(text, l, c)),
+            serde_json::error::Category::Data => before.and_then(key_before),
             _ => None,
         };
         let message = if key.is_some() { message } else { format!("not {what}: {message}") };
-        Error::Input(InputError { file: file.to_string(), location: place, key, message })
+        Error::Input(InputError { file: file.to_string(), location, key, message })
     })
 }
 
-/// The key whose value ends at `line`:`column` (1-based) of `text`: the
-/// last `"key":` on that line before the place.
-fn key_at(text: &str, line: usize, column: usize) -> Option<String> {
-    let line = text.lines().nth(line - 1)?;
-    let before: String = line.chars().take(column).collect();
+/// The key whose value ends the text `before` the place of an error on
+/// its line: the last `"key":` in it.
+fn key_before(before: &str) -> Option<String> {
     let end = before.rfind("\":")?;
     let start = before[..end].rfind('"')?;
     Some(before[start + 1..end].to_string())

@@ -156,3 +156,15 @@ fn json_is_written_with_sorted_keys_and_a_bad_value_names_its_key_and_place() {
     let message = input_error(manifest::parse::<Head>("m.json", &text[..20], "a manifest"));
     assert!(message.contains("not a manifest"), "{message}");
 }
+
+#[test]
+fn a_foreign_manifest_is_read_leniently_for_its_owner_and_file_names() {
+    use super::manifest::LooseHead;
+    let head = LooseHead::parse(r#"{"scenario": "s", "files": ["a", 7, {"b": 1}, "c"], "other": null}"#).unwrap();
+    assert_eq!(head.owner(), Some("s"));
+    assert_eq!(head.files().collect::<Vec<_>>(), ["a", "c"]);
+    let head = LooseHead::parse(r#"{"scenario": 1, "files": "a"}"#).unwrap();
+    assert_eq!((head.owner(), head.files().count()), (None, 0));
+    assert_eq!(LooseHead::parse("[1]").and_then(|h| h.owner().map(String::from)), None);
+    assert!(LooseHead::parse("{").is_none());
+}
