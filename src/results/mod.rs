@@ -63,12 +63,6 @@ impl fmt::Display for Label {
     }
 }
 
-impl PartialEq<str> for Label {
-    fn eq(&self, name: &str) -> bool {
-        self.name() == name
-    }
-}
-
 impl Serialize for Label {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.name())

@@ -442,15 +442,15 @@ impl<T: DeserializeOwned + Serialize + Default> Reader<T> {
         };
         // The csv reader refuses a row with another number of fields than
         // the header, so every column found is in every row.
-        let cells: Vec<&str> = self.columns.iter().map(|&i| &record[i]).collect();
+        let cells: Vec<&str> = self.columns.iter().map(|&i| record.get(i).unwrap_or_default()).collect();
         let mut de = Cells { cells: &cells, next: 0 };
         match T::deserialize(&mut de) {
             Ok(row) => Ok(Some((row, record))),
             // The error is at the last cell taken.
-            Err(CellError(message)) => {
-                let index = self.columns[de.next.saturating_sub(1).min(self.columns.len() - 1)];
-                Err(self.cell(&record, index, message))
-            }
+            Err(CellError(message)) => match self.columns.get(de.next.saturating_sub(1)) {
+                Some(&index) => Err(self.cell(&record, index, message)),
+                None => Err(bad(&self.path, format!("bad row: {message}"))),
+            },
         }
     }
 
