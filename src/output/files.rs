@@ -23,6 +23,11 @@ fn interval<const D: usize>(ci: Option<(f64, f64)>) -> (Option<Fixed<D>>, Option
     (ci.map(|c| Fixed(c.0)), ci.map(|c| Fixed(c.1)))
 }
 
+/// The class column of a row: the class's name, empty for `all`.
+fn class_name(row: &Row) -> String {
+    row.class.map_or(String::new(), |c| c.name().to_string())
+}
+
 fn figures(row: &Row) -> Figures {
     let (availability_ci_low, availability_ci_high) = interval(row.availability_ci);
     Figures {
@@ -90,7 +95,7 @@ pub fn apps_csv(summary: &Summary) -> Result<Vec<u8>, Error> {
         .map(|r| AppRecord {
             strategy: r.strategy.name().to_string(),
             app: r.label.name().to_string(),
-            class: r.class.clone(),
+            class: class_name(r),
             figures: figures(r),
         })
         .collect();
@@ -201,7 +206,7 @@ fn group_figures(row: &Row) -> GroupFigures {
     GroupFigures {
         strategy: row.strategy.name().to_string(),
         label: row.label.clone(),
-        class: row.class.clone(),
+        class: class_name(row),
         apps: row.apps,
         replications: row.replications,
         availability: row.availability,

@@ -29,8 +29,8 @@ pub struct Row {
     pub strategy: Strategy,
     /// A class, `all`, or an app.
     pub label: Label,
-    /// The class of the group (of the app for an app row; empty for `all`).
-    pub class: String,
+    /// The class of the group (of the app for an app row; `None` for `all`).
+    pub class: Option<Class>,
     pub apps: usize,
     pub replications: usize,
     pub availability: f64,
@@ -193,13 +193,13 @@ impl Accumulator {
                 let members: Vec<usize> =
                     (0..scenario.apps.len()).filter(|&a| scenario.apps[a].class == class).collect();
                 if !members.is_empty() {
-                    classes.push(self.row(strategy, sums, &members, Label::Class(class), class.name(), true));
+                    classes.push(self.row(strategy, sums, &members, Label::Class(class), Some(class), true));
                 }
             }
             let everyone: Vec<usize> = (0..scenario.apps.len()).collect();
-            classes.push(self.row(strategy, sums, &everyone, Label::All, "", true));
+            classes.push(self.row(strategy, sums, &everyone, Label::All, None, true));
             for (a, app) in scenario.apps.iter().enumerate() {
-                apps.push(self.row(strategy, sums, &[a], Label::App(app.name.clone()), app.class.name(), false));
+                apps.push(self.row(strategy, sums, &[a], Label::App(app.name.clone()), Some(app.class), false));
             }
             for (v, volume) in scenario.volumes.iter().enumerate() {
                 volumes.push(self.volume_row(strategy, &self.volumes[s][v], &volume.name, volume.backend.name()));
@@ -311,7 +311,7 @@ impl Accumulator {
         sums: &[AppSums],
         members: &[usize],
         label: Label,
-        class: &str,
+        class: Option<Class>,
         keep_series: bool,
     ) -> Row {
         let horizon_ms = self.horizon_ms as f64;
@@ -346,7 +346,7 @@ impl Accumulator {
         Row {
             strategy,
             label,
-            class: class.to_string(),
+            class,
             apps: members.len(),
             replications: self.replications,
             availability: 1.0 - mean_unavailability,
