@@ -68,11 +68,12 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, Error> {
     let mut manifests = Vec::new();
     for dir in dirs {
         let path = dir.join(output::MANIFEST);
-        let head: Head = manifest::read(&path, "a shard manifest")?;
+        let (file, text) = (path.display().to_string(), manifest::read_text(&path, "the shard")?);
+        let head: Head = manifest::parse(&file, &text, "a shard manifest")?;
         if head.shard.is_none() {
             return Err(bad(&path, "not a shard: it was written by a run without --shard"));
         }
-        let m: ShardManifest = manifest::read(&path, "a shard manifest")?;
+        let m: ShardManifest = manifest::parse(&file, &text, "a shard manifest")?;
         manifests.push((path, m));
     }
     let Some((first_path, first)) = manifests.first() else {

@@ -90,11 +90,12 @@ impl ReportData {
     /// summary.json, not from the replications x apps rows of replications.csv).
     pub fn load(dir: &Path) -> Result<ReportData, Error> {
         let json_path = dir.join("summary.json");
-        let head: Head = manifest::read(&json_path, "a clustersim summary")?;
+        let (file, text) = (json_path.display().to_string(), manifest::read_text(&json_path, "the results")?);
+        let head: Head = manifest::parse(&file, &text, "a clustersim summary")?;
         if let Some(instead) = not_a_run(&head) {
             return Err(Error::Input(InputError::new(dir.display().to_string(), instead)));
         }
-        let json: manifest::Summary = manifest::read(&json_path, "a clustersim summary")?;
+        let json: manifest::Summary = manifest::parse(&file, &text, "a clustersim summary")?;
         if json.horizon_ms == 0 {
             return Err(Error::Input(InputError::new(
                 json_path.display().to_string(),

@@ -274,10 +274,14 @@ pub fn to_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
 /// the errors (`a shard manifest`). A wrong value is an error at its line
 /// and column, with the key it is under.
 pub fn read<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T, Error> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Input(InputError::new(file.clone(), format!("cannot read {what}: {e}"))))?;
-    parse(&file, &text, what)
+    parse(&path.display().to_string(), &read_text(path, what)?, what)
+}
+
+/// The text of the file `path`, to [`parse`] (once or more); `whose` names
+/// what it holds in the error (`the shard`).
+pub fn read_text(path: &Path, whose: &str) -> Result<String, Error> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::Input(InputError::new(path.display().to_string(), format!("cannot read {whose}: {e}"))))
 }
 
 /// [`read`] of `text`, the file `file`.
