@@ -268,10 +268,10 @@ fn report(dir: &Path) -> Result<(), Error> {
         // The manifest lists what the folder holds: rewrite its list only
         // when the redraw changed it (the data are left as they were).
         let path = staging.dir().join(output::MANIFEST);
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
-        let mut value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Internal(e.to_string()))?;
-        value["files"] = serde_json::json!(data.iter().chain(&written).collect::<Vec<_>>());
-        output::write_atomic(staging.dir(), output::MANIFEST, &files::json_bytes(&value)?)?;
+        let mut value: crate::results::manifest::Summary =
+            crate::results::manifest::read(&path, "a clustersim summary")?;
+        value.files = data.iter().chain(&written).cloned().collect();
+        output::write_atomic(staging.dir(), output::MANIFEST, &crate::results::manifest::to_bytes(&value)?)?;
         written.push(output::MANIFEST.to_string());
     }
     commit(staging, &written, false)?;
@@ -636,14 +636,14 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
     let staging = stage(&target, args.quiet)?;
     let csv = files::compare_csv(&differences)?;
     output::write_atomic(staging.dir(), "compare.csv", &csv)?;
-    let manifest = serde_json::json!({
-        "scenario": identity,
-        "version": env!("CARGO_PKG_VERSION"),
-        "seeds": scenarios.iter().map(|s| s.seed).collect::<Vec<_>>(),
-        "replications": scenarios[0].replications,
-        "files": ["compare.csv", output::MANIFEST],
-    });
-    output::write_atomic(staging.dir(), output::MANIFEST, &files::json_bytes(&manifest)?)?;
+    let manifest = crate::results::manifest::CompareManifest {
+        scenario: identity,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        seeds: scenarios.iter().map(|s| s.seed).collect(),
+        replications: scenarios[0].replications,
+        files: vec!["compare.csv".to_string(), output::MANIFEST.to_string()],
+    };
+    output::write_atomic(staging.dir(), output::MANIFEST, &crate::results::manifest::to_bytes(&manifest)?)?;
     commit(staging, &["compare.csv".to_string(), output::MANIFEST.to_string()], args.quiet)?;
     let mut stdout = terminal(args.quiet);
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
@@ -708,19 +708,22 @@ fn sweep(args: SweepArgs) -> Result<(), Error> {
     let mut written = vec!["sweep.csv".to_string()];
     written.extend(crate::report::plots::write_sweep(staging.dir(), &identity, &rows, args.target)?);
     written.push(output::MANIFEST.to_string());
-    let manifest = serde_json::json!({
-        "scenario": identity,
-        "version": env!("CARGO_PKG_VERSION"),
-        "parameters": parameters.iter().map(|p| serde_json::json!({"path": p.path, "values": p.values})).collect::<Vec<_>>(),
-        "files": written,
-    });
-    output::write_atomic(staging.dir(), output::MANIFEST, &files::json_bytes(&manifest)?)?;
+    let manifest = crate::results::manifest::SweepManifest {
+        scenario: identity.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        parameters: parameters
+            .iter()
+            .map(|p| crate::results::manifest::SweptParameter { path: p.path.clone(), values: p.values.clone() })
+            .collect(),
+        files: written.clone(),
+    };
+    output::write_atomic(staging.dir(), output::MANIFEST, &crate::results::manifest::to_bytes(&manifest)?)?;
     commit(staging, &written, args.quiet)?;
     let mut stdout = terminal(args.quiet);
     let io_out = |source| Error::Io { path: PathBuf::from("<stdout>"), source };
     for (point, classes) in &rows {
         let label = point.iter().map(|(p, v)| format!("{p}={v}")).collect::<Vec<_>>().join(" ");
-        for r in classes.iter().filter(|r| r.label != "all") {
+        for r in classes.iter().filter(|r| r.label != crate::results::Label::All) {
             let (lo, hi) = r.availability_ci.unwrap_or((r.availability, r.availability));
             let against = args.target.map_or(String::new(), |goal| format!("  {}", against_target(lo, hi, goal).0));
             writeln!(
@@ -864,11 +867,11 @@ fn plan(args: PlanArgs) -> Result<Status, Error> {
         }
         let rows = kind.rows(&summary);
         for &strategy in &sc.strategies {
-            let row = rows.iter().find(|r| r.strategy == strategy && r.label == name).ok_or_else(|| {
+            let row = rows.iter().find(|r| r.strategy == strategy && r.label.name() == name).ok_or_else(|| {
                 let what = kind.plural();
                 // One row per strategy and name: each name once, in order.
                 let mut names: Vec<&str> = Vec::new();
-                for label in rows.iter().map(|r| r.label.as_str()).filter(|l| *l != "all") {
+                for label in rows.iter().filter(|r| r.label != crate::results::Label::All).map(|r| r.label.name()) {
                     if !names.contains(&label) {
                         names.push(label);
                     }

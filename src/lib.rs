@@ -33,6 +33,7 @@ pub mod model;
 pub mod output;
 pub mod placement;
 pub mod report;
+pub mod results;
 pub mod rng;
 pub mod run;
 pub mod shard;

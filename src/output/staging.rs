@@ -84,17 +84,12 @@ fn read_manifest(dir: &Path) -> Result<Option<Manifest>, Error> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(Error::Io { path, source }),
     };
-    let parsed: Option<serde_json::Value> = serde_json::from_str(&text).ok();
-    let owner = parsed.as_ref().and_then(|v| v.get("scenario")).and_then(|v| v.as_str()).map(str::to_string);
+    let parsed = crate::results::manifest::LooseHead::parse(&text).unwrap_or_default();
+    let owner = parsed.owner().map(str::to_string);
     let files = match owner {
         // Without an owner this is not our manifest: its list means nothing.
         None => Vec::new(),
-        Some(_) => parsed
-            .as_ref()
-            .and_then(|v| v.get("files"))
-            .and_then(|v| v.as_array())
-            .map(|list| list.iter().filter_map(|f| f.as_str()).filter(|f| plain(f)).map(str::to_string).collect())
-            .unwrap_or_default(),
+        Some(_) => parsed.files().filter(|f| plain(f)).map(str::to_string).collect(),
     };
     Ok(Some(Manifest { owner, files }))
 }
@@ -648,7 +643,12 @@ mod tests {
     }
 
     fn manifest(owner: &str, files: &[&str]) -> Vec<u8> {
-        serde_json::to_vec(&serde_json::json!({ "scenario": owner, "files": files })).unwrap()
+        let head = crate::results::manifest::Head {
+            scenario: owner.to_string(),
+            shard: None,
+            files: files.iter().map(|f| f.to_string()).collect(),
+        };
+        serde_json::to_vec(&head).unwrap()
     }
 
     fn write_run(target: &Target, files: &[(&str, &str)]) -> Vec<String> {

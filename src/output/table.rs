@@ -167,7 +167,7 @@ pub fn render_volumes(volumes: &[VolumeRow]) -> String {
 /// difference with its 95% interval, and whether it is significant.
 pub fn render_compare(differences: &[crate::run::compare::Difference]) -> String {
     let mut out = String::new();
-    let width = differences.iter().map(|d| d.group.chars().count()).max().unwrap_or(5).max(5);
+    let width = differences.iter().map(|d| d.group.name().chars().count()).max().unwrap_or(5).max(5);
     let mut pair = (String::new(), String::new());
     for d in differences {
         if (d.baseline.clone(), d.other.clone()) != pair {

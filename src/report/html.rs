@@ -21,31 +21,6 @@ fn code_spans(text: &str) -> String {
     out
 }
 
-/// The `columns` of a CSV table (by header name), as they are written.
-fn table(header: &[String], rows: &[Vec<String>], columns: &[&str]) -> String {
-    let picked: Vec<usize> = columns.iter().filter_map(|c| header.iter().position(|h| h == c)).collect();
-    let names: Vec<String> = picked.iter().map(|&i| header[i].replace('_', " ")).collect();
-    let cells: Vec<Vec<String>> =
-        rows.iter().map(|row| picked.iter().map(|&i| row.get(i).cloned().unwrap_or_default()).collect()).collect();
-    cells_table(&names.iter().map(String::as_str).collect::<Vec<_>>(), &cells)
-}
-
-/// The cells of apps.csv, by column name.
-struct AppRows<'a> {
-    header: &'a [String],
-    rows: &'a [Vec<String>],
-}
-
-impl AppRows<'_> {
-    fn get<'r>(&self, row: &'r [String], column: &str) -> &'r str {
-        self.header.iter().position(|h| h == column).and_then(|i| row.get(i)).map_or("", String::as_str)
-    }
-
-    fn number(&self, row: &[String], column: &str) -> f64 {
-        self.get(row, column).parse().unwrap_or(0.0)
-    }
-}
-
 /// An outage's length in the unit that fits: `6.2 min`, `19.8 h`.
 fn outage_words(minutes: f64) -> String {
     if minutes < 1.0 {
@@ -148,7 +123,7 @@ pub fn render(data: &ReportData, plots: &[(String, String)]) -> String {
         .map(|r| {
             let mut row = vec![
                 r.strategy.clone(),
-                r.class.clone(),
+                r.class.to_string(),
                 availability_words(r.availability),
                 interval(r.ci),
                 downtime_words(r.downtime_min_per_year),
@@ -166,35 +141,25 @@ pub fn render(data: &ReportData, plots: &[(String, String)]) -> String {
     out += &cells_table(&header, &rows);
 
     // Apps, with their intervals and causes.
-    let apps = AppRows { header: &data.apps_table.0, rows: &data.apps_table.1 };
-    let causes_of = |row: &[String]| -> Vec<(String, f64)> {
-        crate::metrics::Cause::ALL
-            .iter()
-            .map(|c| (c.name().to_string(), apps.number(row, &crate::output::files::cause_column(*c, "min_per_year"))))
-            .collect()
-    };
     out += "<h2>Apps</h2>\n";
-    let rows: Vec<Vec<String>> = apps
-        .rows
+    let rows: Vec<Vec<String>> = data
+        .apps
         .iter()
         .map(|row| {
-            let ci = match (apps.get(row, "availability_ci_low"), apps.get(row, "availability_ci_high")) {
-                ("", _) | (_, "") => None,
-                _ => Some((apps.number(row, "availability_ci_low"), apps.number(row, "availability_ci_high"))),
-            };
+            let f = &row.figures;
+            let ci = f.availability_ci_low.zip(f.availability_ci_high).map(|(lo, hi)| (lo.0, hi.0));
+            let causes: Vec<(String, f64)> =
+                crate::metrics::Cause::ALL.iter().map(|c| (c.name().to_string(), f.causes.0[c.index()].0)).collect();
             vec![
-                apps.get(row, "strategy").to_string(),
-                apps.get(row, "app").to_string(),
-                apps.get(row, "class").to_string(),
-                availability_words(apps.number(row, "availability")),
+                row.strategy.clone(),
+                row.app.clone(),
+                row.class.clone(),
+                availability_words(f.availability.0),
                 interval(ci),
-                downtime_words(apps.number(row, "downtime_min_per_year")),
-                format!("{:.3}", apps.number(row, "outages_per_year")),
-                match apps.get(row, "mean_outage_min") {
-                    "" => "-".to_string(),
-                    _ => outage_words(apps.number(row, "mean_outage_min")),
-                },
-                cause_breakdown(&causes_of(row)),
+                downtime_words(f.downtime_min_per_year.0),
+                format!("{:.3}", f.outages_per_year.0),
+                f.mean_outage_min.map_or("-".to_string(), |m| outage_words(m.0)),
+                cause_breakdown(&causes),
             ]
         })
         .collect();
@@ -204,17 +169,18 @@ pub fn render(data: &ReportData, plots: &[(String, String)]) -> String {
     );
 
     // Data loss, when any app lost writes.
-    let lost: Vec<Vec<String>> = apps
-        .rows
+    let lost: Vec<Vec<String>> = data
+        .apps
         .iter()
-        .filter(|row| apps.number(row, "data_loss_incidents_per_year") > 0.0)
+        .filter(|row| row.figures.data_loss_incidents_per_year.0 > 0.0)
         .map(|row| {
+            let f = &row.figures;
             vec![
-                apps.get(row, "strategy").to_string(),
-                apps.get(row, "app").to_string(),
-                format!("{:.4}", apps.number(row, "data_loss_incidents_per_year")),
-                format!("{:.2}", apps.number(row, "data_loss_min_per_year")),
-                apps.get(row, "data_loss_min_per_incident").to_string(),
+                row.strategy.clone(),
+                row.app.clone(),
+                format!("{:.4}", f.data_loss_incidents_per_year.0),
+                format!("{:.2}", f.data_loss_min_per_year.0),
+                f.data_loss_min_per_incident.map_or(String::new(), |m| m.to_string()),
             ]
         })
         .collect();
@@ -225,25 +191,39 @@ pub fn render(data: &ReportData, plots: &[(String, String)]) -> String {
             &lost,
         );
     }
-    if let Some((header, rows)) = &data.volumes_table {
+    if let Some(volumes) = &data.volumes {
         out += "<h2>Volumes</h2>\n";
-        out += &table(
-            header,
-            rows,
+        let rows: Vec<Vec<String>> = volumes
+            .iter()
+            .map(|v| {
+                vec![
+                    v.strategy.clone(),
+                    v.volume.clone(),
+                    v.backend.clone(),
+                    v.availability.to_string(),
+                    v.downtime_min_per_year.to_string(),
+                    v.reduced_redundancy_h_per_year.to_string(),
+                    v.data_loss_incidents_per_year.to_string(),
+                    v.data_loss_min_per_year.to_string(),
+                    v.split_brain_incidents_per_year.to_string(),
+                ]
+            })
+            .collect();
+        out += &cells_table(
             &[
                 "strategy",
                 "volume",
                 "backend",
                 "availability",
-                "downtime_min_per_year",
-                "reduced_redundancy_h_per_year",
-                "data_loss_incidents_per_year",
-                "data_loss_min_per_year",
-                "split_brain_incidents_per_year",
+                "downtime min per year",
+                "reduced redundancy h per year",
+                "data loss incidents per year",
+                "data loss min per year",
+                "split brain incidents per year",
             ],
+            &rows,
         );
-        let backend = header.iter().position(|h| h == "backend");
-        if rows.iter().any(|r| backend.and_then(|i| r.get(i)).is_some_and(|b| b == "gluster")) {
+        if volumes.iter().any(|v| v.backend == "gluster") {
             out += "<p>A split-brain incident is two Gluster bricks back together that each took writes the \
                 other lacks: the files written on both sides need a manual heal. It is data at risk, not \
                 downtime: the volume keeps serving.</p>\n";
@@ -256,7 +236,11 @@ pub fn render(data: &ReportData, plots: &[(String, String)]) -> String {
             .flat_map(|g| {
                 g.others.iter().map(move |v| {
                     vec![
-                        if g.kind == "app" { format!("app {}", g.name) } else { g.name.clone() },
+                        if g.kind == crate::results::GroupKind::App {
+                            format!("app {}", g.name)
+                        } else {
+                            g.name.clone()
+                        },
                         g.best.strategy.clone(),
                         v.figure.strategy.clone(),
                         format!("{:+.2}", v.difference_min_per_year),

@@ -140,7 +140,7 @@ where
             plotters::style::text_anchor::HPos::Center,
             plotters::style::text_anchor::VPos::Top,
         ));
-        area.draw(&Text::new(rows[start].class.clone(), (x, y + 26), style))?;
+        area.draw(&Text::new(rows[start].class.to_string(), (x, y + 26), style))?;
         start = end;
     }
     Ok(())
@@ -149,8 +149,10 @@ where
 /// The class rows without `all`, grouped by class (in class order) with
 /// the strategies side by side, so a class is compared across strategies.
 fn by_class(data: &ReportData) -> Vec<&super::data::ClassRow> {
-    let rank = |class: &str| crate::model::Class::ALL.iter().position(|c| c.name() == class).unwrap_or(usize::MAX);
-    let mut rows: Vec<_> = data.classes.iter().filter(|r| r.class != "all").collect();
+    let rank = |label: &crate::results::Label| {
+        crate::model::Class::ALL.iter().position(|&c| Some(c) == label.class()).unwrap_or(usize::MAX)
+    };
+    let mut rows: Vec<_> = data.classes.iter().filter(|r| r.class != crate::results::Label::All).collect();
     // Stable: the strategies keep the scenario's order within a class.
     rows.sort_by_key(|r| rank(&r.class));
     rows
@@ -671,10 +673,10 @@ where
         rows.iter().map(|(p, _)| p.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", ")).collect();
     // One panel per class, one line per strategy in its own colour: the
     // same class compared across strategies.
-    let mut classes: Vec<String> = Vec::new();
+    let mut classes: Vec<crate::results::Label> = Vec::new();
     let mut strategies: Vec<crate::placement::Strategy> = Vec::new();
     for (_, c) in rows {
-        for r in c.iter().filter(|r| r.label != "all") {
+        for r in c.iter().filter(|r| r.label != crate::results::Label::All) {
             if !classes.contains(&r.label) {
                 classes.push(r.label.clone());
             }
@@ -702,7 +704,7 @@ where
         // The legend has its own strip at the right, clear of the data.
         let (plot, legend) = panel.split_horizontally(panel.dim_in_pixel().0.saturating_sub(LEGEND_WIDTH));
         let mut chart = ChartBuilder::on(&plot)
-            .caption(class.as_str(), (FONT, 16))
+            .caption(class.name(), (FONT, 16))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(80)
@@ -757,16 +759,7 @@ mod tests {
     use crate::metrics::TraceKind;
 
     fn event(time_ms: u64, kind: &str, node: &str) -> EventRow {
-        EventRow {
-            strategy: "spread".into(),
-            time_ms,
-            kind: kind.into(),
-            node: node.into(),
-            app: String::new(),
-            pod: String::new(),
-            domain: String::new(),
-            volume: String::new(),
-        }
+        EventRow { strategy: "spread".into(), time_ms, kind: kind.into(), node: node.into(), ..EventRow::default() }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use super::stats::{mean, t_interval};
 use crate::metrics::ReplicationOutcome;
 use crate::model::{Class, Scenario};
+use crate::results::Label;
 use crate::time::{MS_PER_MIN, MS_PER_YEAR};
 
 /// One run to compare: a label (scenario or strategy) and its outcomes.
@@ -23,7 +24,7 @@ pub struct Contender<'a> {
 /// one other run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Difference {
-    pub group: String,
+    pub group: Label,
     pub baseline: String,
     pub other: String,
     /// Mean downtime, minutes per year.
@@ -77,22 +78,22 @@ pub fn compare(runs: &[Contender]) -> Vec<Difference> {
     let mut out = Vec::new();
     for other in &runs[1..] {
         let n = base.outcomes.len().min(other.outcomes.len());
-        let mut groups: Vec<(String, Selector)> = Vec::new();
+        let mut groups: Vec<(Label, Selector)> = Vec::new();
         for class in Class::ALL {
             let in_both = [base, other].iter().all(|r| r.scenario.apps.iter().any(|a| a.class == class));
             if in_both {
                 groups.push((
-                    class.name().to_string(),
+                    Label::Class(class),
                     Box::new(move |r: &Contender| series(r, &|a| r.scenario.apps[a].class == class)),
                 ));
             }
         }
-        groups.push(("all".to_string(), Box::new(|r: &Contender| series(r, &|_| true))));
+        groups.push((Label::All, Box::new(|r: &Contender| series(r, &|_| true))));
         for app in &base.scenario.apps {
             if other.scenario.apps.iter().any(|a| a.name == app.name) {
                 let name = app.name.clone();
                 groups.push((
-                    app.name.clone(),
+                    Label::App(app.name.clone()),
                     Box::new(move |r: &Contender| series(r, &|a| r.scenario.apps[a].name == name)),
                 ));
             }

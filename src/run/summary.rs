@@ -7,6 +7,8 @@ pub use super::stats::{mean, percentile, t_interval};
 use crate::metrics::{Cause, ReplicationOutcome};
 use crate::model::{Class, Scenario};
 use crate::placement::Strategy;
+use crate::results::GroupKind;
+pub use crate::results::Label;
 use crate::run::montecarlo::RunResults;
 use crate::time::{MS_PER_MIN, MS_PER_YEAR};
 
@@ -25,10 +27,10 @@ pub type SweepRow = (Vec<(String, String)>, Vec<Row>);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub strategy: Strategy,
-    /// `flexible`, `node-bound`, `ha`, `all`, or the app's name.
-    pub label: String,
-    /// The class of the group (of the app for an app row; empty for `all`).
-    pub class: String,
+    /// A class, `all`, or an app.
+    pub label: Label,
+    /// The class of the group (of the app for an app row; `None` for `all`).
+    pub class: Option<Class>,
     pub apps: usize,
     pub replications: usize,
     pub availability: f64,
@@ -191,13 +193,13 @@ impl Accumulator {
                 let members: Vec<usize> =
                     (0..scenario.apps.len()).filter(|&a| scenario.apps[a].class == class).collect();
                 if !members.is_empty() {
-                    classes.push(self.row(strategy, sums, &members, class.name(), class.name(), true));
+                    classes.push(self.row(strategy, sums, &members, Label::Class(class), Some(class), true));
                 }
             }
             let everyone: Vec<usize> = (0..scenario.apps.len()).collect();
-            classes.push(self.row(strategy, sums, &everyone, "all", "", true));
+            classes.push(self.row(strategy, sums, &everyone, Label::All, None, true));
             for (a, app) in scenario.apps.iter().enumerate() {
-                apps.push(self.row(strategy, sums, &[a], &app.name, app.class.name(), false));
+                apps.push(self.row(strategy, sums, &[a], Label::App(app.name.clone()), Some(app.class), false));
             }
             for (v, volume) in scenario.volumes.iter().enumerate() {
                 volumes.push(self.volume_row(strategy, &self.volumes[s][v], &volume.name, volume.backend.name()));
@@ -212,7 +214,7 @@ impl Accumulator {
     fn verdict(&self, scenario: &Scenario, classes: &[Row], apps: &[Row]) -> crate::run::verdict::Verdict {
         use crate::run::verdict::{Candidate, WORST_APPS, WorstApp, group, shares};
         // One group's rows (one per strategy) and their per-replication series.
-        let make = |kind: &str, name: &str, class: &str, rows: &[&Row], series: &[Vec<f64>]| {
+        let make = |kind: GroupKind, name: &str, class: &str, rows: &[&Row], series: &[Vec<f64>]| {
             let list: Vec<Candidate> = rows
                 .iter()
                 .zip(series)
@@ -226,18 +228,18 @@ impl Accumulator {
             group(kind, name, class, &list)
         };
         let mut groups = Vec::new();
-        for label in Class::ALL.iter().map(|c| c.name()) {
-            let rows: Vec<&Row> = classes.iter().filter(|r| r.label == label).collect();
+        for class in Class::ALL {
+            let rows: Vec<&Row> = classes.iter().filter(|r| r.label == Label::Class(class)).collect();
             if rows.is_empty() {
                 continue;
             }
             let series: Vec<Vec<f64>> = rows.iter().map(|r| r.per_replication_min.clone()).collect();
-            groups.push(make("class", label, label, &rows, &series));
+            groups.push(make(GroupKind::Class, class.name(), class.name(), &rows, &series));
         }
         // The worst apps: the most downtime under any strategy.
         let worst_of = |a: usize| {
             apps.iter()
-                .filter(|r| r.label == scenario.apps[a].name)
+                .filter(|r| r.label.name() == scenario.apps[a].name)
                 .map(|r| r.downtime_min_per_year)
                 .fold(0.0, f64::max)
         };
@@ -247,22 +249,22 @@ impl Accumulator {
         let years = self.horizon_ms as f64 / MS_PER_YEAR as f64;
         for &a in &ranked {
             let app = &scenario.apps[a];
-            let rows: Vec<&Row> = apps.iter().filter(|r| r.label == app.name).collect();
+            let rows: Vec<&Row> = apps.iter().filter(|r| r.label.name() == app.name).collect();
             let series: Vec<Vec<f64>> = (0..self.strategies.len())
                 .map(|s| self.apps[s][a].down_ms.iter().map(|&d| d as f64 / MS_PER_MIN as f64 / years).collect())
                 .collect();
-            groups.push(make("app", &app.name, app.class.name(), &rows, &series));
+            groups.push(make(GroupKind::App, &app.name, app.class.name(), &rows, &series));
         }
         // The causes of all apps' downtime under the strategy best for all.
-        let all: Vec<&Row> = classes.iter().filter(|r| r.label == "all").collect();
+        let all: Vec<&Row> = classes.iter().filter(|r| r.label == Label::All).collect();
         let best_all = crate::run::verdict::least(all.iter().map(|r| r.downtime_min_per_year)).map(|i| all[i]);
         let worst_app = ranked.first().and_then(|&a| {
             apps.iter()
-                .filter(|r| r.label == scenario.apps[a].name)
+                .filter(|r| r.label.name() == scenario.apps[a].name)
                 .enumerate()
                 .max_by(|(i, x), (j, y)| x.downtime_min_per_year.total_cmp(&y.downtime_min_per_year).then(j.cmp(i)))
                 .map(|(_, r)| WorstApp {
-                    app: r.label.clone(),
+                    app: r.label.name().to_string(),
                     figure: crate::run::verdict::Figure {
                         strategy: r.strategy.name().to_string(),
                         availability: r.availability,
@@ -308,8 +310,8 @@ impl Accumulator {
         strategy: Strategy,
         sums: &[AppSums],
         members: &[usize],
-        label: &str,
-        class: &str,
+        label: Label,
+        class: Option<Class>,
         keep_series: bool,
     ) -> Row {
         let horizon_ms = self.horizon_ms as f64;
@@ -343,8 +345,8 @@ impl Accumulator {
         minutes.sort_by(f64::total_cmp);
         Row {
             strategy,
-            label: label.to_string(),
-            class: class.to_string(),
+            label,
+            class,
             apps: members.len(),
             replications: self.replications,
             availability: 1.0 - mean_unavailability,

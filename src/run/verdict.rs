@@ -10,76 +10,20 @@
 //! Differences are paired over common random numbers (`compare::Paired`).
 
 use crate::metrics::Cause;
+pub use crate::results::GroupKind;
+pub use crate::results::verdict::{Figure, Group, Share, Verdict, Versus, WorstApp};
 use crate::run::compare::Paired;
-use serde::{Deserialize, Serialize};
 
 /// How many of the worst apps the verdict names.
 pub const WORST_APPS: usize = 3;
 /// How many causes the verdict names.
 pub const TOP_CAUSES: usize = 3;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Verdict {
-    /// The strategies run, in scenario order.
-    pub strategies: Vec<String>,
-    /// The classes that have apps, then the worst apps.
-    pub groups: Vec<Group>,
-    /// The causes of most of the downtime of all apps, under `causes_under`.
-    pub causes_under: String,
-    pub causes: Vec<Share>,
-    /// The worst app's downtime by cause.
-    pub worst_app: Option<WorstApp>,
-}
-
-/// One class or app: its best strategy and how each other one compares.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Group {
-    /// `class` or `app`.
-    pub kind: String,
-    pub name: String,
-    /// For an app, its class.
-    pub class: String,
-    pub best: Figure,
-    pub others: Vec<Versus>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Figure {
-    pub strategy: String,
-    pub availability: f64,
-    pub downtime_min_per_year: f64,
-}
-
-/// Another strategy against the best: the paired difference of downtime
-/// (this one minus the best, minutes per year) with its 95% interval.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Versus {
-    pub figure: Figure,
-    pub difference_min_per_year: f64,
-    pub ci: Option<(f64, f64)>,
-    pub significant: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Share {
-    pub cause: String,
-    pub min_per_year: f64,
-    /// Of the downtime described, 0 to 1.
-    pub share: f64,
-}
-
 impl Share {
     /// The share as a whole percentage, `<1%` below one.
     pub fn percent(&self) -> String {
         if self.share < 0.01 { "<1%".to_string() } else { format!("{:.0}%", self.share * 100.0) }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WorstApp {
-    pub app: String,
-    pub figure: Figure,
-    pub causes: Vec<Share>,
 }
 
 /// One group's figures under every strategy: availability, mean downtime
@@ -100,7 +44,7 @@ pub fn least(downtimes: impl Iterator<Item = f64>) -> Option<usize> {
 
 /// The best of `candidates` (least mean downtime; the first on a tie) and
 /// the others against it.
-pub fn group(kind: &str, name: &str, class: &str, candidates: &[Candidate]) -> Group {
+pub fn group(kind: GroupKind, name: &str, class: &str, candidates: &[Candidate]) -> Group {
     let figure = |c: &Candidate| Figure {
         strategy: c.strategy.to_string(),
         availability: c.availability,
@@ -121,7 +65,7 @@ pub fn group(kind: &str, name: &str, class: &str, candidates: &[Candidate]) -> G
             }
         })
         .collect();
-    Group { kind: kind.into(), name: name.into(), class: class.into(), best: figure(&candidates[best]), others }
+    Group { kind, name: name.into(), class: class.into(), best: figure(&candidates[best]), others }
 }
 
 /// The largest causes of `cause_min` (minutes per year by cause, in
@@ -210,8 +154,11 @@ fn causes_words(shares: &[Share]) -> String {
 impl Group {
     /// The group in one sentence.
     fn sentence(&self) -> String {
-        let what =
-            if self.kind == "app" { format!("worst app {} ({})", self.name, self.class) } else { self.name.clone() };
+        let what = if self.kind == GroupKind::App {
+            format!("worst app {} ({})", self.name, self.class)
+        } else {
+            self.name.clone()
+        };
         let best = &self.best;
         let figures = if best.downtime_min_per_year == 0.0 {
             "no downtime".to_string()
@@ -317,13 +264,13 @@ mod tests {
         };
         let base: &'static [f64] = Box::leak(Box::new(base));
         let worse: &'static [f64] = Box::leak(Box::new(worse));
-        let g = group("class", "flexible", "flexible", &[c("binpack", worse), c("spread", base)]);
+        let g = group(GroupKind::Class, "flexible", "flexible", &[c("binpack", worse), c("spread", base)]);
         assert_eq!(g.best.strategy, "spread");
         assert_eq!(g.others[0].difference_min_per_year, 1.0);
         assert_eq!(g.others[0].ci, Some((1.0, 1.0)));
         assert!(g.others[0].significant);
         // Equal series: no difference, not significant.
-        let g = group("class", "ha", "ha", &[c("spread", base), c("binpack", base)]);
+        let g = group(GroupKind::Class, "ha", "ha", &[c("spread", base), c("binpack", base)]);
         assert_eq!(g.best.strategy, "spread", "the first on a tie");
         assert!(!g.others[0].significant);
     }

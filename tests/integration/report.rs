@@ -74,6 +74,64 @@ fn report_dir_redraws_the_same_plots_from_the_csv_files_alone() {
     assert_eq!(res.status.code(), Some(2));
 }
 
+/// The CSV `text` with field `column` of data row 1 set to `value`.
+fn replace_first_cell(text: &str, column: usize, value: &str) -> String {
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut fields: Vec<&str> = lines[1].split(',').collect();
+    fields[column] = value;
+    lines[1] = fields.join(",");
+    lines.join("\n") + "\n"
+}
+
+/// Issue 13: `report` reads the files through the typed schema the run
+/// writes them with; a result folder a user edited is an input error (exit
+/// 2) naming the file and, for a cell or a JSON value, its line, column and
+/// column name or key, never a panic, and the folder is left as it was.
+#[test]
+fn issue13_report_on_edited_results_names_the_file_line_column_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    homelab_run(tmp.path(), "r");
+    type Edit = fn(&str) -> String;
+    let cases: &[(&str, Edit, &[&str])] = &[
+        (
+            "summary.csv",
+            |t| replace_first_cell(t, 4, "0.99é"),
+            &["summary.csv:2:", "`availability`: `0.99é` is not a number"],
+        ),
+        ("apps.csv", |t| t.replacen("outages_per_year", "outages", 1), &["apps.csv: no column `outages_per_year`"]),
+        (
+            "events.csv",
+            |t| replace_first_cell(t, 1, "12x"),
+            &["events.csv:2:", "`time_ms`: `12x` is not a time in whole milliseconds"],
+        ),
+        (
+            "summary.json",
+            |t| t.replacen("\"seed\": ", "\"seed\": \"x\", \"was\": ", 1),
+            &["summary.json:", "`seed`: invalid type"],
+        ),
+        ("summary.json", |t| t[..t.len() / 2].to_string(), &["summary.json:", "not a clustersim summary"]),
+    ];
+    for (i, (file, edit, expected)) in cases.iter().enumerate() {
+        let dir = tmp.path().join(format!("c{i}"));
+        fs::create_dir(&dir).unwrap();
+        for entry in fs::read_dir(tmp.path().join("r")).unwrap() {
+            let entry = entry.unwrap();
+            fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+        let path = dir.join(file);
+        fs::write(&path, edit(&fs::read_to_string(&path).unwrap())).unwrap();
+        let before = snapshot(&dir);
+        let res = run_in(tmp.path(), &["report", dir.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "{file}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{file}: {stderr}");
+        for needle in *expected {
+            assert!(stderr.contains(needle), "{file}: `{needle}` missing from: {stderr}");
+        }
+        assert_eq!(snapshot(&dir), before, "{file}: the refused report changed nothing");
+    }
+}
+
 #[test]
 fn report_on_a_compare_sweep_or_shard_folder_says_what_to_run_instead() {
     let tmp = tempfile::tempdir().unwrap();
