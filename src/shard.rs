@@ -7,7 +7,8 @@
 
 use crate::error::{Error, InputError};
 use crate::metrics::{AppOutcome, ReplicationOutcome, VolumeOutcome};
-use crate::model::Scenario;
+use crate::model::spec::Duration;
+use crate::model::{Located, Origin, Scenario};
 use crate::output;
 use crate::placement::Strategy;
 use crate::results::manifest::{self, Head, ShardManifest, ShardPosition};
@@ -123,27 +124,43 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, Error> {
         return Err(bad(first_path, format!("shard {missing} of {shard_count} is missing")));
     }
 
-    let mut scenario = crate::input::parse(&first.scenario_file, &first.scenario_text)?;
+    // The run's settings are edits of the scenario's Spec, validated once
+    // with it, as `run`'s flags are; what is checked here is only what a
+    // manifest's values can get wrong, at the manifest's key.
+    let (file, text) = (first.scenario_file.as_str(), first.scenario_text.as_str());
+    let mut spec = crate::input::read(file, text)?;
     let number = |key: &str, value: u64, range: std::ops::RangeInclusive<u64>| {
         Some(value).filter(|n| range.contains(n)).ok_or_else(|| {
             bad_key(first_path, key, format!("not a whole number from {} to {}", range.start(), range.end()))
         })
     };
-    scenario.seed = first.seed;
-    scenario.horizon_ms = number("horizon_ms", first.horizon_ms, 1..=crate::time::MAX_DURATION_MS)?;
-    scenario.replications = number("replications", first.replications, 1..=u64::from(u32::MAX))? as u32;
+    let seed = i64::try_from(first.seed)
+        .map_err(|_| bad_key(first_path, "seed", format!("must be at most {} (as in a scenario)", i64::MAX)))?;
+    spec.seed = Some(Located::new(seed));
+    let horizon_ms = number("horizon_ms", first.horizon_ms, 1..=crate::time::MAX_DURATION_MS)?;
+    spec.horizon = Some(Located::new(Duration(horizon_ms)));
+    let replications = number("replications", first.replications, 1..=u64::from(u32::MAX))?;
+    spec.replications = Some(Located::new(replications as i64));
     if first.strategies.is_empty() {
         return Err(bad_key(first_path, "strategies", "not a list of strategies"));
     }
-    scenario.strategies = Vec::new();
+    let mut strategies: Vec<Located<String>> = Vec::new();
     for name in &first.strategies {
-        let strategy = Strategy::parse(name)
-            .ok_or_else(|| bad_key(first_path, "strategies", format!("{name:?} is not a strategy")))?;
-        if scenario.strategies.contains(&strategy) {
+        if Strategy::parse(name).is_none() {
+            return Err(bad_key(first_path, "strategies", format!("{name:?} is not a strategy")));
+        }
+        if strategies.iter().any(|s| s.get_ref() == name) {
             return Err(bad_key(first_path, "strategies", format!("{name:?} is listed twice")));
         }
-        scenario.strategies.push(strategy);
+        strategies.push(Located::new(name.clone()));
     }
+    spec.strategies = Some(Located::new(strategies));
+    // A rule of the model broken by a manifest's value is the manifest's.
+    const SETTINGS: [&str; 4] = ["seed", "horizon", "replications", "strategies"];
+    let mut scenario = Scenario::new(spec, Origin { file, text }).map_err(|e| match e.key.as_deref() {
+        Some(key) if SETTINGS.contains(&key) => bad_key(first_path, key, e.message),
+        _ => Error::Input(e),
+    })?;
     // Each shard was run under the same check of its own replications (the
     // first shard has the most); it bounds the sums the summary takes.
     crate::model::limits::check_run(&scenario, Some((0, shard_count)))?;

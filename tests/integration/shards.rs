@@ -206,6 +206,20 @@ fn issue13_merge_of_edited_or_truncated_shards_is_an_error_not_a_panic() {
         ("no replications", "summary.json", |t| set_json(t, "replications", "0"), "`replications`: not a whole number"),
         ("too many replications", "summary.json", |t| set_json(t, "replications", "4294967296"), "`replications`"),
         ("zero horizon", "summary.json", |t| set_json(t, "horizon_ms", "0"), "`horizon_ms`"),
+        // The settings are edits of the scenario validated once: a rule of
+        // the model broken by a manifest's value names the manifest's key.
+        (
+            "replications over the model's limit",
+            "summary.json",
+            |t| set_json(t, "replications", "20000000"),
+            "summary.json: `replications`: 20000000 replications is over the limit `max_replications`",
+        ),
+        (
+            "a seed no scenario can hold",
+            "summary.json",
+            |t| set_json(t, "seed", "18446744073709551615"),
+            "summary.json: `seed`: must be at most 9223372036854775807",
+        ),
         (
             "unknown strategy",
             "summary.json",
