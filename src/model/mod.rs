@@ -225,6 +225,12 @@ impl Node {
     }
 }
 
+/// The domain kind the node lifecycle controller groups nodes by: a
+/// `[[domains]]` entry of this kind is a zone (the
+/// `topology.kubernetes.io/zone` label upstream), with its own disruption
+/// state and eviction rate limiter.
+pub const ZONE_KIND: &str = "zone";
+
 /// A failure domain: a rack, a power feed, a switch, a zone. A node is up
 /// only while it and every domain it belongs to are up.
 #[derive(Debug, Clone)]

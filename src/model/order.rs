@@ -74,7 +74,7 @@ fn reorder<T>(items: Vec<T>, order: &[usize]) -> Vec<T> {
 /// domain order, and one more for the nodes in none (a cluster without
 /// zone labels is one zone).
 pub(super) fn assign_zones(nodes: &mut [Node], domains: &[Domain]) {
-    let zones: Vec<usize> = (0..domains.len()).filter(|&d| domains[d].kind == "zone").collect();
+    let zones: Vec<usize> = (0..domains.len()).filter(|&d| domains[d].kind == super::ZONE_KIND).collect();
     for node in nodes.iter_mut() {
         node.zone = node.domains.iter().find_map(|d| zones.iter().position(|z| z == d)).unwrap_or(zones.len());
     }

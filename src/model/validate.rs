@@ -226,9 +226,11 @@ impl Validator<'_> {
                     ),
                 )
             })?),
-            None => {
-                domain_kinds.iter().position(|k| k == "zone").or(if domain_kinds.is_empty() { None } else { Some(0) })
-            }
+            None => domain_kinds.iter().position(|k| k == super::ZONE_KIND).or(if domain_kinds.is_empty() {
+                None
+            } else {
+                Some(0)
+            }),
         };
         if strategies.contains(&Strategy::DomainSpread) && spread_kind.is_none() {
             let span = raw.strategies.as_ref().map_or(Place::Code, |s| s.span());
@@ -693,11 +695,11 @@ impl Validator<'_> {
             }
             let id = domains.len();
             for &m in &members {
-                if kind == "zone"
+                if kind == super::ZONE_KIND
                     && nodes[m]
                         .domains
                         .iter()
-                        .any(|&o: &usize| domains.get(o).is_some_and(|x: &Domain| x.kind == "zone"))
+                        .any(|&o: &usize| domains.get(o).is_some_and(|x: &Domain| x.kind == super::ZONE_KIND))
                 {
                     return Err(self.err(
                         d.name.span(),
