@@ -13,6 +13,7 @@
 //! The core does no I/O and never reads the machine's clock; all randomness
 //! comes from the streams of [`crate::rng`].
 
+mod check;
 mod event;
 mod queue;
 mod sim;

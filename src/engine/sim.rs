@@ -65,7 +65,7 @@ pub fn simulate_with(
         sim.handle(now, event);
         sim.settle_quorum(now);
         if cfg!(debug_assertions) || options.check_invariants {
-            sim.check_invariants(now);
+            super::check::check_invariants(&sim, now);
         }
     }
     sim.finish(horizon)
@@ -138,16 +138,16 @@ pub(in crate::engine) struct NodeState {
     oos_overdue: bool,
     oos_ev: Option<EventId>,
     /// Cordoned for maintenance: the scheduler does not use it.
-    cordoned: bool,
+    pub(in crate::engine) cordoned: bool,
     /// Down for planned maintenance.
     in_maintenance: bool,
     /// The node controller's view of its Ready condition, as of its last
     /// monitor pass (what the zone states count).
-    ready: bool,
+    pub(in crate::engine) ready: bool,
     /// The Ready condition in the API: set Unknown by the controller's mark,
     /// True again by the returned kubelet. While it is not True the node
     /// carries the `unreachable:NoSchedule` taint.
-    condition_ready: bool,
+    pub(in crate::engine) condition_ready: bool,
     /// The monitor pass that will see the returned node Ready.
     seen_ready_ev: Option<EventId>,
     /// When its kubelet last started (its first lease renewal).
@@ -165,7 +165,7 @@ pub(in crate::engine) struct NodeState {
 }
 
 pub(in crate::engine) struct AppState {
-    down_since: Option<Millis>,
+    pub(in crate::engine) down_since: Option<Millis>,
     cause: Cause,
     cause_since: Millis,
     pub(in crate::engine) outcome: AppOutcome,
@@ -226,11 +226,11 @@ pub(in crate::engine) struct Sim<'a, 't> {
     pub(in crate::engine) load: Vec<NodeLoad>,
     pub(in crate::engine) pods: Vec<Pod>,
     /// The pod slots of each app: `pods[app_pods[a].0 .. app_pods[a].1]`.
-    app_pods: Vec<(PodId, PodId)>,
+    pub(in crate::engine) app_pods: Vec<(PodId, PodId)>,
     pub(in crate::engine) apps: Vec<AppState>,
-    zones: Vec<Zone>,
+    pub(in crate::engine) zones: Vec<Zone>,
     /// Pods awaiting a node, in the order they became Pending.
-    pending: Vec<PodId>,
+    pub(in crate::engine) pending: Vec<PodId>,
     /// Where the node controller's monitor passes fall: at this phase plus
     /// multiples of `node_monitor_period`.
     monitor_phase_ms: Millis,
@@ -923,100 +923,6 @@ impl<'a, 't> Sim<'a, 't> {
             apps: self.apps.into_iter().map(|s| s.outcome).collect(),
             volumes: self.volumes.into_iter().map(|v| v.outcome).collect(),
             events: self.events,
-        }
-    }
-
-    /// The invariants that must hold after every event (debug and test
-    /// builds): no serving pod on a down node, no node over capacity, loads
-    /// that match the bound pods, required anti-affinity kept, pods and nodes
-    /// agreeing on bindings, downtime never beyond the clock.
-    fn check_invariants(&self, now: Millis) {
-        let mut cpu = vec![0u64; self.nodes.len()];
-        let mut mem = vec![0u64; self.nodes.len()];
-        for (id, pod) in self.pods.iter().enumerate() {
-            let app = &self.sc.apps[pod.app];
-            match (pod.node, pod.phase) {
-                (Some(node), phase) => {
-                    assert!(self.nodes[node].pods.contains(&id), "pod {id} not listed on its node {node}");
-                    let serving = !matches!(phase, Phase::Lost | Phase::Pending(_));
-                    assert_eq!(serving, self.nodes[node].up, "pod {id} phase {phase:?} on node {node}");
-                    assert!(app.fits_statically(node, &self.sc.nodes[node]), "pod {id} on a node it may not use");
-                    cpu[node] += app.cpu_m;
-                    mem[node] += app.memory_bytes;
-                }
-                (None, phase) => {
-                    assert!(matches!(phase, Phase::Pending(_)), "unbound pod {id} in {phase:?}");
-                    assert!(self.pending.contains(&id), "Pending pod {id} not in the scheduler's queue");
-                }
-            }
-        }
-        for (n, node) in self.sc.nodes.iter().enumerate() {
-            assert_eq!(cpu[n], self.load[n].cpu_used_m, "cpu accounting of node {n}");
-            assert_eq!(mem[n], self.load[n].memory_used_bytes, "memory accounting of node {n}");
-            assert!(cpu[n] <= node.cpu_m && mem[n] <= node.memory_bytes, "node {n} over capacity");
-            let state = &self.nodes[n];
-            assert_eq!(
-                self.load[n].schedulable,
-                state.condition_ready && !state.cordoned,
-                "node {n}: schedulable unless tainted NoSchedule or cordoned"
-            );
-        }
-        if let Err(stale) = self.index.check(&self.sc.nodes, &self.load) {
-            panic!("{stale}");
-        }
-        for (a, app) in self.sc.apps.iter().enumerate() {
-            let (first, last) = self.app_pods[a];
-            if app.anti_affinity == crate::model::AntiAffinity::Required {
-                let mut used: Vec<NodeId> = self.pods[first..last].iter().filter_map(|p| p.node).collect();
-                let before = used.len();
-                used.sort_unstable();
-                used.dedup();
-                assert_eq!(before, used.len(), "required anti-affinity of app {a} broken");
-            }
-            let state = &self.apps[a];
-            let ready = self.pods[first..last].iter().filter(|p| p.phase == Phase::Running).count() as u32;
-            let volumes_up = app.volumes.iter().all(|&v| self.volumes[v].unavailable.is_none());
-            let dependencies_up = app.depends_on.iter().all(|&d| self.apps[d].down_since.is_none());
-            assert_eq!(
-                state.down_since.is_none(),
-                ready >= app.min_available && volumes_up && dependencies_up,
-                "app {a} up/down state"
-            );
-            assert!(state.outcome.downtime_ms <= now, "app {a} downtime beyond the clock");
-        }
-        // The scheduler misses no chance: with the control plane up, no
-        // Pending pod has a node that would take it now (every change that
-        // frees room or a node offers the Pending pods again, as
-        // kube-scheduler's queue moves its unschedulable pods on those
-        // cluster events). So a pod still Pending once failures stop is
-        // one no node fits, not one that was forgotten. Checked once the
-        // instant is over: an event due now (the catch-up after quorum
-        // returns) may still be on its way.
-        if self.quorum() && self.queue.next_time().is_none_or(|t| t > now) {
-            let view = ClusterView {
-                nodes: &self.sc.nodes,
-                load: &self.load,
-                topology: &self.sc.topology,
-                spread_kind: self.sc.spread_kind,
-            };
-            for &pod in &self.pending {
-                let app_id = self.pods[pod].app;
-                let (first, last) = self.app_pods[app_id];
-                let siblings: Vec<NodeId> =
-                    (first..last).filter(|&p| p != pod).filter_map(|p| self.pods[p].node).collect();
-                let request = PodRequest {
-                    app_id,
-                    app: &self.sc.apps[app_id],
-                    siblings_on: &siblings,
-                    pin: self.storage_pin(app_id),
-                };
-                let fits = (0..self.nodes.len()).find(|&n| crate::placement::feasible(&view, &request, n));
-                assert!(fits.is_none(), "pod {pod} Pending at {now} ms while node {fits:?} would take it");
-            }
-        }
-        for (z, zone) in self.zones.iter().enumerate() {
-            let counted = (0..self.nodes.len()).filter(|&n| self.sc.nodes[n].zone == z && !self.nodes[n].ready).count();
-            assert_eq!(counted, zone.not_ready, "NotReady count of zone {z}");
         }
     }
 }
