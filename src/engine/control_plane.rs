@@ -28,14 +28,81 @@
 //!    taint and pending evictions go and it counts as Ready in its zone.
 //!
 //! Without an etcd quorum no write happens; the controller's marks wait for
-//! `catch_up` (lifecycle.rs). The 100 ms period of the taint loop
-//! (`NodeEvictionPeriod`) is treated as continuous.
+//! `catch_up`. The 100 ms period of the taint loop (`NodeEvictionPeriod`)
+//! is treated as continuous.
+//!
+//! This file also holds the rest of the control plane: etcd's quorum over the control-plane nodes and the catch-up of
+//! every write that waited for it, the taint eviction controller's eviction
+//! of a tainted node's pods (KEP-3973), and the operator's out-of-service
+//! taint (KEP-2268, handed to `podgc.rs`).
 
-use super::{About, Event, Millis, NodeId, Sim, next_on_grid};
+use super::event::Event;
+use super::kubelet::Phase;
+use super::podgc::PodObjects;
+use super::queue::EventId;
+use super::sim::{About, Sim, monitor_phase_ms, next_on_grid};
 use crate::metrics::TraceKind;
+use crate::model::{NodeId, Scenario};
+use crate::rng::{Source, Streams};
+use crate::time::Millis;
 use crate::time::format_instant;
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
+
+/// The control plane of one replication: the node lifecycle controller's
+/// zones and monitor passes, etcd's quorum, and the pod objects PodGC and
+/// operators delete.
+pub(in crate::engine) struct ControlPlane {
+    pub(in crate::engine) zones: Vec<Zone>,
+    /// Where the node controller's monitor passes fall: at this phase plus
+    /// multiples of `node_monitor_period`.
+    monitor_phase_ms: Millis,
+    /// The end of the current pass, when zone states are computed.
+    zone_states_ev: Option<EventId>,
+    lease_rng: Vec<ChaCha8Rng>,
+    oos_rng: Vec<ChaCha8Rng>,
+    /// Pod objects left on unreachable nodes: force deletes, Node deletions,
+    /// PodGC.
+    pub(in crate::engine) pod_objects: PodObjects,
+    /// Control-plane members and how many are up.
+    cp_total: usize,
+    cp_up: usize,
+    /// Whether the trace last said the control plane has quorum.
+    quorum_noted: bool,
+}
+
+impl ControlPlane {
+    pub(in crate::engine) fn new(sc: &Scenario, streams: &Streams, replication: u32) -> Self {
+        let zone_count = sc.nodes.iter().map(|node| node.zone + 1).max().unwrap_or(1);
+        let mut zones: Vec<Zone> = (0..zone_count)
+            .map(|_| Zone {
+                size: 0,
+                not_ready: 0,
+                queue: Default::default(),
+                limiter: Limiter::new(sc.kube.eviction_rate_per_s, 0),
+                health: ZoneHealth::Normal,
+                pass_ev: None,
+            })
+            .collect();
+        for node in &sc.nodes {
+            zones[node.zone].size += 1;
+        }
+        let node_streams = |f: fn(&str) -> Source| sc.nodes.iter().map(|node| streams.get(f(&node.name))).collect();
+        let members = sc.nodes.iter().filter(|n| n.control_plane).count();
+        ControlPlane {
+            zones,
+            monitor_phase_ms: monitor_phase_ms(sc, replication),
+            zone_states_ev: None,
+            lease_rng: node_streams(|n| Source::NodeLease(n)),
+            oos_rng: node_streams(|n| Source::OutOfService(n)),
+            pod_objects: PodObjects::new(sc, streams),
+            cp_total: members,
+            cp_up: members,
+            quorum_noted: true,
+        }
+    }
+}
 
 /// The node lifecycle controller's view of one zone.
 pub struct Zone {
@@ -46,7 +113,7 @@ pub struct Zone {
     pub limiter: Limiter,
     pub health: ZoneHealth,
     /// The pending `TaintPass` and its time.
-    pub pass_ev: Option<(super::EventId, Millis)>,
+    pub pass_ev: Option<(EventId, Millis)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,16 +198,16 @@ impl Limiter {
 impl Sim<'_, '_> {
     /// The first monitor pass at or after `t`.
     fn pass_at_or_after(&self, t: Millis) -> Millis {
-        match self.sc.kube.node_monitor_period_ms {
+        match self.ctx.sc.kube.node_monitor_period_ms {
             0 => t,
-            period => next_on_grid(self.monitor_phase_ms, period, t),
+            period => next_on_grid(self.control_plane.monitor_phase_ms, period, t),
         }
     }
 
     /// The first monitor pass strictly after `t` (at `t` with passes at
     /// every instant).
     pub(super) fn pass_after(&self, t: Millis) -> Millis {
-        if self.sc.kube.node_monitor_period_ms == 0 { t } else { self.pass_at_or_after(t + 1) }
+        if self.ctx.sc.kube.node_monitor_period_ms == 0 { t } else { self.pass_at_or_after(t + 1) }
     }
 
     /// The node stopped: the controller marks it Unknown at the first pass
@@ -148,13 +215,13 @@ impl Sim<'_, '_> {
     /// period. The last renewal was up to one renewal interval before the
     /// crash, and not before the kubelet last started.
     pub(super) fn schedule_not_ready(&mut self, node: NodeId, now: Millis) {
-        let kube = &self.sc.kube;
+        let kube = &self.ctx.sc.kube;
         let lease_offset = if kube.lease_renew_interval_ms > 0 {
-            self.lease_rng[node].random_range(0..kube.lease_renew_interval_ms)
+            self.control_plane.lease_rng[node].random_range(0..kube.lease_renew_interval_ms)
         } else {
             0
         };
-        if !self.nodes[node].condition_ready {
+        if !self.cluster.nodes[node].condition_ready {
             // Still Unknown from an earlier outage (it came back without
             // quorum and never posted Ready): nothing to mark, but the
             // operator's and the cloud's reactions to a NotReady node start
@@ -162,43 +229,44 @@ impl Sim<'_, '_> {
             self.react_to_not_ready(node, now);
             return;
         }
-        let renewed = now.saturating_sub(lease_offset).max(self.nodes[node].up_since_ms);
+        let renewed = now.saturating_sub(lease_offset).max(self.cluster.nodes[node].up_since_ms);
         let probe = self.pass_at_or_after(renewed);
         // `now.After(probeTimestamp + gracePeriod)` is strict, but the passes
         // slide (`wait.UntilWithContext` waits a period after each pass
         // ends): the pass `grace / period` passes after the probe comes a
         // few milliseconds past probe + grace, so it is the one that marks.
         let at = self.pass_at_or_after(probe + kube.node_monitor_grace_period_ms).max(now);
-        self.nodes[node].notready_ev = Some(self.queue.schedule(at, Event::NodeNotReady { node }));
+        self.cluster.nodes[node].notready_ev = Some(self.ctx.queue.schedule(at, Event::NodeNotReady { node }));
     }
 
     /// The pass that finds the grace period run out: Ready=Unknown, and the
     /// NoSchedule taint with it. The node is queued for the NoExecute taint
     /// at the next pass.
     pub(super) fn mark_not_ready(&mut self, node: NodeId, now: Millis) {
-        self.nodes[node].notready_ev = None;
-        if self.nodes[node].up {
+        self.cluster.nodes[node].notready_ev = None;
+        if self.cluster.nodes[node].up {
             return;
         }
         if !self.quorum() {
             // No write reaches etcd: the node is not marked until quorum.
-            self.nodes[node].notready_overdue = true;
+            self.cluster.nodes[node].notready_overdue = true;
             self.note(now, TraceKind::NotReadyDeferred, About::node(node), "the NotReady mark waits for quorum".into());
             return;
         }
         self.react_to_not_ready(node, now);
-        self.nodes[node].condition_ready = false;
+        self.cluster.nodes[node].condition_ready = false;
         self.refresh_schedulable(node);
         self.set_ready(node, false);
         let next = self.pass_after(now);
-        self.queue.schedule(next, Event::TaintQueue { node });
+        self.ctx.queue.schedule(next, Event::TaintQueue { node });
     }
 
     /// What a NotReady node sets going outside the controller: the
     /// operator's out-of-service taint and the Node object's deletion.
     fn react_to_not_ready(&mut self, node: NodeId, now: Millis) {
-        if let Some(d) = self.sc.kube.out_of_service_after.sample(&mut self.oos_rng[node]) {
-            self.nodes[node].oos_ev = Some(self.queue.schedule(now.saturating_add(d), Event::OutOfService { node }));
+        if let Some(d) = self.ctx.sc.kube.out_of_service_after.sample(&mut self.control_plane.oos_rng[node]) {
+            self.cluster.nodes[node].oos_ev =
+                Some(self.ctx.queue.schedule(now.saturating_add(d), Event::OutOfService { node }));
         }
         self.schedule_node_deletion(node, now);
     }
@@ -206,7 +274,7 @@ impl Sim<'_, '_> {
     /// `markNodeForTainting`: the pass observes the node Unknown and queues
     /// it, unless its kubelet has posted Ready meanwhile.
     pub(super) fn queue_for_taint(&mut self, node: NodeId, now: Millis) {
-        let state = &self.nodes[node];
+        let state = &self.cluster.nodes[node];
         if state.condition_ready || state.tainted || state.queued {
             return;
         }
@@ -218,7 +286,7 @@ impl Sim<'_, '_> {
     /// `zone`; the zone of the nodes in no such domain has none, and says
     /// so in the detail.
     pub(super) fn zone_about(&self, z: usize) -> (About, String) {
-        match self.sc.domains.iter().enumerate().filter(|(_, d)| d.kind == "zone").nth(z) {
+        match self.ctx.sc.domains.iter().enumerate().filter(|(_, d)| d.kind == "zone").nth(z) {
             Some((domain, _)) => (About::domain(domain), String::new()),
             None => (About::NOTHING, "the nodes in no zone".into()),
         }
@@ -226,8 +294,8 @@ impl Sim<'_, '_> {
 
     /// Puts the node at the back of its zone's taint queue.
     fn enqueue(&mut self, node: NodeId) {
-        self.nodes[node].queued = true;
-        self.zones[self.sc.nodes[node].zone].queue.push_back(node);
+        self.cluster.nodes[node].queued = true;
+        self.control_plane.zones[self.ctx.sc.nodes[node].zone].queue.push_back(node);
     }
 
     /// Schedules the end of the monitor pass running now (once per instant):
@@ -235,8 +303,8 @@ impl Sim<'_, '_> {
     /// the pass has just swapped (the 100 ms tick is treated as the instant
     /// after the pass).
     pub(super) fn end_pass_at(&mut self, now: Millis) {
-        if self.zone_states_ev.is_none() {
-            self.zone_states_ev = Some(self.queue.schedule(now, Event::ZoneStates));
+        if self.control_plane.zone_states_ev.is_none() {
+            self.control_plane.zone_states_ev = Some(self.ctx.queue.schedule(now, Event::ZoneStates));
         }
     }
 
@@ -244,22 +312,22 @@ impl Sim<'_, '_> {
     /// NoSchedule taint goes at once; the controller sees the node Ready at
     /// its next pass.
     pub(super) fn kubelet_posts_ready(&mut self, node: NodeId, now: Millis) {
-        self.nodes[node].ready_overdue = false;
-        if self.nodes[node].condition_ready {
+        self.cluster.nodes[node].ready_overdue = false;
+        if self.cluster.nodes[node].condition_ready {
             return;
         }
-        self.nodes[node].condition_ready = true;
+        self.cluster.nodes[node].condition_ready = true;
         self.refresh_schedulable(node);
-        if self.nodes[node].seen_ready_ev.is_none() {
+        if self.cluster.nodes[node].seen_ready_ev.is_none() {
             let at = self.pass_after(now);
-            self.nodes[node].seen_ready_ev = Some(self.queue.schedule(at, Event::NodeSeenReady { node }));
+            self.cluster.nodes[node].seen_ready_ev = Some(self.ctx.queue.schedule(at, Event::NodeSeenReady { node }));
         }
     }
 
     /// `markNodeAsReachable` at the pass that observes Ready=True.
     pub(super) fn seen_ready(&mut self, node: NodeId) {
-        self.nodes[node].seen_ready_ev = None;
-        if !self.nodes[node].condition_ready || self.nodes[node].ready {
+        self.cluster.nodes[node].seen_ready_ev = None;
+        if !self.cluster.nodes[node].condition_ready || self.cluster.nodes[node].ready {
             return;
         }
         if !self.quorum() {
@@ -267,36 +335,36 @@ impl Sim<'_, '_> {
             return;
         }
         self.untaint(node);
-        if std::mem::take(&mut self.nodes[node].queued) {
+        if std::mem::take(&mut self.cluster.nodes[node].queued) {
             // `Remove`: out of the queue, so that a later failure queues it
             // at the back.
-            self.zones[self.sc.nodes[node].zone].queue.retain(|&n| n != node);
+            self.control_plane.zones[self.ctx.sc.nodes[node].zone].queue.retain(|&n| n != node);
         }
-        self.nodes[node].evict_overdue = false;
+        self.cluster.nodes[node].evict_overdue = false;
         self.set_ready(node, true);
     }
 
     /// The node controller's Ready view changes the zone's count; the pass
     /// ends with the zone states (one `ZoneStates` per instant).
     pub(super) fn set_ready(&mut self, node: NodeId, ready: bool) {
-        if self.nodes[node].ready == ready {
+        if self.cluster.nodes[node].ready == ready {
             return;
         }
-        self.nodes[node].ready = ready;
-        let zone = &mut self.zones[self.sc.nodes[node].zone];
+        self.cluster.nodes[node].ready = ready;
+        let zone = &mut self.control_plane.zones[self.ctx.sc.nodes[node].zone];
         if ready {
             zone.not_ready -= 1;
         } else {
             zone.not_ready += 1;
         }
-        self.end_pass_at(self.queue.now());
+        self.end_pass_at(self.ctx.queue.now());
     }
 
     /// The scheduler may use the node while its Ready condition carries no
     /// NoSchedule taint and it is not cordoned.
     pub(super) fn refresh_schedulable(&mut self, node: NodeId) {
-        let schedulable = self.nodes[node].condition_ready && !self.nodes[node].cordoned;
-        if self.load[node].schedulable != schedulable {
+        let schedulable = self.cluster.nodes[node].condition_ready && !self.cluster.nodes[node].cordoned;
+        if self.cluster.load[node].schedulable != schedulable {
             self.change_load(node, |l| l.schedulable = schedulable);
         }
     }
@@ -306,7 +374,7 @@ impl Sim<'_, '_> {
     /// and when partially disrupted the secondary rate above
     /// `large_cluster_size_threshold` nodes, else none (`ReducedQPSFunc`).
     fn zone_rate(&self, size: usize, health: ZoneHealth) -> f64 {
-        let kube = &self.sc.kube;
+        let kube = &self.ctx.sc.kube;
         match health {
             ZoneHealth::Normal | ZoneHealth::FullDisruption => kube.eviction_rate_per_s,
             ZoneHealth::PartialDisruption if size as u64 > u64::from(kube.large_cluster_size_threshold) => {
@@ -331,29 +399,33 @@ impl Sim<'_, '_> {
 
     /// `handleDisruption` at the end of a pass.
     pub(super) fn zone_states(&mut self, now: Millis) {
-        self.zone_states_ev = None;
+        self.control_plane.zone_states_ev = None;
         if !self.quorum() {
             return;
         }
-        let threshold = self.sc.kube.unhealthy_zone_threshold;
-        let new: Vec<ZoneHealth> =
-            self.zones.iter().map(|z| compute_zone_state(z.size - z.not_ready, z.not_ready, threshold)).collect();
-        let all_were = Self::all_fully_disrupted(self.zones.iter().map(|z| (z, z.health)));
-        let all_are = Self::all_fully_disrupted(self.zones.iter().zip(new.iter().copied()));
+        let threshold = self.ctx.sc.kube.unhealthy_zone_threshold;
+        let new: Vec<ZoneHealth> = self
+            .control_plane
+            .zones
+            .iter()
+            .map(|z| compute_zone_state(z.size - z.not_ready, z.not_ready, threshold))
+            .collect();
+        let all_were = Self::all_fully_disrupted(self.control_plane.zones.iter().map(|z| (z, z.health)));
+        let all_are = Self::all_fully_disrupted(self.control_plane.zones.iter().zip(new.iter().copied()));
         if all_are && !all_were {
             // "Controller detected that all Nodes are not-Ready": every
             // NoExecute taint is lifted and every limiter stopped.
             self.note(now, TraceKind::AllZonesDisrupted, About::NOTHING, "evictions stopped".into());
-            for node in 0..self.nodes.len() {
-                if self.nodes[node].tainted {
+            for node in 0..self.cluster.nodes.len() {
+                if self.cluster.nodes[node].tainted {
                     self.untaint(node);
-                    if !self.nodes[node].condition_ready && !self.nodes[node].queued {
+                    if !self.cluster.nodes[node].condition_ready && !self.cluster.nodes[node].queued {
                         // The next pass queues it again; it waits there.
                         self.enqueue(node);
                     }
                 }
             }
-            for zone in &mut self.zones {
+            for zone in &mut self.control_plane.zones {
                 zone.limiter.swap(0.0, now);
                 zone.health = ZoneHealth::FullDisruption;
             }
@@ -363,16 +435,16 @@ impl Sim<'_, '_> {
             }
             for (z, &health) in new.iter().enumerate() {
                 // Leaving the all-disrupted mode resets every zone's limiter.
-                if all_were || self.zones[z].health != health {
-                    let rate = self.zone_rate(self.zones[z].size, health);
-                    let before = self.zones[z].limiter;
-                    self.zones[z].limiter.swap(rate, now);
-                    if before != self.zones[z].limiter {
+                if all_were || self.control_plane.zones[z].health != health {
+                    let rate = self.zone_rate(self.control_plane.zones[z].size, health);
+                    let before = self.control_plane.zones[z].limiter;
+                    self.control_plane.zones[z].limiter.swap(rate, now);
+                    if before != self.control_plane.zones[z].limiter {
                         let (about, zone) = self.zone_about(z);
                         let detail = if zone.is_empty() { String::new() } else { format!("{zone}: ") };
                         self.note(now, TraceKind::RateLimiter, about, format!("{detail}{rate} nodes/s"));
                     }
-                    self.zones[z].health = health;
+                    self.control_plane.zones[z].health = health;
                 }
             }
         }
@@ -387,29 +459,29 @@ impl Sim<'_, '_> {
         if !self.quorum() {
             return;
         }
-        for zone in 0..self.zones.len() {
-            while let Some(&node) = self.zones[zone].queue.front() {
-                if !self.nodes[node].queued {
-                    self.zones[zone].queue.pop_front();
+        for zone in 0..self.control_plane.zones.len() {
+            while let Some(&node) = self.control_plane.zones[zone].queue.front() {
+                if !self.cluster.nodes[node].queued {
+                    self.control_plane.zones[zone].queue.pop_front();
                     continue;
                 }
-                if !self.zones[zone].limiter.try_accept(now) {
+                if !self.control_plane.zones[zone].limiter.try_accept(now) {
                     // Retry at the next token; a swapped limiter may have
                     // moved it either way.
-                    let next = self.zones[zone].limiter.next_token_ms();
-                    let pending = self.zones[zone].pass_ev;
+                    let next = self.control_plane.zones[zone].limiter.next_token_ms();
+                    let pending = self.control_plane.zones[zone].pass_ev;
                     if pending.map(|(_, at)| at) != next {
                         if let Some((ev, _)) = pending {
-                            self.queue.cancel(ev);
+                            self.ctx.queue.cancel(ev);
                         }
-                        self.zones[zone].pass_ev =
-                            next.map(|at| (self.queue.schedule(at, Event::TaintPass { zone }), at));
+                        self.control_plane.zones[zone].pass_ev =
+                            next.map(|at| (self.ctx.queue.schedule(at, Event::TaintPass { zone }), at));
                     }
                     break;
                 }
-                self.zones[zone].queue.pop_front();
-                self.nodes[node].queued = false;
-                if self.nodes[node].condition_ready {
+                self.control_plane.zones[zone].queue.pop_front();
+                self.cluster.nodes[node].queued = false;
+                if self.cluster.nodes[node].condition_ready {
                     self.note(now, TraceKind::TaintSkipped, About::node(node), "Ready again: token spent".into());
                 } else {
                     self.taint(node, now);
@@ -419,16 +491,186 @@ impl Sim<'_, '_> {
     }
 
     fn taint(&mut self, node: NodeId, now: Millis) {
-        self.nodes[node].tainted = true;
-        let at = now + self.sc.kube.eviction_toleration_ms;
-        self.nodes[node].evict_ev = Some(self.queue.schedule(at, Event::EvictPods { node }));
+        self.cluster.nodes[node].tainted = true;
+        let at = now + self.ctx.sc.kube.eviction_toleration_ms;
+        self.cluster.nodes[node].evict_ev = Some(self.ctx.queue.schedule(at, Event::EvictPods { node }));
         self.note(now, TraceKind::Taint, About::node(node), format!("pods evicted at {}", format_instant(at)));
     }
 
     pub(super) fn untaint(&mut self, node: NodeId) {
-        self.nodes[node].tainted = false;
-        if let Some(ev) = self.nodes[node].evict_ev.take() {
-            self.queue.cancel(ev);
+        self.cluster.nodes[node].tainted = false;
+        if let Some(ev) = self.cluster.nodes[node].evict_ev.take() {
+            self.ctx.queue.cancel(ev);
+        }
+    }
+}
+
+impl Sim<'_, '_> {
+    /// etcd has a majority of its members (or there is no member to lose:
+    /// a control plane outside the simulated nodes).
+    pub(in crate::engine) fn quorum(&self) -> bool {
+        self.control_plane.cp_total == 0 || self.control_plane.cp_up * 2 > self.control_plane.cp_total
+    }
+
+    /// A control-plane node went down or came back. What that did to the
+    /// quorum is told once the whole event is handled (`settle_quorum`), so
+    /// that a rack taking several members down at once is one transition.
+    pub(super) fn set_cp_up(&mut self, up: bool) {
+        if up {
+            self.control_plane.cp_up += 1;
+        } else {
+            self.control_plane.cp_up -= 1;
+        }
+    }
+
+    /// After each event: a lost quorum is traced with the members still up,
+    /// a regained one brings the controllers' catch-up (after every other
+    /// change of the same instant).
+    pub(super) fn settle_quorum(&mut self, now: Millis) {
+        let quorum = self.quorum();
+        if quorum == self.control_plane.quorum_noted {
+            return;
+        }
+        self.control_plane.quorum_noted = quorum;
+        if quorum {
+            self.note(
+                now,
+                TraceKind::QuorumRegained,
+                About::NOTHING,
+                format!("{} of {} members up", self.control_plane.cp_up, self.control_plane.cp_total),
+            );
+            self.ctx.queue.schedule(now, Event::CatchUp);
+        } else {
+            self.note(
+                now,
+                TraceKind::QuorumLost,
+                About::NOTHING,
+                format!("{} of {} members up", self.control_plane.cp_up, self.control_plane.cp_total),
+            );
+        }
+    }
+
+    /// Quorum is back: the kubelets post what they could not (Ready marks,
+    /// pods now started or ready), and the controllers act on what they
+    /// find: the NotReady marks that were due come at the next monitor pass,
+    /// overdue evictions and out-of-service taints at once, zone states are
+    /// recomputed, and everything Pending is scheduled.
+    pub(super) fn catch_up(&mut self, now: Millis) {
+        if !self.quorum() {
+            return;
+        }
+        let next_pass = self.pass_after(now);
+        for node in 0..self.cluster.nodes.len() {
+            if self.cluster.nodes[node].up && self.cluster.nodes[node].ready_overdue {
+                self.kubelet_posts_ready(node, now);
+            }
+            let state = &self.cluster.nodes[node];
+            if state.condition_ready && !state.ready && state.seen_ready_ev.is_none() {
+                // Its Ready pass came while nothing could be written.
+                self.cluster.nodes[node].seen_ready_ev =
+                    Some(self.ctx.queue.schedule(next_pass, Event::NodeSeenReady { node }));
+            }
+        }
+        for node in 0..self.cluster.nodes.len() {
+            if self.cluster.nodes[node].up {
+                continue;
+            }
+            if std::mem::take(&mut self.cluster.nodes[node].notready_overdue) {
+                self.cluster.nodes[node].notready_ev =
+                    Some(self.ctx.queue.schedule(next_pass, Event::NodeNotReady { node }));
+            }
+            if std::mem::take(&mut self.cluster.nodes[node].evict_overdue) {
+                self.evict_pods(node, now);
+            }
+            if std::mem::take(&mut self.cluster.nodes[node].oos_overdue) {
+                self.out_of_service(node, now);
+            }
+        }
+        self.catch_up_pod_objects(now);
+        self.catch_up_detaches(now);
+        for pod in 0..self.kubelet.pods.len() {
+            match (self.kubelet.pods[pod].phase, self.kubelet.pods[pod].node) {
+                (Phase::AwaitingApi, _) => self.become_running(pod, now),
+                (Phase::AwaitingApiStart, Some(node)) if self.kubelet.pods[pod].deleting => {
+                    // Its returned kubelet finishes the deletion now.
+                    self.unbind(pod);
+                    self.note(
+                        now,
+                        TraceKind::PodDeleted,
+                        About::pod(pod).on(node),
+                        "deletion confirmed at the catch-up".into(),
+                    );
+                }
+                (Phase::AwaitingApiStart, Some(node)) => self.start_bound_pod(pod, node, now),
+                _ => {}
+            }
+        }
+        // The zone states and the taint loop, once this instant's changes
+        // are all in.
+        self.end_pass_at(now);
+        for app in 0..self.accounting.apps.len() {
+            self.refresh_app(app, now);
+        }
+        self.schedule_pending(now);
+    }
+
+    /// The operator declares the NotReady node out of service (KEP-2268, GA
+    /// in 1.28): its pods are evicted at once and PodGC force-deletes them
+    /// at its next pass, after which their volumes are detached at once
+    /// (`podgc.rs`).
+    pub(super) fn out_of_service(&mut self, node: NodeId, now: Millis) {
+        self.cluster.nodes[node].oos_ev = None;
+        if self.cluster.nodes[node].up {
+            return;
+        }
+        if !self.quorum() {
+            self.cluster.nodes[node].oos_overdue = true;
+            return;
+        }
+        self.taint_out_of_service(node, now);
+    }
+
+    /// The toleration ran out: the pods get their deletion timestamp and
+    /// their controllers create replacements at once (KEP-3973). The old pods
+    /// stay Terminating on the dead node, which no one can schedule onto, so
+    /// their requests are released here.
+    pub(in crate::engine) fn evict_pods(&mut self, node: NodeId, now: Millis) {
+        self.cluster.nodes[node].evict_ev = None;
+        if !self.quorum() {
+            self.cluster.nodes[node].evict_overdue = true;
+            return;
+        }
+        let evicted = self.cluster.nodes[node].pods.clone();
+        // Back, but not yet seen Ready by the controller (its NoExecute taint
+        // lasts until the next monitor pass), the node's live kubelet stops
+        // the pods and confirms their deletion: every one, StatefulSet pods
+        // too, is replaced now, and nothing treats the node as gone (no
+        // promotion, no force delete, no held volume).
+        let alive = self.cluster.nodes[node].up;
+        for &pod in &evicted {
+            if !alive && self.ctx.sc.apps[self.kubelet.pods[pod].app].kind == crate::model::Workload::StatefulSet {
+                // The StatefulSet controller creates no pod with the same
+                // identity while the old one still exists on the
+                // unreachable node.
+                self.kubelet.pods[pod].deleting = true;
+                self.note(
+                    now,
+                    TraceKind::PodTerminating,
+                    About::pod(pod).on(node),
+                    "statefulset: no replacement".into(),
+                );
+            } else {
+                self.unbind(pod);
+                let detail = if alive { "node back, not yet seen Ready" } else { "" };
+                self.note(now, TraceKind::PodEvicted, About::pod(pod).on(node), detail.into());
+            }
+        }
+        if !alive {
+            self.after_eviction(node, now);
+        }
+        self.schedule_pending(now);
+        for &pod in &evicted {
+            self.refresh_app(self.kubelet.pods[pod].app, now);
         }
     }
 }
