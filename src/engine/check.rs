@@ -75,7 +75,7 @@ pub(super) fn check_invariants(sim: &Sim, now: Millis) {
     // one no node fits, not one that was forgotten. Checked once the
     // instant is over: an event due now (the catch-up after quorum
     // returns) may still be on its way.
-    if sim.quorum() && sim.ctx.queue.next_time().is_none_or(|t| t > now) {
+    if sim.control_plane.quorum() && sim.ctx.queue.next_time().is_none_or(|t| t > now) {
         let view = ClusterView {
             nodes: &sim.ctx.sc.nodes,
             load: &sim.cluster.load,

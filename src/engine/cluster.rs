@@ -15,7 +15,7 @@
 use super::event::{Event, PodId};
 use super::kubelet::Phase;
 use super::queue::EventId;
-use super::sim::{About, Sim};
+use super::sim::{About, Ctx, Sim};
 use super::storage::PoolState;
 use crate::metrics::TraceKind;
 use crate::model::{NodeId, Scenario};
@@ -68,6 +68,31 @@ impl Cluster {
             repair_rng: node_streams(|n| Source::NodeRepair(n)),
             domain_failure_rng: domain_streams(|n| Source::DomainFailure(n)),
             domain_repair_rng: domain_streams(|n| Source::DomainRepair(n)),
+        }
+    }
+
+    /// Changes node `node`'s load and tells the scheduler's index.
+    pub(in crate::engine) fn change_load(&mut self, sc: &Scenario, node: NodeId, change: impl FnOnce(&mut NodeLoad)) {
+        change(&mut self.load[node]);
+        self.index.update(node, &sc.nodes[node], &self.load[node]);
+    }
+
+    pub(in crate::engine) fn schedule_next_failure(&mut self, ctx: &mut Ctx<'_, '_>, node: NodeId, now: Millis) {
+        if let Some(dt) = ctx.sc.nodes[node].failure.sample(&mut self.failure_rng[node]) {
+            let at = now.saturating_add(dt);
+            if at <= ctx.failures_until_ms {
+                self.nodes[node].change_ev = Some(ctx.queue.schedule(at, Event::NodeFail { node, outage_ms: None }));
+            }
+        }
+    }
+
+    pub(in crate::engine) fn schedule_domain_failure(&mut self, ctx: &mut Ctx<'_, '_>, domain: usize, now: Millis) {
+        if let Some(dt) = ctx.sc.domains[domain].failure.sample(&mut self.domain_failure_rng[domain]) {
+            let at = now.saturating_add(dt);
+            if at <= ctx.failures_until_ms {
+                let ev = ctx.queue.schedule(at, Event::DomainFail { domain, outage_ms: None });
+                self.domains[domain].change_ev = Some(ev);
+            }
         }
     }
 }
@@ -123,22 +148,6 @@ pub struct DomainState {
 }
 
 impl Sim<'_, '_> {
-    /// Changes node `node`'s load and tells the scheduler's index.
-    pub(super) fn change_load(&mut self, node: NodeId, change: impl FnOnce(&mut NodeLoad)) {
-        change(&mut self.cluster.load[node]);
-        self.cluster.index.update(node, &self.ctx.sc.nodes[node], &self.cluster.load[node]);
-    }
-
-    pub(in crate::engine) fn schedule_next_failure(&mut self, node: NodeId, now: Millis) {
-        if let Some(dt) = self.ctx.sc.nodes[node].failure.sample(&mut self.cluster.failure_rng[node]) {
-            let at = now.saturating_add(dt);
-            if at <= self.ctx.failures_until_ms {
-                self.cluster.nodes[node].change_ev =
-                    Some(self.ctx.queue.schedule(at, Event::NodeFail { node, outage_ms: None }));
-            }
-        }
-    }
-
     /// The node crashes: its pods stop serving at once; the node controller
     /// notices `node_monitor_grace_period` after the kubelet's last lease
     /// renewal, which was up to one renewal interval before the crash.
@@ -175,11 +184,11 @@ impl Sim<'_, '_> {
     pub(in crate::engine) fn went_down(&mut self, node: NodeId, now: Millis) {
         self.cluster.nodes[node].up = false;
         if self.ctx.sc.nodes[node].control_plane {
-            self.set_cp_up(false);
+            self.control_plane.set_cp_up(false);
         }
         let bound = std::mem::take(&mut self.cluster.nodes[node].pods);
         for &pod in &bound {
-            self.cancel_container_events(pod);
+            self.kubelet.cancel_container_events(&mut self.ctx.queue, pod);
             self.kubelet.pods[pod].phase = Phase::Lost;
         }
         self.cluster.nodes[node].pods = bound;
@@ -195,7 +204,7 @@ impl Sim<'_, '_> {
     pub(in crate::engine) fn repair_node(&mut self, node: NodeId, now: Millis) {
         self.cluster.nodes[node].change_ev = None;
         self.cluster.nodes[node].self_up = true;
-        self.schedule_next_failure(node, now);
+        self.cluster.schedule_next_failure(&mut self.ctx, node, now);
         if self.cluster.nodes[node].domains_down == 0 && !self.cluster.nodes[node].in_maintenance {
             self.came_up(node, now);
         }
@@ -217,7 +226,7 @@ impl Sim<'_, '_> {
         self.cluster.nodes[node].notready_overdue = false;
         self.cluster.nodes[node].oos_overdue = false;
         self.pod_objects_node_returned(node);
-        let api = self.quorum();
+        let api = self.control_plane.quorum();
         if api {
             self.kubelet_posts_ready(node, now);
         } else {
@@ -249,17 +258,7 @@ impl Sim<'_, '_> {
         // Last, once the node is fully back: its etcd member may restore
         // the quorum, and the controllers' catch-up sees the node as it is.
         if self.ctx.sc.nodes[node].control_plane {
-            self.set_cp_up(true);
-        }
-    }
-
-    pub(super) fn schedule_domain_failure(&mut self, domain: usize, now: Millis) {
-        if let Some(dt) = self.ctx.sc.domains[domain].failure.sample(&mut self.cluster.domain_failure_rng[domain]) {
-            let at = now.saturating_add(dt);
-            if at <= self.ctx.failures_until_ms {
-                let ev = self.ctx.queue.schedule(at, Event::DomainFail { domain, outage_ms: None });
-                self.cluster.domains[domain].change_ev = Some(ev);
-            }
+            self.control_plane.set_cp_up(true);
         }
     }
 
@@ -302,7 +301,7 @@ impl Sim<'_, '_> {
     pub(super) fn repair_domain(&mut self, domain: usize, now: Millis) {
         self.cluster.domains[domain].change_ev = None;
         self.cluster.domains[domain].down = false;
-        self.schedule_domain_failure(domain, now);
+        self.cluster.schedule_domain_failure(&mut self.ctx, domain, now);
         for &node in &self.ctx.sc.domains[domain].nodes {
             self.cluster.nodes[node].domains_down -= 1;
             if self.cluster.nodes[node].domains_down == 0

@@ -39,7 +39,7 @@
 use super::event::Event;
 use super::kubelet::Phase;
 use super::podgc::PodObjects;
-use super::queue::EventId;
+use super::queue::{EventId, EventQueue};
 use super::sim::{About, Sim, monitor_phase_ms, next_on_grid};
 use crate::metrics::TraceKind;
 use crate::model::{NodeId, Scenario};
@@ -100,6 +100,47 @@ impl ControlPlane {
             cp_total: members,
             cp_up: members,
             quorum_noted: true,
+        }
+    }
+
+    /// The first monitor pass at or after `t`.
+    pub(in crate::engine) fn pass_at_or_after(&self, sc: &Scenario, t: Millis) -> Millis {
+        match sc.kube.node_monitor_period_ms {
+            0 => t,
+            period => next_on_grid(self.monitor_phase_ms, period, t),
+        }
+    }
+
+    /// The first monitor pass strictly after `t` (at `t` with passes at
+    /// every instant).
+    pub(in crate::engine) fn pass_after(&self, sc: &Scenario, t: Millis) -> Millis {
+        if sc.kube.node_monitor_period_ms == 0 { t } else { self.pass_at_or_after(sc, t + 1) }
+    }
+
+    /// Schedules the end of the monitor pass running now (once per instant):
+    /// zone states, then the taint loop's next tick, which sees the limiters
+    /// the pass has just swapped (the 100 ms tick is treated as the instant
+    /// after the pass).
+    pub(in crate::engine) fn end_pass_at(&mut self, queue: &mut EventQueue<Event>, now: Millis) {
+        if self.zone_states_ev.is_none() {
+            self.zone_states_ev = Some(queue.schedule(now, Event::ZoneStates));
+        }
+    }
+
+    /// etcd has a majority of its members (or there is no member to lose:
+    /// a control plane outside the simulated nodes).
+    pub(in crate::engine) fn quorum(&self) -> bool {
+        self.cp_total == 0 || self.cp_up * 2 > self.cp_total
+    }
+
+    /// A control-plane node went down or came back. What that did to the
+    /// quorum is told once the whole event is handled (`settle_quorum`), so
+    /// that a rack taking several members down at once is one transition.
+    pub(in crate::engine) fn set_cp_up(&mut self, up: bool) {
+        if up {
+            self.cp_up += 1;
+        } else {
+            self.cp_up -= 1;
         }
     }
 }
@@ -196,20 +237,6 @@ impl Limiter {
 }
 
 impl Sim<'_, '_> {
-    /// The first monitor pass at or after `t`.
-    fn pass_at_or_after(&self, t: Millis) -> Millis {
-        match self.ctx.sc.kube.node_monitor_period_ms {
-            0 => t,
-            period => next_on_grid(self.control_plane.monitor_phase_ms, period, t),
-        }
-    }
-
-    /// The first monitor pass strictly after `t` (at `t` with passes at
-    /// every instant).
-    pub(super) fn pass_after(&self, t: Millis) -> Millis {
-        if self.ctx.sc.kube.node_monitor_period_ms == 0 { t } else { self.pass_at_or_after(t + 1) }
-    }
-
     /// The node stopped: the controller marks it Unknown at the first pass
     /// at or after the one that saw its last lease renewal plus the grace
     /// period. The last renewal was up to one renewal interval before the
@@ -230,12 +257,12 @@ impl Sim<'_, '_> {
             return;
         }
         let renewed = now.saturating_sub(lease_offset).max(self.cluster.nodes[node].up_since_ms);
-        let probe = self.pass_at_or_after(renewed);
+        let probe = self.control_plane.pass_at_or_after(self.ctx.sc, renewed);
         // `now.After(probeTimestamp + gracePeriod)` is strict, but the passes
         // slide (`wait.UntilWithContext` waits a period after each pass
         // ends): the pass `grace / period` passes after the probe comes a
         // few milliseconds past probe + grace, so it is the one that marks.
-        let at = self.pass_at_or_after(probe + kube.node_monitor_grace_period_ms).max(now);
+        let at = self.control_plane.pass_at_or_after(self.ctx.sc, probe + kube.node_monitor_grace_period_ms).max(now);
         self.cluster.nodes[node].notready_ev = Some(self.ctx.queue.schedule(at, Event::NodeNotReady { node }));
     }
 
@@ -247,7 +274,7 @@ impl Sim<'_, '_> {
         if self.cluster.nodes[node].up {
             return;
         }
-        if !self.quorum() {
+        if !self.control_plane.quorum() {
             // No write reaches etcd: the node is not marked until quorum.
             self.cluster.nodes[node].notready_overdue = true;
             self.note(now, TraceKind::NotReadyDeferred, About::node(node), "the NotReady mark waits for quorum".into());
@@ -257,7 +284,7 @@ impl Sim<'_, '_> {
         self.cluster.nodes[node].condition_ready = false;
         self.refresh_schedulable(node);
         self.set_ready(node, false);
-        let next = self.pass_after(now);
+        let next = self.control_plane.pass_after(self.ctx.sc, now);
         self.ctx.queue.schedule(next, Event::TaintQueue { node });
     }
 
@@ -279,7 +306,7 @@ impl Sim<'_, '_> {
             return;
         }
         self.enqueue(node);
-        self.end_pass_at(now);
+        self.control_plane.end_pass_at(&mut self.ctx.queue, now);
     }
 
     /// What a trace record about zone `z` names: its domain of kind
@@ -298,16 +325,6 @@ impl Sim<'_, '_> {
         self.control_plane.zones[self.ctx.sc.nodes[node].zone].queue.push_back(node);
     }
 
-    /// Schedules the end of the monitor pass running now (once per instant):
-    /// zone states, then the taint loop's next tick, which sees the limiters
-    /// the pass has just swapped (the 100 ms tick is treated as the instant
-    /// after the pass).
-    pub(super) fn end_pass_at(&mut self, now: Millis) {
-        if self.control_plane.zone_states_ev.is_none() {
-            self.control_plane.zone_states_ev = Some(self.ctx.queue.schedule(now, Event::ZoneStates));
-        }
-    }
-
     /// The kubelet of a returned node posts Ready (it needs the API): the
     /// NoSchedule taint goes at once; the controller sees the node Ready at
     /// its next pass.
@@ -319,7 +336,7 @@ impl Sim<'_, '_> {
         self.cluster.nodes[node].condition_ready = true;
         self.refresh_schedulable(node);
         if self.cluster.nodes[node].seen_ready_ev.is_none() {
-            let at = self.pass_after(now);
+            let at = self.control_plane.pass_after(self.ctx.sc, now);
             self.cluster.nodes[node].seen_ready_ev = Some(self.ctx.queue.schedule(at, Event::NodeSeenReady { node }));
         }
     }
@@ -330,7 +347,7 @@ impl Sim<'_, '_> {
         if !self.cluster.nodes[node].condition_ready || self.cluster.nodes[node].ready {
             return;
         }
-        if !self.quorum() {
+        if !self.control_plane.quorum() {
             // catch_up schedules the pass again.
             return;
         }
@@ -357,7 +374,8 @@ impl Sim<'_, '_> {
         } else {
             zone.not_ready += 1;
         }
-        self.end_pass_at(self.ctx.queue.now());
+        let now = self.ctx.queue.now();
+        self.control_plane.end_pass_at(&mut self.ctx.queue, now);
     }
 
     /// The scheduler may use the node while its Ready condition carries no
@@ -365,7 +383,7 @@ impl Sim<'_, '_> {
     pub(super) fn refresh_schedulable(&mut self, node: NodeId) {
         let schedulable = self.cluster.nodes[node].condition_ready && !self.cluster.nodes[node].cordoned;
         if self.cluster.load[node].schedulable != schedulable {
-            self.change_load(node, |l| l.schedulable = schedulable);
+            self.cluster.change_load(self.ctx.sc, node, |l| l.schedulable = schedulable);
         }
     }
 
@@ -400,7 +418,7 @@ impl Sim<'_, '_> {
     /// `handleDisruption` at the end of a pass.
     pub(super) fn zone_states(&mut self, now: Millis) {
         self.control_plane.zone_states_ev = None;
-        if !self.quorum() {
+        if !self.control_plane.quorum() {
             return;
         }
         let threshold = self.ctx.sc.kube.unhealthy_zone_threshold;
@@ -456,7 +474,7 @@ impl Sim<'_, '_> {
     /// dropped: its token is spent all the same). A zone that still has a
     /// queue retries when its limiter next has a token.
     pub(super) fn process_taints(&mut self, now: Millis) {
-        if !self.quorum() {
+        if !self.control_plane.quorum() {
             return;
         }
         for zone in 0..self.control_plane.zones.len() {
@@ -506,28 +524,11 @@ impl Sim<'_, '_> {
 }
 
 impl Sim<'_, '_> {
-    /// etcd has a majority of its members (or there is no member to lose:
-    /// a control plane outside the simulated nodes).
-    pub(in crate::engine) fn quorum(&self) -> bool {
-        self.control_plane.cp_total == 0 || self.control_plane.cp_up * 2 > self.control_plane.cp_total
-    }
-
-    /// A control-plane node went down or came back. What that did to the
-    /// quorum is told once the whole event is handled (`settle_quorum`), so
-    /// that a rack taking several members down at once is one transition.
-    pub(super) fn set_cp_up(&mut self, up: bool) {
-        if up {
-            self.control_plane.cp_up += 1;
-        } else {
-            self.control_plane.cp_up -= 1;
-        }
-    }
-
     /// After each event: a lost quorum is traced with the members still up,
     /// a regained one brings the controllers' catch-up (after every other
     /// change of the same instant).
     pub(super) fn settle_quorum(&mut self, now: Millis) {
-        let quorum = self.quorum();
+        let quorum = self.control_plane.quorum();
         if quorum == self.control_plane.quorum_noted {
             return;
         }
@@ -556,10 +557,10 @@ impl Sim<'_, '_> {
     /// overdue evictions and out-of-service taints at once, zone states are
     /// recomputed, and everything Pending is scheduled.
     pub(super) fn catch_up(&mut self, now: Millis) {
-        if !self.quorum() {
+        if !self.control_plane.quorum() {
             return;
         }
-        let next_pass = self.pass_after(now);
+        let next_pass = self.control_plane.pass_after(self.ctx.sc, now);
         for node in 0..self.cluster.nodes.len() {
             if self.cluster.nodes[node].up && self.cluster.nodes[node].ready_overdue {
                 self.kubelet_posts_ready(node, now);
@@ -590,7 +591,7 @@ impl Sim<'_, '_> {
         self.catch_up_detaches(now);
         for pod in 0..self.kubelet.pods.len() {
             match (self.kubelet.pods[pod].phase, self.kubelet.pods[pod].node) {
-                (Phase::AwaitingApi, _) => self.become_running(pod, now),
+                (Phase::AwaitingApi, _) => self.kubelet.become_running(&mut self.ctx, pod, now),
                 (Phase::AwaitingApiStart, Some(node)) if self.kubelet.pods[pod].deleting => {
                     // Its returned kubelet finishes the deletion now.
                     self.unbind(pod);
@@ -607,7 +608,7 @@ impl Sim<'_, '_> {
         }
         // The zone states and the taint loop, once this instant's changes
         // are all in.
-        self.end_pass_at(now);
+        self.control_plane.end_pass_at(&mut self.ctx.queue, now);
         for app in 0..self.accounting.apps.len() {
             self.refresh_app(app, now);
         }
@@ -623,7 +624,7 @@ impl Sim<'_, '_> {
         if self.cluster.nodes[node].up {
             return;
         }
-        if !self.quorum() {
+        if !self.control_plane.quorum() {
             self.cluster.nodes[node].oos_overdue = true;
             return;
         }
@@ -636,7 +637,7 @@ impl Sim<'_, '_> {
     /// their requests are released here.
     pub(in crate::engine) fn evict_pods(&mut self, node: NodeId, now: Millis) {
         self.cluster.nodes[node].evict_ev = None;
-        if !self.quorum() {
+        if !self.control_plane.quorum() {
             self.cluster.nodes[node].evict_overdue = true;
             return;
         }

@@ -6,8 +6,8 @@
 //! after the CrashLoopBackOff delay (`pkg/kubelet/kuberuntime`).
 
 use super::event::{Event, PodId};
-use super::queue::EventId;
-use super::sim::{About, Sim};
+use super::queue::{EventId, EventQueue};
+use super::sim::{About, Ctx, Sim};
 use crate::metrics::{Cause, TraceKind};
 use crate::model::{AppId, NodeId, Scenario, VolumeId};
 use crate::rng::{Source, Streams};
@@ -64,6 +64,47 @@ impl Kubelet {
         f: fn(&str, u32) -> Source,
     ) -> Vec<ChaCha8Rng> {
         self.pods.iter().map(|p| streams.get(f(&sc.apps[p.app].name, p.replica))).collect()
+    }
+
+    pub(in crate::engine) fn start_pod(&mut self, ctx: &mut Ctx<'_, '_>, pod: PodId, now: Millis) {
+        let app = self.pods[pod].app;
+        let startup = ctx.sc.apps[app].startup.sample(&mut self.startup_rng[pod]).unwrap_or(0);
+        debug_assert!(self.pods[pod].ready_ev.is_none(), "pod {pod} started twice at {now}");
+        self.pods[pod].phase = Phase::Starting;
+        self.pods[pod].started_at = now;
+        self.pods[pod].ready_ev = Some(ctx.queue.schedule(now.saturating_add(startup), Event::PodReady { pod }));
+    }
+
+    pub(in crate::engine) fn become_running(&mut self, ctx: &mut Ctx<'_, '_>, pod: PodId, now: Millis) {
+        self.pods[pod].phase = Phase::Running;
+        self.pods[pod].planned = false;
+        self.schedule_fault(ctx, pod, now);
+    }
+
+    /// Draws the Running container's next crash or hang, whichever first.
+    pub(in crate::engine) fn schedule_fault(&mut self, ctx: &mut Ctx<'_, '_>, pod: PodId, now: Millis) {
+        let app = &ctx.sc.apps[self.pods[pod].app];
+        let rng = &mut self.crash_rng[pod];
+        let crash = app.crash.sample(rng);
+        let hang = app.hang.sample(rng);
+        let next = match (crash, hang) {
+            (Some(c), Some(h)) if h < c => Some((h, true)),
+            (Some(c), _) => Some((c, false)),
+            (None, Some(h)) => Some((h, true)),
+            (None, None) => None,
+        };
+        if let Some((dt, hang)) = next {
+            let at = now.saturating_add(dt);
+            if at <= ctx.failures_until_ms {
+                self.pods[pod].fault_ev = Some(ctx.queue.schedule(at, Event::ContainerFault { pod, hang }));
+            }
+        }
+    }
+
+    pub(in crate::engine) fn cancel_container_events(&mut self, queue: &mut EventQueue<Event>, pod: PodId) {
+        for ev in [self.pods[pod].ready_ev.take(), self.pods[pod].fault_ev.take()].into_iter().flatten() {
+            queue.cancel(ev);
+        }
     }
 }
 
@@ -123,64 +164,20 @@ impl Sim<'_, '_> {
     pub(in crate::engine) fn start_bound_pod(&mut self, pod: PodId, node: NodeId, now: Millis) {
         match self.blocking_attachment(self.kubelet.pods[pod].app, node, now) {
             Some(volume) => self.kubelet.pods[pod].phase = Phase::Attaching(volume),
-            None => self.start_pod(pod, now),
+            None => self.kubelet.start_pod(&mut self.ctx, pod, now),
         }
-    }
-
-    pub(in crate::engine) fn start_pod(&mut self, pod: PodId, now: Millis) {
-        let app = self.kubelet.pods[pod].app;
-        let startup = self.ctx.sc.apps[app].startup.sample(&mut self.kubelet.startup_rng[pod]).unwrap_or(0);
-        debug_assert!(self.kubelet.pods[pod].ready_ev.is_none(), "pod {pod} started twice at {now}");
-        self.kubelet.pods[pod].phase = Phase::Starting;
-        self.kubelet.pods[pod].started_at = now;
-        self.kubelet.pods[pod].ready_ev =
-            Some(self.ctx.queue.schedule(now.saturating_add(startup), Event::PodReady { pod }));
     }
 
     /// The readiness probe passes: Running, unless there is no control
     /// plane to publish it.
     pub(super) fn pod_ready(&mut self, pod: PodId, now: Millis) {
         self.kubelet.pods[pod].ready_ev = None;
-        if self.quorum() || std::mem::take(&mut self.kubelet.pods[pod].in_place) {
-            self.become_running(pod, now);
+        if self.control_plane.quorum() || std::mem::take(&mut self.kubelet.pods[pod].in_place) {
+            self.kubelet.become_running(&mut self.ctx, pod, now);
         } else {
             self.kubelet.pods[pod].phase = Phase::AwaitingApi;
         }
         self.refresh_app(self.kubelet.pods[pod].app, now);
-    }
-
-    pub(in crate::engine) fn become_running(&mut self, pod: PodId, now: Millis) {
-        self.kubelet.pods[pod].phase = Phase::Running;
-        self.kubelet.pods[pod].planned = false;
-        self.schedule_fault(pod, now);
-    }
-
-    /// Draws the Running container's next crash or hang, whichever first.
-    pub(super) fn schedule_fault(&mut self, pod: PodId, now: Millis) {
-        let app = &self.ctx.sc.apps[self.kubelet.pods[pod].app];
-        let rng = &mut self.kubelet.crash_rng[pod];
-        let crash = app.crash.sample(rng);
-        let hang = app.hang.sample(rng);
-        let next = match (crash, hang) {
-            (Some(c), Some(h)) if h < c => Some((h, true)),
-            (Some(c), _) => Some((c, false)),
-            (None, Some(h)) => Some((h, true)),
-            (None, None) => None,
-        };
-        if let Some((dt, hang)) = next {
-            let at = now.saturating_add(dt);
-            if at <= self.ctx.failures_until_ms {
-                self.kubelet.pods[pod].fault_ev =
-                    Some(self.ctx.queue.schedule(at, Event::ContainerFault { pod, hang }));
-            }
-        }
-    }
-
-    pub(super) fn cancel_container_events(&mut self, pod: PodId) {
-        for ev in [self.kubelet.pods[pod].ready_ev.take(), self.kubelet.pods[pod].fault_ev.take()].into_iter().flatten()
-        {
-            self.ctx.queue.cancel(ev);
-        }
     }
 
     pub(super) fn container_fault(&mut self, pod: PodId, hang: bool, now: Millis) {

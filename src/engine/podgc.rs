@@ -171,7 +171,7 @@ impl Sim<'_, '_> {
         if self.cluster.nodes[node].up {
             return false;
         }
-        if !self.quorum() {
+        if !self.control_plane.quorum() {
             self.control_plane.pod_objects.nodes[node].overdue[write as usize] = true;
             return false;
         }
@@ -221,7 +221,7 @@ impl Sim<'_, '_> {
     /// catch-up schedules the next pass.
     pub(super) fn pod_gc(&mut self, now: Millis) {
         self.control_plane.pod_objects.pass_ev = None;
-        if !self.quorum() {
+        if !self.control_plane.quorum() {
             return;
         }
         for node in 0..self.cluster.nodes.len() {

@@ -50,7 +50,7 @@ impl Sim<'_, '_> {
     /// time zero (`initial`) a bound pod is Running at once.
     pub(in crate::engine) fn try_schedule(&mut self, pod: PodId, now: Millis, initial: bool) -> bool {
         let sc = self.ctx.sc;
-        if !self.quorum() {
+        if !self.control_plane.quorum() {
             // Neither the scheduler nor the controllers can write a binding.
             if self.kubelet.pods[pod].phase != Phase::Pending(Cause::ControlPlane) {
                 self.kubelet.pods[pod].phase = Phase::Pending(Cause::ControlPlane);
@@ -73,7 +73,7 @@ impl Sim<'_, '_> {
         let request = PodRequest { app_id, app, siblings_on: &siblings, pin };
         match self.cluster.index.select(&view, &request, &mut self.scheduler.placement_rng[pod]) {
             Some(node) => {
-                self.change_load(node, |l| {
+                self.cluster.change_load(self.ctx.sc, node, |l| {
                     l.cpu_used_m += app.cpu_m;
                     l.memory_used_bytes += app.memory_bytes;
                 });
@@ -120,14 +120,14 @@ impl Sim<'_, '_> {
     /// (the same slot) is Pending.
     pub(in crate::engine) fn unbind(&mut self, pod: PodId) {
         let Some(node) = self.kubelet.pods[pod].node.take() else { return };
-        self.cancel_container_events(pod);
+        self.kubelet.cancel_container_events(&mut self.ctx.queue, pod);
         self.kubelet.pods[pod].deleting = false;
         // The replacement is a new pod: no back-off history.
         self.kubelet.pods[pod].backoff_ms = 0;
         self.kubelet.pods[pod].in_place = false;
         let app = &self.ctx.sc.apps[self.kubelet.pods[pod].app];
         let (cpu, memory) = (app.cpu_m, app.memory_bytes);
-        self.change_load(node, |l| {
+        self.cluster.change_load(self.ctx.sc, node, |l| {
             l.cpu_used_m -= cpu;
             l.memory_used_bytes -= memory;
         });

@@ -224,11 +224,11 @@ impl<'a, 't> Sim<'a, 't> {
     /// Step 1 of the lifecycle: the steady state at time zero.
     fn start(&mut self) {
         for node in 0..self.cluster.nodes.len() {
-            self.schedule_next_failure(node, 0);
+            self.cluster.schedule_next_failure(&mut self.ctx, node, 0);
             self.start_pool(node, 0);
         }
         for domain in 0..self.cluster.domains.len() {
-            self.schedule_domain_failure(domain, 0);
+            self.cluster.schedule_domain_failure(&mut self.ctx, domain, 0);
         }
         self.schedule_first_round();
         for event in self.ctx.sc.events.iter().chain(&self.ctx.sc.replayed) {
@@ -255,7 +255,7 @@ impl<'a, 't> Sim<'a, 't> {
         }
         for pod in 0..self.kubelet.pods.len() {
             if self.kubelet.pods[pod].phase == Phase::Running {
-                self.schedule_fault(pod, 0);
+                self.kubelet.schedule_fault(&mut self.ctx, pod, 0);
             }
         }
         for app in 0..self.accounting.apps.len() {
@@ -307,7 +307,7 @@ impl<'a, 't> Sim<'a, 't> {
             Event::MaintenanceEnd { node } => self.maintenance_end(node, now),
             Event::ContainerRestart { pod } => {
                 self.kubelet.pods[pod].ready_ev = None;
-                self.start_pod(pod, now);
+                self.kubelet.start_pod(&mut self.ctx, pod, now);
                 self.kubelet.pods[pod].in_place = true;
                 self.refresh_app(self.kubelet.pods[pod].app, now);
             }

@@ -158,7 +158,7 @@ impl Sim<'_, '_> {
     /// The attachment is released: pods waiting for it start. Without
     /// quorum nothing can be written: it waits for the catch-up.
     pub(in crate::engine) fn detach(&mut self, v: VolumeId, now: Millis) {
-        let quorum = self.quorum();
+        let quorum = self.control_plane.quorum();
         let a = self.storage.volumes[v].attachment.as_mut().expect("a detach of a volume with no attachment");
         if !quorum {
             a.detach_ev = None;
@@ -175,7 +175,7 @@ impl Sim<'_, '_> {
         for pod in waiting {
             let node = self.kubelet.pods[pod].node.expect("an attaching pod is bound");
             self.set_attached(v, Some(node));
-            self.start_pod(pod, now);
+            self.kubelet.start_pod(&mut self.ctx, pod, now);
             self.refresh_app(self.kubelet.pods[pod].app, now);
         }
     }
