@@ -40,8 +40,57 @@ impl Accounting {
             dependents,
         }
     }
+
+    /// Books app `app` up or down at `now`, to `cause` while down: closes
+    /// an outage (its downtime, its causes' shares, its length), opens one,
+    /// or moves an open one to a new cause. Returns the trace record of an
+    /// outage opened or closed.
+    fn book(&mut self, app: AppId, up: bool, cause: Cause, now: Millis) -> Option<(TraceKind, String)> {
+        let state = &mut self.apps[app];
+        match (state.down_since, up) {
+            (Some(since), true) => {
+                let outcome = &mut state.outcome;
+                outcome.downtime_ms += now - since;
+                outcome.cause_ms[state.cause.index()] += now - state.cause_since;
+                // Down and up at one instant (within one event) is no outage.
+                outcome.outages += u32::from(now > since);
+                outcome.longest_outage_ms = outcome.longest_outage_ms.max(now - since);
+                state.down_since = None;
+                Some((TraceKind::AppUp, format!("down for {}", format_duration(now - since))))
+            }
+            (None, false) => {
+                state.down_since = Some(now);
+                state.cause = cause;
+                state.cause_since = now;
+                Some((TraceKind::AppDown, cause.name().into()))
+            }
+            (Some(_), false) if cause != state.cause => {
+                state.outcome.cause_ms[state.cause.index()] += now - state.cause_since;
+                state.cause = cause;
+                state.cause_since = now;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Closes the outages still open at the horizon: the apps' outcomes.
+    fn close(self, horizon: Millis) -> Vec<AppOutcome> {
+        let mut apps = self.apps;
+        for state in &mut apps {
+            if let Some(since) = state.down_since.take() {
+                state.outcome.downtime_ms += horizon - since;
+                state.outcome.cause_ms[state.cause.index()] += horizon - state.cause_since;
+                state.outcome.outages += u32::from(horizon > since);
+                state.outcome.longest_outage_ms = state.outcome.longest_outage_ms.max(horizon - since);
+            }
+        }
+        apps.into_iter().map(|s| s.outcome).collect()
+    }
 }
 
+/// One app's books: its open outage, if any, and the cause it is booked to
+/// since when.
 pub(in crate::engine) struct AppState {
     pub(in crate::engine) down_since: Option<Millis>,
     cause: Cause,
@@ -83,30 +132,8 @@ impl Sim<'_, '_> {
             .min()
             .unwrap_or(Cause::Startup);
         let was_up = self.accounting.apps[app].down_since.is_none();
-        let state = &mut self.accounting.apps[app];
-        match (state.down_since, up) {
-            (Some(since), true) => {
-                let outcome = &mut state.outcome;
-                outcome.downtime_ms += now - since;
-                outcome.cause_ms[state.cause.index()] += now - state.cause_since;
-                // Down and up at one instant (within one event) is no outage.
-                outcome.outages += u32::from(now > since);
-                outcome.longest_outage_ms = outcome.longest_outage_ms.max(now - since);
-                state.down_since = None;
-                self.note(now, TraceKind::AppUp, About::app(app), format!("down for {}", format_duration(now - since)));
-            }
-            (None, false) => {
-                state.down_since = Some(now);
-                state.cause = cause;
-                state.cause_since = now;
-                self.note(now, TraceKind::AppDown, About::app(app), cause.name().into());
-            }
-            (Some(_), false) if cause != state.cause => {
-                state.outcome.cause_ms[state.cause.index()] += now - state.cause_since;
-                state.cause = cause;
-                state.cause_since = now;
-            }
-            _ => {}
+        if let Some((kind, detail)) = self.accounting.book(app, up, cause, now) {
+            self.note(now, kind, About::app(app), detail);
         }
         // Apps that depend on this one follow it up and down.
         if was_up != up {
@@ -121,19 +148,12 @@ impl Sim<'_, '_> {
         for &pod in &self.scheduler.pending {
             self.accounting.apps[self.kubelet.pods[pod].app].outcome.pending_at_horizon += 1;
         }
-        for state in &mut self.accounting.apps {
-            if let Some(since) = state.down_since.take() {
-                state.outcome.downtime_ms += horizon - since;
-                state.outcome.cause_ms[state.cause.index()] += horizon - state.cause_since;
-                state.outcome.outages += u32::from(horizon > since);
-                state.outcome.longest_outage_ms = state.outcome.longest_outage_ms.max(horizon - since);
-            }
-        }
+        let apps = self.accounting.close(horizon);
         for volume in &mut self.storage.volumes {
             volume.close(horizon);
         }
         ReplicationOutcome {
-            apps: self.accounting.apps.into_iter().map(|s| s.outcome).collect(),
+            apps,
             volumes: self.storage.volumes.into_iter().map(|v| v.outcome).collect(),
             events: self.ctx.events,
         }

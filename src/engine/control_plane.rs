@@ -42,7 +42,7 @@ use super::podgc::PodObjects;
 use super::queue::{EventId, EventQueue};
 use super::sim::{About, Sim, monitor_phase_ms, next_on_grid};
 use crate::metrics::TraceKind;
-use crate::model::{NodeId, Scenario};
+use crate::model::{Kubernetes, NodeId, Scenario};
 use crate::rng::{Source, Streams};
 use crate::time::Millis;
 use crate::time::format_instant;
@@ -175,6 +175,34 @@ pub fn compute_zone_state(ready: usize, not_ready: usize, threshold: f64) -> Zon
     } else {
         ZoneHealth::Normal
     }
+}
+
+/// Nodes tainted per second in a zone of this state (`setLimiterInZone`):
+/// the primary rate when Normal or fully disrupted (`HealthyQPSFunc`),
+/// and when partially disrupted the secondary rate above
+/// `large_cluster_size_threshold` nodes, else none (`ReducedQPSFunc`).
+fn zone_rate(kube: &Kubernetes, size: usize, health: ZoneHealth) -> f64 {
+    match health {
+        ZoneHealth::Normal | ZoneHealth::FullDisruption => kube.eviction_rate_per_s,
+        ZoneHealth::PartialDisruption if size as u64 > u64::from(kube.large_cluster_size_threshold) => {
+            kube.secondary_eviction_rate_per_s
+        }
+        ZoneHealth::PartialDisruption => 0.0,
+    }
+}
+
+/// Whether every zone that has nodes is fully disrupted (and one has).
+fn all_fully_disrupted<'z>(states: impl Iterator<Item = (&'z Zone, ZoneHealth)>) -> bool {
+    let mut any = false;
+    for (zone, health) in states {
+        if zone.size > 0 {
+            any = true;
+            if health != ZoneHealth::FullDisruption {
+                return false;
+            }
+        }
+    }
+    any
 }
 
 /// A zone's eviction rate limiter: `flowcontrol.NewTokenBucketRateLimiter`
@@ -387,34 +415,6 @@ impl Sim<'_, '_> {
         }
     }
 
-    /// Nodes tainted per second in a zone of this state (`setLimiterInZone`):
-    /// the primary rate when Normal or fully disrupted (`HealthyQPSFunc`),
-    /// and when partially disrupted the secondary rate above
-    /// `large_cluster_size_threshold` nodes, else none (`ReducedQPSFunc`).
-    fn zone_rate(&self, size: usize, health: ZoneHealth) -> f64 {
-        let kube = &self.ctx.sc.kube;
-        match health {
-            ZoneHealth::Normal | ZoneHealth::FullDisruption => kube.eviction_rate_per_s,
-            ZoneHealth::PartialDisruption if size as u64 > u64::from(kube.large_cluster_size_threshold) => {
-                kube.secondary_eviction_rate_per_s
-            }
-            ZoneHealth::PartialDisruption => 0.0,
-        }
-    }
-
-    fn all_fully_disrupted<'z>(states: impl Iterator<Item = (&'z Zone, ZoneHealth)>) -> bool {
-        let mut any = false;
-        for (zone, health) in states {
-            if zone.size > 0 {
-                any = true;
-                if health != ZoneHealth::FullDisruption {
-                    return false;
-                }
-            }
-        }
-        any
-    }
-
     /// `handleDisruption` at the end of a pass.
     pub(super) fn zone_states(&mut self, now: Millis) {
         self.control_plane.zone_states_ev = None;
@@ -428,8 +428,8 @@ impl Sim<'_, '_> {
             .iter()
             .map(|z| compute_zone_state(z.size - z.not_ready, z.not_ready, threshold))
             .collect();
-        let all_were = Self::all_fully_disrupted(self.control_plane.zones.iter().map(|z| (z, z.health)));
-        let all_are = Self::all_fully_disrupted(self.control_plane.zones.iter().zip(new.iter().copied()));
+        let all_were = all_fully_disrupted(self.control_plane.zones.iter().map(|z| (z, z.health)));
+        let all_are = all_fully_disrupted(self.control_plane.zones.iter().zip(new.iter().copied()));
         if all_are && !all_were {
             // "Controller detected that all Nodes are not-Ready": every
             // NoExecute taint is lifted and every limiter stopped.
@@ -454,7 +454,7 @@ impl Sim<'_, '_> {
             for (z, &health) in new.iter().enumerate() {
                 // Leaving the all-disrupted mode resets every zone's limiter.
                 if all_were || self.control_plane.zones[z].health != health {
-                    let rate = self.zone_rate(self.control_plane.zones[z].size, health);
+                    let rate = zone_rate(&self.ctx.sc.kube, self.control_plane.zones[z].size, health);
                     let before = self.control_plane.zones[z].limiter;
                     self.control_plane.zones[z].limiter.swap(rate, now);
                     if before != self.control_plane.zones[z].limiter {

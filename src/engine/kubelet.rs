@@ -106,6 +106,30 @@ impl Kubelet {
             queue.cancel(ev);
         }
     }
+
+    /// CrashLoopBackOff as the kubelet keeps it (`doBackOff` in
+    /// `pkg/kubelet/kuberuntime`, `flowcontrol.Backoff`): a container with no
+    /// back-off entry, or whose entry expired (its crash came more than
+    /// `backoff_reset` after its last restart), restarts at once and gets an
+    /// entry of `backoff_initial`; otherwise it waits out the entry, which
+    /// then doubles up to `backoff_max`. Restart delays: 0, 10 s, 20 s, ...
+    /// Schedules the restart and returns its delay.
+    pub(in crate::engine) fn back_off(&mut self, ctx: &mut Ctx<'_, '_>, pod: PodId, now: Millis) -> Millis {
+        let kube = &ctx.sc.kube;
+        let p = &mut self.pods[pod];
+        let expired = p.backoff_ms == 0 || now.saturating_sub(p.started_at) > kube.backoff_reset_ms;
+        let delay = if expired {
+            p.backoff_ms = kube.backoff_initial_ms;
+            0
+        } else {
+            let wait = p.backoff_ms;
+            p.backoff_ms = (p.backoff_ms * 2).min(kube.backoff_max_ms);
+            wait
+        };
+        p.phase = Phase::BackOff;
+        self.pods[pod].ready_ev = Some(ctx.queue.schedule(now.saturating_add(delay), Event::ContainerRestart { pod }));
+        delay
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,27 +244,10 @@ impl Sim<'_, '_> {
         self.container_fault(pod, false, now);
     }
 
-    /// CrashLoopBackOff as the kubelet keeps it (`doBackOff` in
-    /// `pkg/kubelet/kuberuntime`, `flowcontrol.Backoff`): a container with no
-    /// back-off entry, or whose entry expired (its crash came more than
-    /// `backoff_reset` after its last restart), restarts at once and gets an
-    /// entry of `backoff_initial`; otherwise it waits out the entry, which
-    /// then doubles up to `backoff_max`. Restart delays: 0, 10 s, 20 s, ...
+    /// A crashed or killed container waits out its back-off
+    /// ([`Kubelet::back_off`]) before it restarts.
     fn restart_after_backoff(&mut self, pod: PodId, now: Millis) {
-        let kube = &self.ctx.sc.kube;
-        let p = &mut self.kubelet.pods[pod];
-        let expired = p.backoff_ms == 0 || now.saturating_sub(p.started_at) > kube.backoff_reset_ms;
-        let delay = if expired {
-            p.backoff_ms = kube.backoff_initial_ms;
-            0
-        } else {
-            let wait = p.backoff_ms;
-            p.backoff_ms = (p.backoff_ms * 2).min(kube.backoff_max_ms);
-            wait
-        };
-        p.phase = Phase::BackOff;
-        self.kubelet.pods[pod].ready_ev =
-            Some(self.ctx.queue.schedule(now.saturating_add(delay), Event::ContainerRestart { pod }));
+        let delay = self.kubelet.back_off(&mut self.ctx, pod, now);
         self.note(
             now,
             TraceKind::BackOff,
