@@ -5,6 +5,7 @@
 //! that move unschedulable pods back to the active queue). Without a
 //! control-plane quorum nothing can be bound.
 
+use super::cluster::Cluster;
 use super::event::PodId;
 use super::kubelet::{Kubelet, Phase};
 use super::sim::{About, Sim};
@@ -28,6 +29,26 @@ impl Scheduler {
         Scheduler {
             pending: Vec::new(),
             placement_rng: kubelet.slot_streams(sc, streams, |a, r| Source::Placement(a, r)),
+        }
+    }
+
+    /// Runs the placement strategy for pod slot `pod` (its ties broken from
+    /// the slot's own stream): the node it picks, or why there is none:
+    /// Capacity if a Ready node could take the pod but for its free
+    /// resources or anti-affinity, otherwise no node at all.
+    pub(in crate::engine) fn place(
+        &mut self,
+        sc: &Scenario,
+        cluster: &mut Cluster,
+        pod: PodId,
+        request: &PodRequest,
+    ) -> Result<NodeId, Cause> {
+        let view =
+            ClusterView { nodes: &sc.nodes, load: &cluster.load, topology: &sc.topology, spread_kind: sc.spread_kind };
+        match cluster.index.select(&view, request, &mut self.placement_rng[pod]) {
+            Some(node) => Ok(node),
+            None if cluster.index.any_schedulable(&view, request) => Err(Cause::Capacity),
+            None => Err(Cause::NoNode),
         }
     }
 }
@@ -64,15 +85,9 @@ impl Sim<'_, '_> {
         let siblings: Vec<NodeId> =
             (first..last).filter(|&p| p != pod).filter_map(|p| self.kubelet.pods[p].node).collect();
         let pin = self.storage_pin(app_id);
-        let view = ClusterView {
-            nodes: &sc.nodes,
-            load: &self.cluster.load,
-            topology: &sc.topology,
-            spread_kind: sc.spread_kind,
-        };
         let request = PodRequest { app_id, app, siblings_on: &siblings, pin };
-        match self.cluster.index.select(&view, &request, &mut self.scheduler.placement_rng[pod]) {
-            Some(node) => {
+        match self.scheduler.place(sc, &mut self.cluster, pod, &request) {
+            Ok(node) => {
                 self.cluster.change_load(self.ctx.sc, node, |l| {
                     l.cpu_used_m += app.cpu_m;
                     l.memory_used_bytes += app.memory_bytes;
@@ -98,11 +113,7 @@ impl Sim<'_, '_> {
                 self.note(now, TraceKind::PodScheduled, About::pod(pod).on(node), detail);
                 true
             }
-            None => {
-                // Capacity if a Ready node could take the pod but for its
-                // free resources or anti-affinity; otherwise no node at all.
-                let any_ready = self.cluster.index.any_schedulable(&view, &request);
-                let cause = if any_ready { Cause::Capacity } else { Cause::NoNode };
+            Err(cause) => {
                 let changed = self.kubelet.pods[pod].phase != Phase::Pending(cause);
                 self.kubelet.pods[pod].phase = Phase::Pending(cause);
                 if changed {
