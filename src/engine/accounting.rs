@@ -3,7 +3,9 @@
 //! is up while enough of its pods are Ready, its volumes are available and
 //! the apps it depends on are up; its downtime goes to the first cause in
 //! `Cause`'s order that holds. Data loss is booked by the storage
-//! (`storage/mod.rs`).
+//! (`storage/mod.rs`). No Kubernetes component does this: it is the
+//! observer an SLO report would be, fed by every change of a pod, a volume
+//! or a dependency (`refresh_app`).
 
 use super::kubelet::Phase;
 use super::sim::{About, Sim};

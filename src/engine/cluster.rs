@@ -28,7 +28,7 @@ use rand_chacha::ChaCha8Rng;
 pub(in crate::engine) struct Cluster {
     pub(in crate::engine) nodes: Vec<NodeState>,
     pub(in crate::engine) load: Vec<NodeLoad>,
-    /// The scheduler's view of `load`, kept in step by [`Sim::change_load`].
+    /// The scheduler's view of `load`, kept in step by [`Cluster::change_load`].
     pub(in crate::engine) index: NodeIndex,
     pub(in crate::engine) domains: Vec<DomainState>,
     failure_rng: Vec<ChaCha8Rng>,

@@ -1,5 +1,9 @@
 //! Rolling planned maintenance: cordon, drain under PodDisruptionBudgets,
 //! take the node down, bring it back, wait for the drained pods, next node.
+//! It models the operator (or a reboot daemon such as kured) running
+//! `kubectl cordon`, `kubectl drain` through the eviction API and
+//! `kubectl uncordon` node after node; [`MaintState`] is where the current
+//! round is.
 
 use super::event::{Event, PodId};
 use super::kubelet::Phase;
