@@ -27,8 +27,8 @@
 //! moment); a pass is an event only when some node needs one.
 
 use super::event::Event;
-use super::queue::EventId;
-use super::sim::{About, Sim, next_on_grid};
+use super::queue::{EventId, EventQueue};
+use super::sim::{About, Ctx, Sim, next_on_grid};
 use crate::dist::Dist;
 use crate::metrics::TraceKind;
 use crate::model::NodeId;
@@ -128,39 +128,52 @@ impl PodObjects {
     pub fn next_pass(&self, t: Millis) -> Millis {
         next_on_grid(self.phase_ms, self.period_ms, t)
     }
-}
-
-impl Sim<'_, '_> {
-    /// At an eviction: the operator's force delete of the pods left
-    /// Terminating on the node is drawn.
-    pub(in crate::engine) fn schedule_force_delete(&mut self, node: NodeId, now: Millis) {
-        self.schedule_write(node, Write::ForceDelete, now);
-    }
-
-    /// At a NotReady mark: when the Node object will be deleted.
-    pub(super) fn schedule_node_deletion(&mut self, node: NodeId, now: Millis) {
-        self.schedule_write(node, Write::NodeDelete, now);
-    }
 
     /// Draws when `write` happens to `node`, unless one is pending already.
-    fn schedule_write(&mut self, node: NodeId, write: Write, now: Millis) {
+    fn schedule_write(&mut self, ctx: &mut Ctx<'_, '_>, node: NodeId, write: Write, now: Millis) {
         let i = write as usize;
-        let objects = &mut self.control_plane.pod_objects;
-        if objects.nodes[node].write_ev[i].is_some() {
+        if self.nodes[node].write_ev[i].is_some() {
             return;
         }
-        let Some(rng) = objects.write_rng[i].get_mut(node) else { return };
+        let Some(rng) = self.write_rng[i].get_mut(node) else { return };
         let dist = match write {
-            Write::ForceDelete => &self.ctx.sc.kube.pod_force_delete_after,
-            Write::NodeDelete => &self.ctx.sc.kube.node_delete_after,
+            Write::ForceDelete => &ctx.sc.kube.pod_force_delete_after,
+            Write::NodeDelete => &ctx.sc.kube.node_delete_after,
         };
         if let Some(d) = dist.sample(rng) {
             let event = match write {
                 Write::ForceDelete => Event::PodForceDelete { node },
                 Write::NodeDelete => Event::NodeDeleted { node },
             };
-            objects.nodes[node].write_ev[i] = Some(self.ctx.queue.schedule(now.saturating_add(d), event));
+            self.nodes[node].write_ev[i] = Some(ctx.queue.schedule(now.saturating_add(d), event));
         }
+    }
+
+    /// Makes sure a PodGC pass runs at the first pass time at or after `at`.
+    fn schedule_pod_gc(&mut self, queue: &mut EventQueue<Event>, at: Millis) {
+        let when = self.next_pass(at);
+        match self.pass_ev {
+            Some((t, _)) if t <= when => {}
+            pending => {
+                if let Some((_, ev)) = pending {
+                    queue.cancel(ev);
+                }
+                self.pass_ev = Some((when, queue.schedule(when, Event::PodGc)));
+            }
+        }
+    }
+}
+
+impl Sim<'_, '_> {
+    /// At an eviction: the operator's force delete of the pods left
+    /// Terminating on the node is drawn.
+    pub(in crate::engine) fn schedule_force_delete(&mut self, node: NodeId, now: Millis) {
+        self.control_plane.pod_objects.schedule_write(&mut self.ctx, node, Write::ForceDelete, now);
+    }
+
+    /// At a NotReady mark: when the Node object will be deleted.
+    pub(super) fn schedule_node_deletion(&mut self, node: NodeId, now: Millis) {
+        self.control_plane.pod_objects.schedule_write(&mut self.ctx, node, Write::NodeDelete, now);
     }
 
     /// `write` comes due for `node`: it applies if the node is still down
@@ -191,7 +204,7 @@ impl Sim<'_, '_> {
             let objects = &mut self.control_plane.pod_objects.nodes[node];
             objects.deleted = true;
             objects.gc_due = true;
-            self.schedule_pod_gc(now);
+            self.control_plane.pod_objects.schedule_pod_gc(&mut self.ctx.queue, now);
         }
     }
 
@@ -211,7 +224,7 @@ impl Sim<'_, '_> {
             self.evict_pods(node, now);
         }
         self.detach_released(node, now);
-        self.schedule_pod_gc(now);
+        self.control_plane.pod_objects.schedule_pod_gc(&mut self.ctx.queue, now);
     }
 
     /// A PodGC pass over the nodes that need one: `gcTerminating` (pods
@@ -250,21 +263,7 @@ impl Sim<'_, '_> {
         let next =
             self.control_plane.pod_objects.nodes.iter().filter(|o| o.gc_due).filter_map(|o| o.orphan_check_ms).min();
         if let Some(at) = next {
-            self.schedule_pod_gc(at);
-        }
-    }
-
-    /// Makes sure a PodGC pass runs at the first pass time at or after `at`.
-    fn schedule_pod_gc(&mut self, at: Millis) {
-        let when = self.control_plane.pod_objects.next_pass(at);
-        match self.control_plane.pod_objects.pass_ev {
-            Some((t, _)) if t <= when => {}
-            pending => {
-                if let Some((_, ev)) = pending {
-                    self.ctx.queue.cancel(ev);
-                }
-                self.control_plane.pod_objects.pass_ev = Some((when, self.ctx.queue.schedule(when, Event::PodGc)));
-            }
+            self.control_plane.pod_objects.schedule_pod_gc(&mut self.ctx.queue, at);
         }
     }
 
@@ -312,7 +311,7 @@ impl Sim<'_, '_> {
             }
         }
         if self.control_plane.pod_objects.nodes.iter().any(|o| o.gc_due) {
-            self.schedule_pod_gc(now);
+            self.control_plane.pod_objects.schedule_pod_gc(&mut self.ctx.queue, now);
         }
     }
 }
