@@ -220,6 +220,15 @@ impl Sim<'_, '_> {
         self.refresh_app(self.kubelet.pods[pod].app, now);
     }
 
+    /// The back-off is over: the container starts again in place (the pod
+    /// keeps its node and its endpoints).
+    pub(super) fn container_restart(&mut self, pod: PodId, now: Millis) {
+        self.kubelet.pods[pod].ready_ev = None;
+        self.kubelet.start_pod(&mut self.ctx, pod, now);
+        self.kubelet.pods[pod].in_place = true;
+        self.refresh_app(self.kubelet.pods[pod].app, now);
+    }
+
     pub(super) fn hang_detected(&mut self, pod: PodId, now: Millis) {
         self.kubelet.pods[pod].ready_ev = None;
         self.restart_after_backoff(pod, now);

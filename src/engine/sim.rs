@@ -305,12 +305,7 @@ impl<'a, 't> Sim<'a, 't> {
             Event::CatchUp => self.catch_up(now),
             Event::MaintenancePoll => self.maintenance_poll(now),
             Event::MaintenanceEnd { node } => self.maintenance_end(node, now),
-            Event::ContainerRestart { pod } => {
-                self.kubelet.pods[pod].ready_ev = None;
-                self.kubelet.start_pod(&mut self.ctx, pod, now);
-                self.kubelet.pods[pod].in_place = true;
-                self.refresh_app(self.kubelet.pods[pod].app, now);
-            }
+            Event::ContainerRestart { pod } => self.container_restart(pod, now),
         }
     }
 }
