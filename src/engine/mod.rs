@@ -13,14 +13,21 @@
 //! The core does no I/O and never reads the machine's clock; all randomness
 //! comes from the streams of [`crate::rng`].
 
+mod accounting;
+mod check;
+mod cluster;
+mod control_plane;
 mod event;
+mod kubelet;
+mod maintenance;
+mod podgc;
 mod queue;
+mod scheduler;
 mod sim;
 mod storage;
 
 pub use event::{Event, PodId};
+pub use podgc::POD_GC_QUARANTINE_MS;
 pub use queue::{EventId, EventQueue};
-pub use sim::{
-    POD_GC_QUARANTINE_MS, RunOptions, StartPlacement, monitor_phase_ms, simulate, simulate_with, start_placement,
-};
+pub use sim::{RunOptions, StartPlacement, monitor_phase_ms, simulate, simulate_with, start_placement};
 pub use storage::gluster_serves;

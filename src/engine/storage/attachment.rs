@@ -5,7 +5,7 @@
 //! volumes (`block.rs`) have it.
 //!
 //! A ReadWriteOnce volume stays attached to a crashed node while a pod
-//! object there still uses it, evicted or not (see `sim/podgc.rs` for what
+//! object there still uses it, evicted or not (see `podgc.rs` for what
 //! deletes those objects); a replacement elsewhere waits in Multi-Attach.
 //! Once no pod object on the node holds it, the controller detaches it:
 //! at once under the out-of-service taint, else `maxWaitForUnmountDuration`
@@ -14,7 +14,8 @@
 //! detach can be written: it is done at the catch-up.
 
 use super::Sim;
-use crate::engine::sim::{About, Phase};
+use crate::engine::kubelet::Phase;
+use crate::engine::sim::About;
 use crate::engine::{Event, EventId};
 use crate::metrics::TraceKind;
 use crate::model::{NodeId, VolumeId};
@@ -58,7 +59,7 @@ impl Attachment {
 impl Sim<'_, '_> {
     /// Volume `v`'s attachment, if it is attached to `node`.
     fn attachment_on(&self, v: VolumeId, node: NodeId) -> Option<&Attachment> {
-        self.volumes[v].attachment.as_ref().filter(|a| a.attached == Some(node))
+        self.storage.volumes[v].attachment.as_ref().filter(|a| a.attached == Some(node))
     }
 
     /// The ReadWriteOnce volume that keeps a pod just bound to `node` from
@@ -66,10 +67,10 @@ impl Sim<'_, '_> {
     /// An attachment to an up node is released at once (its old pod is gone).
     pub(in crate::engine) fn blocking_attachment(&mut self, app: usize, node: NodeId, now: Millis) -> Option<VolumeId> {
         let mut blocking = None;
-        for i in 0..self.sc.apps[app].volumes.len() {
-            let v = self.sc.apps[app].volumes[i];
-            let up = |n: NodeId| self.nodes[n].up;
-            if let Some(Attachment { attached: Some(old), .. }) = self.volumes[v].attachment
+        for i in 0..self.ctx.sc.apps[app].volumes.len() {
+            let v = self.ctx.sc.apps[app].volumes[i];
+            let up = |n: NodeId| self.cluster.nodes[n].up;
+            if let Some(Attachment { attached: Some(old), .. }) = self.storage.volumes[v].attachment
                 && old != node
             {
                 if up(old) {
@@ -92,11 +93,11 @@ impl Sim<'_, '_> {
 
     /// Attaches the volume to `to` for the pod bound there, or detaches it.
     fn set_attached(&mut self, v: VolumeId, to: Option<NodeId>) {
-        if let Some(a) = &mut self.volumes[v].attachment {
+        if let Some(a) = &mut self.storage.volumes[v].attachment {
             a.attached = to;
             a.held = to.is_some();
             if let Some(ev) = a.detach_ev.take() {
-                self.queue.cancel(ev);
+                self.ctx.queue.cancel(ev);
             }
         }
     }
@@ -105,9 +106,12 @@ impl Sim<'_, '_> {
     /// their ReadWriteOnce attachments are released (its pool does not
     /// matter: the attached volume's data lives elsewhere).
     pub(super) fn detach_unused(&mut self, node: NodeId, now: Millis) {
-        for v in 0..self.volumes.len() {
+        for v in 0..self.storage.volumes.len() {
             if self.attachment_on(v, node).is_some()
-                && !self.nodes[node].pods.iter().any(|&p| self.sc.apps[self.pods[p].app].volumes.contains(&v))
+                && !self.cluster.nodes[node]
+                    .pods
+                    .iter()
+                    .any(|&p| self.ctx.sc.apps[self.kubelet.pods[p].app].volumes.contains(&v))
             {
                 self.detach(v, now);
             }
@@ -121,7 +125,7 @@ impl Sim<'_, '_> {
     /// node still unhealthy (`maxWaitForUnmountDuration`; a node that returns
     /// first releases it itself), or with `"never"` only then.
     pub(in crate::engine) fn release_block_volumes(&mut self, node: NodeId, out_of_service: bool, now: Millis) {
-        for v in 0..self.volumes.len() {
+        for v in 0..self.storage.volumes.len() {
             let Some(force_detach_ms) = self.attachment_on(v, node).filter(|a| a.held).map(|a| a.force_detach_ms)
             else {
                 continue;
@@ -130,9 +134,9 @@ impl Sim<'_, '_> {
                 self.detach(v, now);
                 continue;
             }
-            let timer =
-                force_detach_ms.map(|wait| self.queue.schedule(now.saturating_add(wait), Event::Detach { volume: v }));
-            if let Some(a) = &mut self.volumes[v].attachment {
+            let timer = force_detach_ms
+                .map(|wait| self.ctx.queue.schedule(now.saturating_add(wait), Event::Detach { volume: v }));
+            if let Some(a) = &mut self.storage.volumes[v].attachment {
                 a.held = false;
                 a.detach_ev = timer;
             }
@@ -144,7 +148,7 @@ impl Sim<'_, '_> {
     /// `maxWaitForUnmountDuration` wait (reconciler.go `reconcile`,
     /// `hasOutOfServiceTaint`).
     pub(in crate::engine) fn detach_released(&mut self, node: NodeId, now: Millis) {
-        for v in 0..self.volumes.len() {
+        for v in 0..self.storage.volumes.len() {
             if self.attachment_on(v, node).is_some_and(|a| !a.held) {
                 self.detach(v, now);
             }
@@ -154,8 +158,8 @@ impl Sim<'_, '_> {
     /// The attachment is released: pods waiting for it start. Without
     /// quorum nothing can be written: it waits for the catch-up.
     pub(in crate::engine) fn detach(&mut self, v: VolumeId, now: Millis) {
-        let quorum = self.quorum();
-        let a = self.volumes[v].attachment.as_mut().expect("a detach of a volume with no attachment");
+        let quorum = self.control_plane.quorum();
+        let a = self.storage.volumes[v].attachment.as_mut().expect("a detach of a volume with no attachment");
         if !quorum {
             a.detach_ev = None;
             a.overdue = true;
@@ -166,19 +170,20 @@ impl Sim<'_, '_> {
         let from = a.attached;
         self.set_attached(v, None);
         self.note(now, TraceKind::VolumeDetached, About::volume(v).on(from), String::new());
-        let waiting: Vec<_> = (0..self.pods.len()).filter(|&p| self.pods[p].phase == Phase::Attaching(v)).collect();
+        let waiting: Vec<_> =
+            (0..self.kubelet.pods.len()).filter(|&p| self.kubelet.pods[p].phase == Phase::Attaching(v)).collect();
         for pod in waiting {
-            let node = self.pods[pod].node.expect("an attaching pod is bound");
+            let node = self.kubelet.pods[pod].node.expect("an attaching pod is bound");
             self.set_attached(v, Some(node));
-            self.start_pod(pod, now);
-            self.refresh_app(self.pods[pod].app, now);
+            self.kubelet.start_pod(&mut self.ctx, pod, now);
+            self.refresh_app(self.kubelet.pods[pod].app, now);
         }
     }
 
     /// The catch-up: the detaches that came due without quorum.
     pub(in crate::engine) fn catch_up_detaches(&mut self, now: Millis) {
-        for v in 0..self.volumes.len() {
-            if self.volumes[v].attachment.as_ref().is_some_and(|a| a.overdue) {
+        for v in 0..self.storage.volumes.len() {
+            if self.storage.volumes[v].attachment.as_ref().is_some_and(|a| a.overdue) {
                 self.detach(v, now);
             }
         }

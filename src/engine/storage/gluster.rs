@@ -167,7 +167,7 @@ impl Backend for Gluster {
     /// Places the bricks the scenario does not list, with the strategy: a
     /// brick is a pod of no size under required anti-affinity.
     fn place(&self, sim: &mut Sim, v: VolumeId) {
-        let sc = sim.sc;
+        let sc = sim.ctx.sc;
         let volume = &sc.volumes[v];
         let model::Backend::Gluster { replicas, arbiter, bricks, .. } = &volume.backend else { return };
         let total = (*replicas + u32::from(*arbiter)) as usize;
@@ -180,24 +180,24 @@ impl Backend for Gluster {
                     ..model::App::new(volume.name.clone(), model::Class::Ha)
                 };
                 let mut placed = Vec::new();
-                let mut rng = sim.streams.get(crate::rng::Source::Bricks(&volume.name));
+                let mut rng = sim.ctx.streams.get(crate::rng::Source::Bricks(&volume.name));
                 for _ in 0..total {
                     let view = ClusterView {
                         nodes: &sc.nodes,
-                        load: &sim.load,
+                        load: &sim.cluster.load,
                         topology: &sc.topology,
                         spread_kind: sc.spread_kind,
                     };
                     let request = PodRequest { app_id: usize::MAX, app: &brick, siblings_on: &placed, pin: None };
                     // Validation guarantees enough nodes, all up at time zero.
-                    if let Some(node) = sim.index.select(&view, &request, &mut rng) {
+                    if let Some(node) = sim.cluster.index.select(&view, &request, &mut rng) {
                         placed.push(node);
                     }
                 }
                 placed
             }
         };
-        sim.volumes[v].data = BackendState::Gluster(GlusterState::new(&placed));
+        sim.storage.volumes[v].data = BackendState::Gluster(GlusterState::new(&placed));
         for (b, &node) in placed.iter().enumerate() {
             sim.note(0, TraceKind::BrickPlaced, About::volume(v).on(node), format!("brick {}", b + 1));
         }
@@ -211,7 +211,7 @@ impl Backend for Gluster {
         let ok = sim.storage_ok(node);
         // A server that dies is silent; a pool lost under a running server
         // is not.
-        let silent = !sim.nodes[node].up;
+        let silent = !sim.cluster.nodes[node].up;
         for (b, brick_node) in self.nodes(sim, v).into_iter().enumerate() {
             if brick_node == node {
                 if ok { sim.brick_up(v, b, now) } else { sim.brick_down(v, b, silent, now) }
@@ -240,28 +240,28 @@ impl Backend for Gluster {
 impl Sim<'_, '_> {
     /// The node of brick `b` of Gluster volume `v`.
     pub(in crate::engine) fn brick_node(&self, v: VolumeId, b: usize) -> Option<NodeId> {
-        match &self.volumes[v].data {
+        match &self.storage.volumes[v].data {
             BackendState::Gluster(g) => g.bricks.get(b).map(|brick| brick.node),
             _ => None,
         }
     }
 
     fn gluster_ref(&self, v: VolumeId) -> &GlusterState {
-        match &self.volumes[v].data {
+        match &self.storage.volumes[v].data {
             BackendState::Gluster(g) => g,
             _ => unreachable!("a Gluster event on a volume of another backend"),
         }
     }
 
     fn gluster(&mut self, v: VolumeId) -> &mut GlusterState {
-        match &mut self.volumes[v].data {
+        match &mut self.storage.volumes[v].data {
             BackendState::Gluster(g) => g,
             _ => unreachable!("a Gluster event on a volume of another backend"),
         }
     }
 
     fn params(&self, v: VolumeId) -> Params {
-        match self.sc.volumes[v].backend {
+        match self.ctx.sc.volumes[v].backend {
             model::Backend::Gluster {
                 quorum,
                 arbiter,
@@ -350,11 +350,11 @@ impl Sim<'_, '_> {
             }
         }
         if split {
-            self.volumes[v].outcome.split_brain_incidents += 1;
+            self.storage.volumes[v].outcome.split_brain_incidents += 1;
             self.note(now, TraceKind::SplitBrain, About::volume(v), String::new());
         }
         for (b, ev) in stops {
-            self.queue.cancel(ev);
+            self.ctx.queue.cancel(ev);
             let g = self.gluster(v);
             let brick = &mut g.bricks[b];
             brick.heal_ev = None;
@@ -364,7 +364,7 @@ impl Sim<'_, '_> {
         for b in starts {
             let debt = self.gluster(v).bricks[b].debt_bytes;
             let heal_ms = (debt / p.heal_rate * 1000.0).ceil() as Millis;
-            let ev = self.queue.schedule(now.saturating_add(heal_ms), Event::HealDone { volume: v, brick: b });
+            let ev = self.ctx.queue.schedule(now.saturating_add(heal_ms), Event::HealDone { volume: v, brick: b });
             let brick = &mut self.gluster(v).bricks[b];
             brick.heal_start_ms = now;
             brick.heal_ev = Some(ev);
@@ -384,7 +384,7 @@ impl Sim<'_, '_> {
         if silent {
             g.bricks[b].connected = false;
             if let Some(ev) = g.bricks[b].health_ev.take() {
-                self.queue.cancel(ev);
+                self.ctx.queue.cancel(ev);
             }
             if connected {
                 self.stall(v, now.saturating_add(p.ping_timeout_ms));
@@ -392,7 +392,7 @@ impl Sim<'_, '_> {
         } else if connected && g.bricks[b].health_ev.is_none() && p.health_check_interval_ms > 0 {
             // The first check after now, every interval from the start.
             let next = next_on_grid(g.bricks[b].started_ms, p.health_check_interval_ms, now + 1);
-            let ev = self.queue.schedule(next, Event::HealthCheck { volume: v, brick: b });
+            let ev = self.ctx.queue.schedule(next, Event::HealthCheck { volume: v, brick: b });
             self.gluster(v).bricks[b].health_ev = Some(ev);
         }
         self.gluster_update(v, now);
@@ -411,9 +411,9 @@ impl Sim<'_, '_> {
         let g = self.gluster(v);
         g.stall_until_ms = until;
         if let Some(ev) = g.stall_ev.take() {
-            self.queue.cancel(ev);
+            self.ctx.queue.cancel(ev);
         }
-        let ev = self.queue.schedule(until, Event::StallEnd { volume: v });
+        let ev = self.ctx.queue.schedule(until, Event::StallEnd { volume: v });
         self.gluster(v).stall_ev = Some(ev);
     }
 
@@ -433,7 +433,7 @@ impl Sim<'_, '_> {
         brick.connected = true;
         brick.started_ms = now;
         if let Some(ev) = brick.health_ev.take() {
-            self.queue.cancel(ev);
+            self.ctx.queue.cancel(ev);
         }
         let g = self.gluster(v);
         if g.bricks[b].blames & bit(b) != 0 && b < data {

@@ -27,8 +27,10 @@ use super::sim::{About, Sim};
 use super::{Event, EventId};
 use crate::metrics::TraceKind;
 use crate::metrics::{Cause, VolumeOutcome};
-use crate::model::{self, NodeId, Pool, Volume, VolumeId};
+use crate::model::{self, AppId, NodeId, Pool, Scenario, Volume, VolumeId};
+use crate::rng::{Source, Streams};
 use crate::time::{Millis, format_duration};
+use rand_chacha::ChaCha8Rng;
 
 mod attachment;
 mod block;
@@ -38,6 +40,39 @@ mod zfs_replicated;
 
 use attachment::Attachment;
 pub use gluster::gluster_serves;
+
+/// The storage of one replication: every volume's state, and which nodes
+/// and apps each one concerns.
+pub(in crate::engine) struct Storage {
+    pub(in crate::engine) volumes: Vec<VolState>,
+    /// The volumes whose availability depends on each node (dataset, active
+    /// or standby side, brick).
+    pub(in crate::engine) node_volumes: Vec<Vec<VolumeId>>,
+    /// The apps that use each volume.
+    pub(in crate::engine) volume_apps: Vec<Vec<AppId>>,
+    /// `disk_rng[node][disk]`.
+    pub(in crate::engine) disk_rng: Vec<Vec<ChaCha8Rng>>,
+}
+
+impl Storage {
+    pub(in crate::engine) fn new(sc: &Scenario, streams: &Streams) -> Self {
+        Storage {
+            disk_rng: sc
+                .nodes
+                .iter()
+                .map(|node| {
+                    let disks = node.pool.as_ref().map_or(0, |p| p.disks);
+                    (0..disks).map(|d| streams.get(Source::DiskFailure(&node.name, d))).collect()
+                })
+                .collect(),
+            volumes: sc.volumes.iter().map(VolState::new).collect(),
+            node_volumes: vec![Vec::new(); sc.nodes.len()],
+            volume_apps: (0..sc.volumes.len())
+                .map(|v| (0..sc.apps.len()).filter(|&a| sc.apps[a].volumes.contains(&v)).collect())
+                .collect(),
+        }
+    }
+}
 
 /// The state of a node's pool.
 pub struct PoolState {
@@ -92,7 +127,7 @@ impl BackendState {
 /// What a backend does when the cluster changes under its volume `v`. Each
 /// hook gets the whole `Sim`, because a backend's reaction schedules events,
 /// books data loss and refreshes apps; it finds its own state in
-/// `sim.volumes[v].data`. The defaults are those of a volume that keeps
+/// `sim.storage.volumes[v].data`. The defaults are those of a volume that keeps
 /// nothing on the nodes (a block volume).
 trait Backend {
     /// At time zero, before any pod is placed (Gluster places its bricks).
@@ -172,35 +207,35 @@ impl VolState {
 impl Sim<'_, '_> {
     /// The code of volume `v`'s backend.
     fn backend(&self, v: VolumeId) -> &'static dyn Backend {
-        self.volumes[v].data.backend()
+        self.storage.volumes[v].data.backend()
     }
 
     /// The node's datasets and bricks are reachable: the node is up and its
     /// pool (if it declares one) is not lost.
     fn storage_ok(&self, node: NodeId) -> bool {
-        self.nodes[node].up && self.nodes[node].pool.as_ref().is_none_or(|p| !p.lost)
+        self.cluster.nodes[node].up && self.cluster.nodes[node].pool.as_ref().is_none_or(|p| !p.lost)
     }
 
     fn pool_lost(&self, node: NodeId) -> bool {
-        self.nodes[node].pool.as_ref().is_some_and(|p| p.lost)
+        self.cluster.nodes[node].pool.as_ref().is_some_and(|p| p.lost)
     }
 
     // ---- set-up ----
 
     pub(super) fn start_pool(&mut self, node: NodeId, now: Millis) {
-        let disks = self.sc.nodes[node].pool.as_ref().map_or(0, |p| p.disks);
+        let disks = self.ctx.sc.nodes[node].pool.as_ref().map_or(0, |p| p.disks);
         for disk in 0..disks {
             self.schedule_disk_failure(node, disk, now);
         }
     }
 
     fn schedule_disk_failure(&mut self, node: NodeId, disk: u32, now: Millis) {
-        let Some(pool) = &self.sc.nodes[node].pool else { return };
-        if let Some(dt) = pool.disk_failure.sample(&mut self.disk_rng[node][disk as usize]) {
+        let Some(pool) = &self.ctx.sc.nodes[node].pool else { return };
+        if let Some(dt) = pool.disk_failure.sample(&mut self.storage.disk_rng[node][disk as usize]) {
             let at = now.saturating_add(dt);
-            if at <= self.failures_until_ms {
-                let ev = self.queue.schedule(at, Event::DiskFail { node, disk });
-                if let Some(p) = self.nodes[node].pool.as_mut() {
+            if at <= self.ctx.failures_until_ms {
+                let ev = self.ctx.queue.schedule(at, Event::DiskFail { node, disk });
+                if let Some(p) = self.cluster.nodes[node].pool.as_mut() {
                     p.disk_ev[disk as usize] = Some(ev);
                 }
             }
@@ -210,7 +245,7 @@ impl Sim<'_, '_> {
     /// At time zero, before any pod is placed: what each backend places by
     /// itself (Gluster's bricks).
     pub(super) fn place_storage(&mut self) {
-        for v in 0..self.volumes.len() {
+        for v in 0..self.storage.volumes.len() {
             self.backend(v).place(self, v);
         }
     }
@@ -218,13 +253,13 @@ impl Sim<'_, '_> {
     /// Builds `node_volumes` once placement at time zero has bound every
     /// node-local volume it could.
     pub(super) fn index_volumes(&mut self) {
-        for lists in &mut self.node_volumes {
+        for lists in &mut self.storage.node_volumes {
             lists.clear();
         }
-        for v in 0..self.volumes.len() {
+        for v in 0..self.storage.volumes.len() {
             for node in self.backend(v).nodes(self, v) {
-                if !self.node_volumes[node].contains(&v) {
-                    self.node_volumes[node].push(v);
+                if !self.storage.node_volumes[node].contains(&v) {
+                    self.storage.node_volumes[node].push(v);
                 }
             }
         }
@@ -234,17 +269,17 @@ impl Sim<'_, '_> {
 
     /// The node the app's storage ties its pods to now, if any.
     pub(super) fn storage_pin(&self, app: usize) -> Option<NodeId> {
-        self.sc.apps[app].volumes.iter().find_map(|&v| self.backend(v).pin(self, v))
+        self.ctx.sc.apps[app].volumes.iter().find_map(|&v| self.backend(v).pin(self, v))
     }
 
     /// Records where a pod of `app` was bound: a node-local volume without a
     /// node is bound there (WaitForFirstConsumer), an unattached volume is
     /// attached there.
     pub(super) fn bind_storage(&mut self, app: usize, node: NodeId) {
-        for i in 0..self.sc.apps[app].volumes.len() {
-            let v = self.sc.apps[app].volumes[i];
+        for i in 0..self.ctx.sc.apps[app].volumes.len() {
+            let v = self.ctx.sc.apps[app].volumes[i];
             self.backend(v).bind(self, v, node);
-            if let Some(attachment) = &mut self.volumes[v].attachment {
+            if let Some(attachment) = &mut self.storage.volumes[v].attachment {
                 attachment.bind(node);
             }
         }
@@ -255,11 +290,11 @@ impl Sim<'_, '_> {
     /// A node failed or returned (or its pool was lost or restored): update
     /// every volume that depends on it.
     pub(super) fn storage_changed(&mut self, node: NodeId, now: Millis) {
-        for v in self.node_volumes[node].clone() {
+        for v in self.storage.node_volumes[node].clone() {
             self.backend(v).node_changed(self, v, node, now);
             self.refresh_volume(v, now);
         }
-        if self.nodes[node].up {
+        if self.cluster.nodes[node].up {
             self.detach_unused(node, now);
         }
     }
@@ -270,7 +305,7 @@ impl Sim<'_, '_> {
     /// delete of the pods left Terminating is drawn. Its ReadWriteOnce
     /// volumes stay attached: the evicted pods still exist.
     pub(super) fn after_eviction(&mut self, node: NodeId, now: Millis) {
-        for v in 0..self.volumes.len() {
+        for v in 0..self.storage.volumes.len() {
             self.backend(v).gone_for_good(self, v, node, now);
         }
         self.schedule_force_delete(node, now);
@@ -279,14 +314,14 @@ impl Sim<'_, '_> {
     // ---- pools ----
 
     pub(super) fn disk_fail(&mut self, node: NodeId, disk: u32, now: Millis) {
-        let Some(spec) = self.sc.nodes[node].pool.clone() else { return };
+        let Some(spec) = self.ctx.sc.nodes[node].pool.clone() else { return };
         let d = disk as usize;
-        let Some(pool) = self.nodes[node].pool.as_mut() else { return };
+        let Some(pool) = self.cluster.nodes[node].pool.as_mut() else { return };
         if pool.lost || pool.disk_failed[d] {
             return; // a scripted failure of a disk that is already out
         }
         if let Some(ev) = pool.disk_ev[d].take() {
-            self.queue.cancel(ev);
+            self.ctx.queue.cancel(ev);
         }
         pool.disk_failed[d] = true;
         let failed = pool.disk_failed.iter().filter(|&&f| f).count() as u32;
@@ -294,8 +329,8 @@ impl Sim<'_, '_> {
             self.lose_pool(node, now);
         } else {
             let at = now.saturating_add(spec.replace_ms).saturating_add(spec.resilver_ms);
-            let ev = self.queue.schedule(at, Event::DiskReplaced { node, disk });
-            if let Some(pool) = self.nodes[node].pool.as_mut() {
+            let ev = self.ctx.queue.schedule(at, Event::DiskReplaced { node, disk });
+            if let Some(pool) = self.cluster.nodes[node].pool.as_mut() {
                 pool.disk_ev[d] = Some(ev);
             }
             self.note(now, TraceKind::PoolDegraded, About::node(node), format!("{failed} disk(s) out"));
@@ -303,7 +338,7 @@ impl Sim<'_, '_> {
     }
 
     pub(super) fn disk_replaced(&mut self, node: NodeId, disk: u32, now: Millis) {
-        if let Some(pool) = self.nodes[node].pool.as_mut() {
+        if let Some(pool) = self.cluster.nodes[node].pool.as_mut() {
             pool.disk_failed[disk as usize] = false;
             pool.disk_ev[disk as usize] = None;
         }
@@ -313,28 +348,28 @@ impl Sim<'_, '_> {
     /// A further failure in the vdev before the resilver ended: the pool and
     /// every dataset and brick on it are gone until restored from backup.
     fn lose_pool(&mut self, node: NodeId, now: Millis) {
-        let Some(spec) = self.sc.nodes[node].pool.clone() else { return };
-        if let Some(pool) = self.nodes[node].pool.as_mut() {
+        let Some(spec) = self.ctx.sc.nodes[node].pool.clone() else { return };
+        if let Some(pool) = self.cluster.nodes[node].pool.as_mut() {
             pool.lost = true;
             for ev in pool.disk_ev.iter_mut() {
                 if let Some(ev) = ev.take() {
-                    self.queue.cancel(ev);
+                    self.ctx.queue.cancel(ev);
                 }
             }
         }
-        self.queue.schedule(now.saturating_add(spec.restore_ms), Event::PoolRestored { node });
+        self.ctx.queue.schedule(now.saturating_add(spec.restore_ms), Event::PoolRestored { node });
         self.note(now, TraceKind::PoolLost, About::node(node), String::new());
         let since_backup = now % spec.backup_interval_ms;
-        for v in self.node_volumes[node].clone() {
+        for v in self.storage.node_volumes[node].clone() {
             if self.backend(v).pool_wiped(self, v, node, since_backup, now) {
                 self.book_data_loss(v, since_backup, now);
             }
         }
         self.storage_changed(node, now);
-        for v in self.node_volumes[node].clone() {
+        for v in self.storage.node_volumes[node].clone() {
             // A pool lost under a down node changes nothing: its pods'
             // eviction says when its data is given up.
-            if self.nodes[node].up {
+            if self.cluster.nodes[node].up {
                 self.backend(v).gone_for_good(self, v, node, now);
             }
         }
@@ -342,7 +377,7 @@ impl Sim<'_, '_> {
     }
 
     pub(super) fn pool_restored(&mut self, node: NodeId, now: Millis) {
-        if let Some(pool) = self.nodes[node].pool.as_mut() {
+        if let Some(pool) = self.cluster.nodes[node].pool.as_mut() {
             pool.lost = false;
             pool.disk_failed.iter_mut().for_each(|f| *f = false);
         }
@@ -353,8 +388,8 @@ impl Sim<'_, '_> {
     }
 
     fn refresh_apps_on(&mut self, node: NodeId, now: Millis) {
-        for v in self.node_volumes[node].clone() {
-            for app in self.volume_apps[v].clone() {
+        for v in self.storage.node_volumes[node].clone() {
+            for app in self.storage.volume_apps[v].clone() {
                 self.refresh_app(app, now);
             }
         }
@@ -364,11 +399,11 @@ impl Sim<'_, '_> {
 
     /// Books the data loss of `lost_ms` of writes on the volume and its apps.
     fn book_data_loss(&mut self, v: VolumeId, lost_ms: Millis, now: Millis) {
-        let outcome = &mut self.volumes[v].outcome;
+        let outcome = &mut self.storage.volumes[v].outcome;
         outcome.data_loss_incidents += 1;
         outcome.data_loss_ms = outcome.data_loss_ms.saturating_add(lost_ms);
-        for app in self.volume_apps[v].clone() {
-            let o = &mut self.apps[app].outcome;
+        for app in self.storage.volume_apps[v].clone() {
+            let o = &mut self.accounting.apps[app].outcome;
             o.data_loss_incidents += 1;
             o.data_loss_ms = o.data_loss_ms.saturating_add(lost_ms);
         }
@@ -379,7 +414,7 @@ impl Sim<'_, '_> {
     /// spans, and refreshes the apps that use it.
     pub(super) fn refresh_volume(&mut self, v: VolumeId, now: Millis) {
         let (unavailable, reduced) = self.backend(v).health(self, v, now);
-        let state = &mut self.volumes[v];
+        let state = &mut self.storage.volumes[v];
         match (state.down_since, unavailable) {
             (Some(since), None) => {
                 state.outcome.downtime_ms += now - since;
@@ -399,7 +434,7 @@ impl Sim<'_, '_> {
             }
             _ => {}
         }
-        let state = &mut self.volumes[v];
+        let state = &mut self.storage.volumes[v];
         match (state.reduced_since, reduced) {
             (Some(since), false) => {
                 state.outcome.reduced_redundancy_ms += now - since;
@@ -411,7 +446,7 @@ impl Sim<'_, '_> {
         let changed = state.unavailable != unavailable;
         state.unavailable = unavailable;
         if changed {
-            for app in self.volume_apps[v].clone() {
+            for app in self.storage.volume_apps[v].clone() {
                 self.refresh_app(app, now);
             }
         }

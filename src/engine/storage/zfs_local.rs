@@ -32,19 +32,19 @@ impl Dataset {
 
 impl Backend for ZfsLocal {
     fn nodes(&self, sim: &Sim, v: VolumeId) -> Vec<NodeId> {
-        Dataset::of(&sim.volumes[v]).node.into_iter().collect()
+        Dataset::of(&sim.storage.volumes[v]).node.into_iter().collect()
     }
 
     fn pin(&self, sim: &Sim, v: VolumeId) -> Option<NodeId> {
-        Dataset::of(&sim.volumes[v]).node
+        Dataset::of(&sim.storage.volumes[v]).node
     }
 
     /// An unbound dataset is created on the node of its first pod.
     fn bind(&self, sim: &mut Sim, v: VolumeId, node: NodeId) {
-        if let BackendState::ZfsLocal(Dataset { node: bound @ None }) = &mut sim.volumes[v].data {
+        if let BackendState::ZfsLocal(Dataset { node: bound @ None }) = &mut sim.storage.volumes[v].data {
             *bound = Some(node);
-            if !sim.node_volumes[node].contains(&v) {
-                sim.node_volumes[node].push(v);
+            if !sim.storage.node_volumes[node].contains(&v) {
+                sim.storage.node_volumes[node].push(v);
             }
         }
     }
@@ -55,10 +55,10 @@ impl Backend for ZfsLocal {
     }
 
     fn health(&self, sim: &Sim, v: VolumeId, _now: Millis) -> (Option<Cause>, bool) {
-        let why = match Dataset::of(&sim.volumes[v]).node {
+        let why = match Dataset::of(&sim.storage.volumes[v]).node {
             None => None,
             Some(n) if sim.pool_lost(n) => Some(Cause::Restore),
-            Some(n) if !sim.nodes[n].up => Some(Cause::Storage),
+            Some(n) if !sim.cluster.nodes[n].up => Some(Cause::Storage),
             Some(_) => None,
         };
         (why, false)

@@ -26,11 +26,15 @@
 //! replication from its own stream (the controller manager started at some
 //! moment); a pass is an event only when some node needs one.
 
-use super::{About, Event, EventId, Millis, NodeId, Sim, next_on_grid};
+use super::event::Event;
+use super::queue::{EventId, EventQueue};
+use super::sim::{About, Ctx, Sim, next_on_grid};
 use crate::dist::Dist;
 use crate::metrics::TraceKind;
+use crate::model::NodeId;
 use crate::model::Scenario;
 use crate::rng::{Source, Streams};
+use crate::time::Millis;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -124,51 +128,64 @@ impl PodObjects {
     pub fn next_pass(&self, t: Millis) -> Millis {
         next_on_grid(self.phase_ms, self.period_ms, t)
     }
-}
-
-impl Sim<'_, '_> {
-    /// At an eviction: the operator's force delete of the pods left
-    /// Terminating on the node is drawn.
-    pub(in crate::engine) fn schedule_force_delete(&mut self, node: NodeId, now: Millis) {
-        self.schedule_write(node, Write::ForceDelete, now);
-    }
-
-    /// At a NotReady mark: when the Node object will be deleted.
-    pub(super) fn schedule_node_deletion(&mut self, node: NodeId, now: Millis) {
-        self.schedule_write(node, Write::NodeDelete, now);
-    }
 
     /// Draws when `write` happens to `node`, unless one is pending already.
-    fn schedule_write(&mut self, node: NodeId, write: Write, now: Millis) {
+    fn schedule_write(&mut self, ctx: &mut Ctx<'_, '_>, node: NodeId, write: Write, now: Millis) {
         let i = write as usize;
-        let objects = &mut self.pod_objects;
-        if objects.nodes[node].write_ev[i].is_some() {
+        if self.nodes[node].write_ev[i].is_some() {
             return;
         }
-        let Some(rng) = objects.write_rng[i].get_mut(node) else { return };
+        let Some(rng) = self.write_rng[i].get_mut(node) else { return };
         let dist = match write {
-            Write::ForceDelete => &self.sc.kube.pod_force_delete_after,
-            Write::NodeDelete => &self.sc.kube.node_delete_after,
+            Write::ForceDelete => &ctx.sc.kube.pod_force_delete_after,
+            Write::NodeDelete => &ctx.sc.kube.node_delete_after,
         };
         if let Some(d) = dist.sample(rng) {
             let event = match write {
                 Write::ForceDelete => Event::PodForceDelete { node },
                 Write::NodeDelete => Event::NodeDeleted { node },
             };
-            objects.nodes[node].write_ev[i] = Some(self.queue.schedule(now.saturating_add(d), event));
+            self.nodes[node].write_ev[i] = Some(ctx.queue.schedule(now.saturating_add(d), event));
         }
+    }
+
+    /// Makes sure a PodGC pass runs at the first pass time at or after `at`.
+    fn schedule_pod_gc(&mut self, queue: &mut EventQueue<Event>, at: Millis) {
+        let when = self.next_pass(at);
+        match self.pass_ev {
+            Some((t, _)) if t <= when => {}
+            pending => {
+                if let Some((_, ev)) = pending {
+                    queue.cancel(ev);
+                }
+                self.pass_ev = Some((when, queue.schedule(when, Event::PodGc)));
+            }
+        }
+    }
+}
+
+impl Sim<'_, '_> {
+    /// At an eviction: the operator's force delete of the pods left
+    /// Terminating on the node is drawn.
+    pub(in crate::engine) fn schedule_force_delete(&mut self, node: NodeId, now: Millis) {
+        self.control_plane.pod_objects.schedule_write(&mut self.ctx, node, Write::ForceDelete, now);
+    }
+
+    /// At a NotReady mark: when the Node object will be deleted.
+    pub(super) fn schedule_node_deletion(&mut self, node: NodeId, now: Millis) {
+        self.control_plane.pod_objects.schedule_write(&mut self.ctx, node, Write::NodeDelete, now);
     }
 
     /// `write` comes due for `node`: it applies if the node is still down
     /// and the API server can take it; without quorum it waits for the
     /// catch-up.
     fn write_due(&mut self, node: NodeId, write: Write) -> bool {
-        self.pod_objects.nodes[node].write_ev[write as usize] = None;
-        if self.nodes[node].up {
+        self.control_plane.pod_objects.nodes[node].write_ev[write as usize] = None;
+        if self.cluster.nodes[node].up {
             return false;
         }
-        if !self.quorum() {
-            self.pod_objects.nodes[node].overdue[write as usize] = true;
+        if !self.control_plane.quorum() {
+            self.control_plane.pod_objects.nodes[node].overdue[write as usize] = true;
             return false;
         }
         true
@@ -184,10 +201,10 @@ impl Sim<'_, '_> {
     /// The Node object is deleted: PodGC will find its pods orphaned.
     pub(super) fn node_deleted(&mut self, node: NodeId, now: Millis) {
         if self.write_due(node, Write::NodeDelete) {
-            let objects = &mut self.pod_objects.nodes[node];
+            let objects = &mut self.control_plane.pod_objects.nodes[node];
             objects.deleted = true;
             objects.gc_due = true;
-            self.schedule_pod_gc(now);
+            self.control_plane.pod_objects.schedule_pod_gc(&mut self.ctx.queue, now);
         }
     }
 
@@ -197,17 +214,17 @@ impl Sim<'_, '_> {
     /// at once; attachments already released are detached at once; PodGC
     /// deletes the terminating pods at its next pass.
     pub(super) fn taint_out_of_service(&mut self, node: NodeId, now: Millis) {
-        self.pod_objects.nodes[node].out_of_service = true;
-        self.pod_objects.nodes[node].gc_due = true;
-        if self.nodes[node].pods.iter().any(|&p| !self.pods[p].deleting) {
+        self.control_plane.pod_objects.nodes[node].out_of_service = true;
+        self.control_plane.pod_objects.nodes[node].gc_due = true;
+        if self.cluster.nodes[node].pods.iter().any(|&p| !self.kubelet.pods[p].deleting) {
             // This eviction replaces the unreachable taint's, still pending.
-            if let Some(ev) = self.nodes[node].evict_ev.take() {
-                self.queue.cancel(ev);
+            if let Some(ev) = self.cluster.nodes[node].evict_ev.take() {
+                self.ctx.queue.cancel(ev);
             }
             self.evict_pods(node, now);
         }
         self.detach_released(node, now);
-        self.schedule_pod_gc(now);
+        self.control_plane.pod_objects.schedule_pod_gc(&mut self.ctx.queue, now);
     }
 
     /// A PodGC pass over the nodes that need one: `gcTerminating` (pods
@@ -216,26 +233,26 @@ impl Sim<'_, '_> {
     /// quarantine has run out). Without quorum nothing is deleted; the
     /// catch-up schedules the next pass.
     pub(super) fn pod_gc(&mut self, now: Millis) {
-        self.pod_objects.pass_ev = None;
-        if !self.quorum() {
+        self.control_plane.pod_objects.pass_ev = None;
+        if !self.control_plane.quorum() {
             return;
         }
-        for node in 0..self.nodes.len() {
-            let objects = &self.pod_objects.nodes[node];
-            if !objects.gc_due || self.nodes[node].up {
+        for node in 0..self.cluster.nodes.len() {
+            let objects = &self.control_plane.pod_objects.nodes[node];
+            if !objects.gc_due || self.cluster.nodes[node].up {
                 continue;
             }
-            if objects.out_of_service && !self.nodes[node].ready {
-                self.pod_objects.nodes[node].gc_due = false;
+            if objects.out_of_service && !self.cluster.nodes[node].ready {
+                self.control_plane.pod_objects.nodes[node].gc_due = false;
                 self.delete_pod_objects(node, Deleter::OutOfService, now);
             } else if objects.deleted {
                 match objects.orphan_check_ms {
                     None => {
-                        self.pod_objects.nodes[node].orphan_check_ms = Some(now + POD_GC_QUARANTINE_MS);
+                        self.control_plane.pod_objects.nodes[node].orphan_check_ms = Some(now + POD_GC_QUARANTINE_MS);
                         self.note(now, TraceKind::PodGcQuarantine, About::node(node), "node object missing".into());
                     }
                     Some(check) if now >= check => {
-                        self.pod_objects.nodes[node].gc_due = false;
+                        self.control_plane.pod_objects.nodes[node].gc_due = false;
                         self.delete_pod_objects(node, Deleter::Orphaned, now);
                     }
                     Some(_) => {}
@@ -243,23 +260,10 @@ impl Sim<'_, '_> {
             }
         }
         // Only nodes in quarantine can still be due.
-        let next = self.pod_objects.nodes.iter().filter(|o| o.gc_due).filter_map(|o| o.orphan_check_ms).min();
+        let next =
+            self.control_plane.pod_objects.nodes.iter().filter(|o| o.gc_due).filter_map(|o| o.orphan_check_ms).min();
         if let Some(at) = next {
-            self.schedule_pod_gc(at);
-        }
-    }
-
-    /// Makes sure a PodGC pass runs at the first pass time at or after `at`.
-    fn schedule_pod_gc(&mut self, at: Millis) {
-        let when = self.pod_objects.next_pass(at);
-        match self.pod_objects.pass_ev {
-            Some((t, _)) if t <= when => {}
-            pending => {
-                if let Some((_, ev)) = pending {
-                    self.queue.cancel(ev);
-                }
-                self.pod_objects.pass_ev = Some((when, self.queue.schedule(when, Event::PodGc)));
-            }
+            self.control_plane.pod_objects.schedule_pod_gc(&mut self.ctx.queue, at);
         }
     }
 
@@ -268,16 +272,16 @@ impl Sim<'_, '_> {
     /// block volumes are released.
     fn delete_pod_objects(&mut self, node: NodeId, by: Deleter, now: Millis) {
         self.note(now, TraceKind::PodObjectsDeleted, About::node(node), by.name().into());
-        let out_of_service = self.pod_objects.nodes[node].out_of_service;
+        let out_of_service = self.control_plane.pod_objects.nodes[node].out_of_service;
         self.release_block_volumes(node, out_of_service, now);
-        let pods = self.nodes[node].pods.clone();
+        let pods = self.cluster.nodes[node].pods.clone();
         for &pod in &pods {
             self.unbind(pod);
             self.note(now, TraceKind::PodForceDeleted, About::pod(pod).on(node), by.name().into());
         }
         self.schedule_pending(now);
         for &pod in &pods {
-            self.refresh_app(self.pods[pod].app, now);
+            self.refresh_app(self.kubelet.pods[pod].app, now);
         }
     }
 
@@ -285,20 +289,20 @@ impl Sim<'_, '_> {
     /// finishes the deletions itself): pending deletions are called off and
     /// its taint is taken to be removed.
     pub(super) fn pod_objects_node_returned(&mut self, node: NodeId) {
-        let objects = std::mem::take(&mut self.pod_objects.nodes[node]);
+        let objects = std::mem::take(&mut self.control_plane.pod_objects.nodes[node]);
         for ev in objects.write_ev.into_iter().flatten() {
-            self.queue.cancel(ev);
+            self.ctx.queue.cancel(ev);
         }
     }
 
     /// Quorum is back: the force deletes and Node deletions that came due
     /// meanwhile happen now, and PodGC looks again at its next pass.
     pub(super) fn catch_up_pod_objects(&mut self, now: Millis) {
-        for node in 0..self.nodes.len() {
-            if self.nodes[node].up {
+        for node in 0..self.cluster.nodes.len() {
+            if self.cluster.nodes[node].up {
                 continue;
             }
-            let [force_delete, node_delete] = std::mem::take(&mut self.pod_objects.nodes[node].overdue);
+            let [force_delete, node_delete] = std::mem::take(&mut self.control_plane.pod_objects.nodes[node].overdue);
             if node_delete {
                 self.node_deleted(node, now);
             }
@@ -306,8 +310,8 @@ impl Sim<'_, '_> {
                 self.pod_force_delete(node, now);
             }
         }
-        if self.pod_objects.nodes.iter().any(|o| o.gc_due) {
-            self.schedule_pod_gc(now);
+        if self.control_plane.pod_objects.nodes.iter().any(|o| o.gc_due) {
+            self.control_plane.pod_objects.schedule_pod_gc(&mut self.ctx.queue, now);
         }
     }
 }
