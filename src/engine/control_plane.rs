@@ -341,7 +341,7 @@ impl Sim<'_, '_> {
     /// `zone`; the zone of the nodes in no such domain has none, and says
     /// so in the detail.
     pub(super) fn zone_about(&self, z: usize) -> (About, String) {
-        match self.ctx.sc.domains.iter().enumerate().filter(|(_, d)| d.kind == "zone").nth(z) {
+        match self.ctx.sc.domains.iter().enumerate().filter(|(_, d)| d.kind == crate::model::ZONE_KIND).nth(z) {
             Some((domain, _)) => (About::domain(domain), String::new()),
             None => (About::NOTHING, "the nodes in no zone".into()),
         }
