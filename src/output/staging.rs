@@ -8,9 +8,10 @@
 //! 2. [`Target::stage`]: a staging folder `.<name>.staging-<pid>` is made
 //!    beside the output folder (same filesystem) with a marker file in it;
 //!    the command writes its files into [`Staging::dir`]. Staging folders of
-//!    earlier runs that died (marker present, same host, process gone) are
-//!    removed first; any other is left alone and mentioned in
-//!    [`Staging::notes`].
+//!    earlier runs that died (marker present, same host, process gone), and
+//!    those a run was killed in before it finished the marker (nothing in
+//!    them; the lock held says no live run is making them), are removed
+//!    first; any other is left alone and mentioned in [`Staging::notes`].
 //! 3. [`Staging::commit`]: the entries of the output folder that its
 //!    manifest does not list (the user's) are hard-linked into the staging
 //!    folder (a file of the run with the same name is refused without
@@ -365,7 +366,14 @@ fn clean_stale(dir: &Path, prefix: &str, notes: &mut Vec<String>) {
         let ours = marker.starts_with(&format!("{MARKER_KIND}\n"));
         let same_host = stamp_field(&marker, "host") == Some(host().as_str());
         let same_pid = stamp_field(&marker, "pid").and_then(|p| p.parse::<u32>().ok()) == Some(pid);
-        if !ours || !same_pid {
+        if (!ours || !same_pid) && unfinished_root(&path) {
+            // Killed between making the folder and finishing its marker: it
+            // holds nothing, and no live run can be making it, since this
+            // one holds the target's lock.
+            if let Err(e) = remove_root(&path) {
+                notes.push(format!("could not remove {}, left by an interrupted run: {e}", path.display()));
+            }
+        } else if !ours || !same_pid {
             notes.push(format!("left {} alone: it has no clustersim staging marker", path.display()));
         } else if !same_host {
             notes.push(format!("left {} alone: a run on another host is staging there", path.display()));
@@ -375,6 +383,16 @@ fn clean_stale(dir: &Path, prefix: &str, notes: &mut Vec<String>) {
             notes.push(format!("could not remove {}, left by an interrupted run: {e}", path.display()));
         }
     }
+}
+
+/// A staging root `make_root` did not finish: nothing in it but at most
+/// the marker (whole or in part) and an empty `results` folder.
+fn unfinished_root(root: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(root) else { return false };
+    entries.flatten().all(|e| {
+        let is_results = e.file_name() == "results" && fs::read_dir(e.path()).is_ok_and(|mut r| r.next().is_none());
+        is_results || (e.file_name() == MARKER && e.file_type().is_ok_and(|t| t.is_file()))
+    })
 }
 
 /// Recreates `from` at `to` with hard links (a copy where linking fails):
@@ -773,5 +791,31 @@ mod tests {
         assert!(!gone.exists(), "the dead run's staging folder is removed");
         assert!(unmarked.exists() && elsewhere.exists(), "folders not provably ours are kept");
         assert_eq!(notes.len(), 2, "{notes:?}");
+    }
+
+    /// A run killed inside `make_root` (the folder made, its marker missing
+    /// or cut short, `results` empty) leaves a folder that holds nothing:
+    /// the next run, holding the lock, removes it. One with anything else
+    /// in it is left alone.
+    #[test]
+    fn a_staging_folder_killed_before_its_marker_was_written_is_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("res");
+        let root = |pid: u32| tmp.path().join(format!(".res.staging-{pid}"));
+        fs::create_dir(root(4_000_001)).unwrap();
+        fs::create_dir_all(root(4_000_002).join("results")).unwrap();
+        fs::write(
+            root(4_000_002).join(MARKER),
+            "clustersim staging folder
+pi",
+        )
+        .unwrap();
+        fs::create_dir(root(4_000_003)).unwrap();
+        fs::write(root(4_000_003).join("notes.txt"), "mine").unwrap();
+        let notes = write_run(&Target::check(&out, "s", false).unwrap(), &[("a.csv", "1")]);
+        assert!(!root(4_000_001).exists(), "an empty folder is removed");
+        assert!(!root(4_000_002).exists(), "a cut-short marker and an empty results folder are removed");
+        assert!(root(4_000_003).exists(), "a folder with other content is kept");
+        assert_eq!(notes.len(), 1, "{notes:?}");
     }
 }
