@@ -76,17 +76,10 @@ pub(super) fn check_invariants(sim: &Sim, now: Millis) {
     // instant is over: an event due now (the catch-up after quorum
     // returns) may still be on its way.
     if sim.control_plane.quorum() && sim.ctx.queue.next_time().is_none_or(|t| t > now) {
-        let view = ClusterView {
-            nodes: &sim.ctx.sc.nodes,
-            load: &sim.cluster.load,
-            topology: &sim.ctx.sc.topology,
-            spread_kind: sim.ctx.sc.spread_kind,
-        };
+        let view = ClusterView::of(sim.ctx.sc, &sim.cluster.load);
         for &pod in &sim.scheduler.pending {
             let app_id = sim.kubelet.pods[pod].app;
-            let (first, last) = sim.kubelet.app_pods[app_id];
-            let siblings: Vec<NodeId> =
-                (first..last).filter(|&p| p != pod).filter_map(|p| sim.kubelet.pods[p].node).collect();
+            let siblings = sim.kubelet.sibling_nodes(pod);
             let request = PodRequest {
                 app_id,
                 app: &sim.ctx.sc.apps[app_id],

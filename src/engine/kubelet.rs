@@ -27,6 +27,13 @@ pub(in crate::engine) struct Kubelet {
 }
 
 impl Kubelet {
+    /// The nodes the other pods of `pod`'s app are bound to, whatever their
+    /// phase (what anti-affinity and spread count).
+    pub(in crate::engine) fn sibling_nodes(&self, pod: PodId) -> Vec<NodeId> {
+        let (first, last) = self.app_pods[self.pods[pod].app];
+        (first..last).filter(|&p| p != pod).filter_map(|p| self.pods[p].node).collect()
+    }
+
     /// Every slot Pending and unbound; the start places them.
     pub(in crate::engine) fn new(sc: &Scenario, streams: &Streams) -> Self {
         let mut pods = Vec::new();

@@ -43,8 +43,7 @@ impl Scheduler {
         pod: PodId,
         request: &PodRequest,
     ) -> Result<NodeId, Cause> {
-        let view =
-            ClusterView { nodes: &sc.nodes, load: &cluster.load, topology: &sc.topology, spread_kind: sc.spread_kind };
+        let view = ClusterView::of(sc, &cluster.load);
         match cluster.index.select(&view, request, &mut self.placement_rng[pod]) {
             Some(node) => Ok(node),
             None if cluster.index.any_schedulable(&view, request) => Err(Cause::Capacity),
@@ -81,9 +80,7 @@ impl Sim<'_, '_> {
         }
         let app_id = self.kubelet.pods[pod].app;
         let app = &sc.apps[app_id];
-        let (first, last) = self.kubelet.app_pods[app_id];
-        let siblings: Vec<NodeId> =
-            (first..last).filter(|&p| p != pod).filter_map(|p| self.kubelet.pods[p].node).collect();
+        let siblings = self.kubelet.sibling_nodes(pod);
         let pin = self.storage_pin(app_id);
         let request = PodRequest { app_id, app, siblings_on: &siblings, pin };
         match self.scheduler.place(sc, &mut self.cluster, pod, &request) {

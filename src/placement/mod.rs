@@ -23,7 +23,7 @@ mod scorer;
 pub use index::NodeIndex;
 pub use scorer::Scorer;
 
-use crate::model::{AntiAffinity, App, AppId, DomainId, Node, NodeId, SpreadMode};
+use crate::model::{AntiAffinity, App, AppId, DomainId, Node, NodeId, Scenario, SpreadMode};
 
 /// What the scheduler knows of one node's state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,7 +45,12 @@ pub struct ClusterView<'a> {
     pub spread_kind: Option<usize>,
 }
 
-impl ClusterView<'_> {
+impl<'a> ClusterView<'a> {
+    /// The view of `scenario`'s nodes under `load`.
+    pub fn of(scenario: &'a Scenario, load: &'a [NodeLoad]) -> ClusterView<'a> {
+        ClusterView { nodes: &scenario.nodes, load, topology: &scenario.topology, spread_kind: scenario.spread_kind }
+    }
+
     /// How many of `siblings` are in the same domain of kind `kind` as
     /// `node` (a node outside every domain of that kind shares with none).
     fn siblings_in_domain(&self, kind: usize, node: NodeId, siblings: &[NodeId]) -> usize {

@@ -182,12 +182,7 @@ impl Backend for Gluster {
                 let mut placed = Vec::new();
                 let mut rng = sim.ctx.streams.get(crate::rng::Source::Bricks(&volume.name));
                 for _ in 0..total {
-                    let view = ClusterView {
-                        nodes: &sc.nodes,
-                        load: &sim.cluster.load,
-                        topology: &sc.topology,
-                        spread_kind: sc.spread_kind,
-                    };
+                    let view = ClusterView::of(sc, &sim.cluster.load);
                     let request = PodRequest { app_id: usize::MAX, app: &brick, siblings_on: &placed, pin: None };
                     // Validation guarantees enough nodes, all up at time zero.
                     if let Some(node) = sim.cluster.index.select(&view, &request, &mut rng) {
