@@ -654,9 +654,7 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
 
 /// Reads a scenario's text for sweeps, as `scenario::load` would.
 fn read_scenario(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|e| {
-        Error::Input(InputError::new(path.display().to_string(), format!("cannot read the scenario: {e}")))
-    })
+    std::fs::read_to_string(path).map_err(|e| Error::in_file(path, format!("cannot read the scenario: {e}")))
 }
 
 /// Runs one grid point and summarizes it.

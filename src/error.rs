@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Bad input: a malformed or invalid scenario, a bad flag value, an output
 /// folder that must not be overwritten or that another command is writing
@@ -128,6 +128,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// Bad input in the file or folder `path`, with no place in it.
+    pub fn in_file(path: &Path, message: impl Into<String>) -> Error {
+        Error::Input(InputError::new(path.display().to_string(), message))
+    }
+
     /// The process exit code: 2 for bad input, 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {

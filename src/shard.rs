@@ -46,10 +46,6 @@ pub struct Merged {
     shards: Vec<ShardReader>,
 }
 
-fn bad(path: &Path, message: impl Into<String>) -> Error {
-    Error::Input(InputError::new(path.display().to_string(), message))
-}
-
 /// Bad input in a shard manifest, at its field `key`.
 fn bad_key(path: &Path, key: &str, message: impl Into<String>) -> Error {
     Error::Input(InputError {
@@ -72,7 +68,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, Error> {
         let (file, text) = (path.display().to_string(), manifest::read_text(&path, "the shard")?);
         let head: Head = manifest::parse(&file, &text, "a shard manifest")?;
         if head.shard.is_none() {
-            return Err(bad(&path, "not a shard: it was written by a run without --shard"));
+            return Err(Error::in_file(&path, "not a shard: it was written by a run without --shard"));
         }
         let m: ShardManifest = manifest::parse(&file, &text, "a shard manifest")?;
         manifests.push((path, m));
@@ -90,7 +86,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, Error> {
             ("strategies", m.strategies != first.strategies),
         ];
         if let Some((key, _)) = differs.iter().find(|(_, d)| *d) {
-            return Err(bad(
+            return Err(Error::in_file(
                 path,
                 format!(
                     "its {key} differs from {}: shards of one run share scenario, seed, version and settings",
@@ -99,7 +95,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, Error> {
             ));
         }
         if m.shard.count != first.shard.count {
-            return Err(bad(path, "its shard count differs from the first shard's"));
+            return Err(Error::in_file(path, "its shard count differs from the first shard's"));
         }
     }
     let shard_count = u32::try_from(first.shard.count)
@@ -112,16 +108,16 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, Error> {
     for (dir, (path, m)) in dirs.iter().zip(&manifests) {
         let i = m.shard.index;
         if i >= u64::from(shard_count) {
-            return Err(bad(path, format!("shard index {i} is outside 0..{shard_count}")));
+            return Err(Error::in_file(path, format!("shard index {i} is outside 0..{shard_count}")));
         }
         if by_index.insert(i, dir).is_some() {
-            return Err(bad(path, format!("shard {i} of {shard_count} is given twice")));
+            return Err(Error::in_file(path, format!("shard {i} of {shard_count} is given twice")));
         }
     }
     // The indexes are distinct and below the count: one is missing unless
     // there are as many as the count.
     if let Some(missing) = (0..u64::from(shard_count)).find(|i| !by_index.contains_key(i)) {
-        return Err(bad(first_path, format!("shard {missing} of {shard_count} is missing")));
+        return Err(Error::in_file(first_path, format!("shard {missing} of {shard_count} is missing")));
     }
 
     // The run's settings are edits of the scenario's Spec, validated once
@@ -187,7 +183,7 @@ impl Merged {
         }
         for shard in &mut self.shards {
             if let Some((r, path)) = shard.leftover()? {
-                return Err(bad(
+                return Err(Error::in_file(
                     &path,
                     format!(
                         "replication {r} is given twice, out of order or is outside the run's {}",
@@ -347,7 +343,7 @@ impl ShardReader {
         }
         if let Some(missing) = seen.iter().position(|&s| !s) {
             let strategy = scenario.strategies[missing / scenario.apps.len().max(1)].name();
-            return Err(bad(rows.path(), format!("replication {r} of strategy {strategy} is in no shard")));
+            return Err(Error::in_file(rows.path(), format!("replication {r} of strategy {strategy} is in no shard")));
         }
         if let Some(rows) = &mut self.volumes {
             let mut seen = vec![false; scenario.strategies.len() * scenario.volumes.len()];
@@ -368,7 +364,7 @@ impl ShardReader {
                 };
             }
             if seen.iter().any(|&s| !s) {
-                return Err(bad(rows.path(), format!("replication {r} has apps but not all its volumes")));
+                return Err(Error::in_file(rows.path(), format!("replication {r} has apps but not all its volumes")));
             }
         }
         Ok(outcomes)

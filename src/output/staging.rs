@@ -239,9 +239,7 @@ fn resolve(path: &Path) -> Result<PathBuf, Error> {
     if path.exists() {
         return fs::canonicalize(path).map_err(io_error(path));
     }
-    let name = path.file_name().ok_or_else(|| {
-        Error::Input(InputError::new(path.display().to_string(), "the output path does not name a folder"))
-    })?;
+    let name = path.file_name().ok_or_else(|| Error::in_file(path, "the output path does not name a folder"))?;
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

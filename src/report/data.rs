@@ -93,7 +93,7 @@ impl ReportData {
         let (file, text) = (json_path.display().to_string(), manifest::read_text(&json_path, "the results")?);
         let head: Head = manifest::parse(&file, &text, "a clustersim summary")?;
         if let Some(instead) = not_a_run(&head) {
-            return Err(Error::Input(InputError::new(dir.display().to_string(), instead)));
+            return Err(Error::in_file(dir, instead));
         }
         let json: manifest::Summary = manifest::parse(&file, &text, "a clustersim summary")?;
         if json.horizon_ms == 0 {

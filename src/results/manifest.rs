@@ -280,8 +280,7 @@ pub fn read<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T, Error> {
 /// The text of the file `path`, to [`parse`] (once or more); `whose` names
 /// what it holds in the error (`the shard`).
 pub fn read_text(path: &Path, whose: &str) -> Result<String, Error> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Error::Input(InputError::new(path.display().to_string(), format!("cannot read {whose}: {e}"))))
+    std::fs::read_to_string(path).map_err(|e| Error::in_file(path, format!("cannot read {whose}: {e}")))
 }
 
 /// [`read`] of `text`, the file `file`.

@@ -131,7 +131,12 @@ impl CauseUnit for PerYear {
 
 /// The column of a cause in unit `U`: `no_node_s`.
 pub fn cause_column<U: CauseUnit>(cause: Cause) -> String {
-    U::COLUMN.replace("{cause}", &cause.name().replace('-', "_"))
+    column_of(U::COLUMN, cause)
+}
+
+/// The column of `cause` in the pattern `pattern` (`{cause}_s`).
+fn column_of(pattern: &str, cause: Cause) -> String {
+    pattern.replace("{cause}", &cause.name().replace('-', "_"))
 }
 
 /// One column per cause, in `Cause::ALL` order, indexed by `Cause::index`.
@@ -281,7 +286,7 @@ impl<'a> Serializer for Names<'a> {
         if !name.contains("{cause}") {
             return Err(NotARow(format!("{name}: only the cause columns are a tuple")));
         }
-        self.out.extend(Cause::ALL.iter().map(|c| name.replace("{cause}", &c.name().replace('-', "_"))));
+        self.out.extend(Cause::ALL.iter().map(|&c| column_of(name, c)));
         Ok(Skip)
     }
     fn serialize_tuple_variant(
@@ -395,10 +400,6 @@ pub fn to_bytes<'a, T: Serialize + Default + 'a>(rows: impl IntoIterator<Item = 
 
 // ---- reading ----
 
-fn bad(path: &Path, message: impl Into<String>) -> Error {
-    Error::Input(InputError::new(path.display().to_string(), message))
-}
-
 /// A CSV file of rows `T`, read a row at a time by the names in its header.
 pub struct Reader<T> {
     path: PathBuf,
@@ -414,14 +415,17 @@ impl<T: DeserializeOwned + Serialize + Default> Reader<T> {
     /// the others (the columns rows are found by), so a file that lacks
     /// several names those.
     pub fn open(path: &Path, first: &[&str]) -> Result<Self, Error> {
-        let mut reader = csv::Reader::from_path(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
-        let header: Vec<String> =
-            reader.headers().map_err(|e| bad(path, format!("bad header: {e}")))?.iter().map(String::from).collect();
+        let mut reader = csv::Reader::from_path(path).map_err(|e| Error::in_file(path, format!("cannot read: {e}")))?;
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| Error::in_file(path, format!("bad header: {e}")))?
+            .iter()
+            .map(String::from)
+            .collect();
         let index = |name: &str| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| bad(path, format!("no column `{name}` in its header: not a clustersim result file")))
+            header.iter().position(|h| h == name).ok_or_else(|| {
+                Error::in_file(path, format!("no column `{name}` in its header: not a clustersim result file"))
+            })
         };
         for name in first {
             index(name)?;
@@ -436,7 +440,8 @@ impl<T: DeserializeOwned + Serialize + Default> Reader<T> {
 
     /// The next row, with its record (for [`Reader::at`]); `None` at the end.
     pub fn next_row(&mut self) -> Result<Option<(T, csv::StringRecord)>, Error> {
-        let Some(record) = self.records.next().transpose().map_err(|e| bad(&self.path, format!("bad row: {e}")))?
+        let Some(record) =
+            self.records.next().transpose().map_err(|e| Error::in_file(&self.path, format!("bad row: {e}")))?
         else {
             return Ok(None);
         };
@@ -449,7 +454,7 @@ impl<T: DeserializeOwned + Serialize + Default> Reader<T> {
             // The error is at the last cell taken.
             Err(CellError(message)) => match self.columns.get(de.next.saturating_sub(1)) {
                 Some(&index) => Err(self.cell(&record, index, message)),
-                None => Err(bad(&self.path, format!("bad row: {message}"))),
+                None => Err(Error::in_file(&self.path, format!("bad row: {message}"))),
             },
         }
     }
@@ -463,7 +468,7 @@ impl<T: DeserializeOwned + Serialize + Default> Reader<T> {
     pub fn at(&self, record: &csv::StringRecord, name: &str, message: String) -> Error {
         match self.header.iter().position(|h| h == name) {
             Some(index) => self.cell(record, index, message),
-            None => bad(&self.path, message),
+            None => Error::in_file(&self.path, message),
         }
     }
 
