@@ -1,7 +1,10 @@
 //! Random small scenarios through the engine under every strategy, with the
 //! invariant checker on (it runs after every event in test builds: no
 //! serving pod on a down node, no node over capacity, required anti-affinity
-//! kept, loads and bindings consistent, app state agreeing with its pods).
+//! kept, loads and bindings consistent, app state agreeing with its pods, no
+//! Pending pod a node would take), and the liveness check ([`recovers`]):
+//! once failures stop, every app is up again within a bound from the
+//! scenario's timings.
 
 use clustersim::engine::{RunOptions, simulate, simulate_with};
 use clustersim::metrics::TraceKind;
